@@ -1,0 +1,57 @@
+package v1alpha1
+
+// Labels and annotations the operator reads and writes. Every key the project
+// uses lives here, so the controller, the webhook and the CLI agree on them.
+const (
+	// LabelApp names the LightningApp a pod, Deployment or Secret belongs to.
+	// The webhook's objectSelector matches pods that carry it.
+	LabelApp = "lightning.ai/app"
+	// LabelComponent holds the Lightning component path (root, root.work_a, ...).
+	// Label values cannot hold every path verbatim, so it holds the DNS-safe form
+	// and AnnotationComponent holds the exact path.
+	LabelComponent = "lightning.ai/component"
+	// LabelManagedBy marks objects the operator owns. The manager's cache only
+	// sees Secrets with this label, so memory does not grow with unrelated Secrets.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of LabelManagedBy on the operator's objects.
+	ManagedByValue = "lightning-operator"
+	// LabelName and LabelInstance are the recommended app.kubernetes.io labels.
+	LabelName         = "app.kubernetes.io/name"
+	LabelInstance     = "app.kubernetes.io/instance"
+	LabelPartOf       = "app.kubernetes.io/part-of"
+	LabelComponentK8s = "app.kubernetes.io/component"
+
+	// AnnotationComponent holds the exact component path of a Deployment or pod.
+	AnnotationComponent = "lightning.ai/component-path"
+	// AnnotationSecretsHash is set on pod templates; a new value rolls the pods.
+	AnnotationSecretsHash = "lightning.ai/secrets-hash"
+	// AnnotationInjectedEnv lists the env names the webhook added to a pod.
+	AnnotationInjectedEnv = "lightning.ai/injected-env"
+	// AnnotationInjectedSecret names the Secret the webhook's secretKeyRefs point at.
+	AnnotationInjectedSecret = "lightning.ai/injected-secret"
+)
+
+// Finalizers, condition types and reasons.
+const (
+	// ConditionReady is the kstatus-compatible summary condition of both kinds.
+	ConditionReady = "Ready"
+	// ConditionSecretsResolved says whether every secretRef of an app opened.
+	ConditionSecretsResolved = "SecretsResolved"
+
+	// LightningSecret Ready reasons.
+	ReasonSealed         = "Sealed"
+	ReasonMalformed      = "Malformed"
+	ReasonUnknownVersion = "UnknownVersion"
+	ReasonKeyNotFound    = "KeyNotFound"
+	ReasonTampered       = "Tampered"
+
+	// LightningApp reasons.
+	ReasonResolved            = "Resolved"
+	ReasonSecretNotFound      = "SecretNotFound"
+	ReasonSecretNotReady      = "SecretNotReady"
+	ReasonUnknownCloudCompute = "UnknownCloudCompute"
+	ReasonSecretTooLarge      = "SecretTooLarge"
+	ReasonProgressing         = "Progressing"
+	ReasonComponentsReady     = "ComponentsReady"
+	ReasonReconcileError      = "ReconcileError"
+)

@@ -1,0 +1,68 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// LightningSecretSpec holds a value sealed to the operator's public key.
+type LightningSecretSpec struct {
+	// encryptedValue is the sealed value: an HPKE envelope "v<version>:<keyID>:<base64>"
+	// made by `kubectl lightning secret create`. It opens only under this object's
+	// namespace and name, so it is safe to commit to git.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1400000
+	// +kubebuilder:validation:XValidation:rule="self.matches('^v[0-9]+:[0-9a-f]{16}:[A-Za-z0-9+/]+={0,2}$')",message="encryptedValue must be a sealed envelope 'v1:<16 hex key ID>:<base64>'; make one with 'kubectl lightning secret create'"
+	EncryptedValue string `json:"encryptedValue"`
+}
+
+// LightningSecretStatus reports whether the sealed value opens.
+type LightningSecretStatus struct {
+	// conditions: Ready is True when the value opens with the operator's keyring.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// keyID names the sealing key the value was sealed to.
+	// +optional
+	KeyID string `json:"keyID,omitempty"`
+	// observedGeneration is the generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// usedBy lists the LightningApps in this namespace that reference this secret.
+	// +listType=set
+	// +optional
+	UsedBy []string `json:"usedBy,omitempty"`
+}
+
+// LightningSecret is a secret of a profile (namespace), its value sealed to the operator's key.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=lsec,categories=lightning
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Key ID",type=string,JSONPath=`.status.keyID`
+// +kubebuilder:printcolumn:name="Used By",type=string,JSONPath=`.status.usedBy`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]')",message="metadata.name: a LightningSecret name must start with a letter, like Lightning's secret names"
+type LightningSecret struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec LightningSecretSpec `json:"spec"`
+	// +optional
+	Status LightningSecretStatus `json:"status,omitempty"`
+}
+
+// LightningSecretList is a list of LightningSecrets.
+// +kubebuilder:object:root=true
+type LightningSecretList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []LightningSecret `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&LightningSecret{}, &LightningSecretList{})
+}

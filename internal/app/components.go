@@ -1,0 +1,81 @@
+// Package app holds the pure decisions about a LightningApp that the
+// controller, the webhook and the CLI share: component names and labels.
+package app
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+)
+
+// RootComponent is the path of every app's Flow.
+const RootComponent = "root"
+
+// maxDeploymentName leaves room for the ReplicaSet and pod suffixes that
+// Kubernetes appends, so pod names stay readable.
+const maxDeploymentName = 52
+
+// Component is one Flow or Work of an app with its compute.
+type Component struct {
+	// Path is the Lightning component path: root, root.work_a, root.works.0.
+	Path         string
+	CloudCompute *lightningv1alpha1.CloudCompute
+}
+
+// Components lists the Flow first, then the Works in spec order.
+func Components(a *lightningv1alpha1.LightningApp) []Component {
+	out := make([]Component, 0, 1+len(a.Spec.Works))
+	out = append(out, Component{Path: RootComponent, CloudCompute: a.Spec.Flow.CloudCompute})
+	for _, w := range a.Spec.Works {
+		out = append(out, Component{Path: w.Name, CloudCompute: w.CloudCompute})
+	}
+	return out
+}
+
+// HasComponentLabel reports whether a pod's component label names a component of the app.
+func HasComponentLabel(a *lightningv1alpha1.LightningApp, labelValue string) bool {
+	for _, c := range Components(a) {
+		if ComponentLabel(c.Path) == labelValue {
+			return true
+		}
+	}
+	return false
+}
+
+// ComponentLabel is the value of the lightning.ai/component label: the path
+// itself when it is a valid label value, which every ordinary path is;
+// otherwise a stable hash of it.
+func ComponentLabel(path string) string {
+	if len(validation.IsValidLabelValue(path)) == 0 {
+		return path
+	}
+	return "c-" + shortHash(path, 16)
+}
+
+// DeploymentName derives a unique DNS-1123 name for a component's Deployment:
+// "<app>-<path with dots as dashes>". A path whose spelling does not survive
+// that (capitals, underscores) or that is too long gets a hash of the exact path,
+// so root.a_b and root.a.b never share a name.
+func DeploymentName(appName, path string) string {
+	suffix := strings.ReplaceAll(path, ".", "-")
+	lossless := suffix == strings.ToLower(suffix) && !strings.Contains(suffix, "_")
+	suffix = strings.Trim(strings.ReplaceAll(strings.ToLower(suffix), "_", "-"), "-")
+	name := appName + "-" + suffix
+	if lossless && len(name) <= maxDeploymentName {
+		return name
+	}
+	hash := shortHash(appName+"/"+path, 8)
+	if keep := maxDeploymentName - len(hash) - 1; len(name) > keep {
+		name = strings.TrimRight(name[:keep], "-.")
+	}
+	return name + "-" + hash
+}
+
+func shortHash(s string, n int) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])[:n]
+}

@@ -1,0 +1,90 @@
+package app
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+)
+
+func TestDeploymentName(t *testing.T) {
+	long := "root." + strings.Repeat("very_long_work_name", 5)
+	tests := []struct {
+		app, path, want string
+	}{
+		{"my-app", "root", "my-app-root"},
+		{"my-app", "root.works.0", "my-app-root-works-0"},
+		{"my-app", "root.a.b", "my-app-root-a-b"},
+		{"my-app", "root.work_a", "my-app-root-work-a-" + shortHash("my-app/root.work_a", 8)},
+		{"my-app", "root.Work", "my-app-root-work-" + shortHash("my-app/root.Work", 8)},
+		{"my-app", "root.a_", "my-app-root-a-" + shortHash("my-app/root.a_", 8)},
+		{"my-app", long, "my-app-root-very-long-work-namevery-long-wo-" + shortHash("my-app/"+long, 8)},
+		{strings.Repeat("a", 60), "root", strings.Repeat("a", 43) + "-" + shortHash(strings.Repeat("a", 60)+"/root", 8)},
+	}
+	for _, tt := range tests {
+		got := DeploymentName(tt.app, tt.path)
+		if got != tt.want {
+			t.Errorf("DeploymentName(%q, %q) = %q, want %q", tt.app, tt.path, got, tt.want)
+		}
+		if errs := validation.IsDNS1123Label(got); len(errs) > 0 {
+			t.Errorf("DeploymentName(%q, %q) = %q is not a DNS-1123 label: %v", tt.app, tt.path, got, errs)
+		}
+		if len(got) > maxDeploymentName {
+			t.Errorf("DeploymentName(%q, %q) = %q is longer than %d", tt.app, tt.path, got, maxDeploymentName)
+		}
+	}
+}
+
+func TestDeploymentNamesAreUnique(t *testing.T) {
+	paths := []string{"root", "root.a.b", "root.a_b", "root.A.b", "root.a.B", "root.a__b", "root.works.0", "root.works_0"}
+	seen := map[string]string{}
+	for _, p := range paths {
+		name := DeploymentName("app", p)
+		if other, dup := seen[name]; dup {
+			t.Errorf("%q and %q both map to %q", p, other, name)
+		}
+		seen[name] = p
+	}
+}
+
+func TestComponentLabel(t *testing.T) {
+	tests := map[string]string{
+		"root":                            "root",
+		"root.work_a":                     "root.work_a",
+		"root.works.0":                    "root.works.0",
+		"root.a_":                         "c-" + shortHash("root.a_", 16),
+		"root." + strings.Repeat("w", 70): "c-" + shortHash("root."+strings.Repeat("w", 70), 16),
+	}
+	for path, want := range tests {
+		got := ComponentLabel(path)
+		if got != want {
+			t.Errorf("ComponentLabel(%q) = %q, want %q", path, got, want)
+		}
+		if errs := validation.IsValidLabelValue(got); len(errs) > 0 {
+			t.Errorf("ComponentLabel(%q) = %q is not a label value: %v", path, got, errs)
+		}
+	}
+}
+
+func TestComponents(t *testing.T) {
+	gpu := &lightningv1alpha1.CloudCompute{Name: "gpu"}
+	a := &lightningv1alpha1.LightningApp{
+		ObjectMeta: metav1.ObjectMeta{Name: "my-app"},
+		Spec: lightningv1alpha1.LightningAppSpec{
+			Works: []lightningv1alpha1.WorkSpec{{Name: "root.work_a", CloudCompute: gpu}, {Name: "root.works.0"}},
+		},
+	}
+	want := []Component{{Path: "root"}, {Path: "root.work_a", CloudCompute: gpu}, {Path: "root.works.0"}}
+	if diff := cmp.Diff(want, Components(a)); diff != "" {
+		t.Errorf("Components() mismatch (-want +got):\n%s", diff)
+	}
+	for label, want := range map[string]bool{"root": true, "root.work_a": true, "root.works.1": false, "": false} {
+		if got := HasComponentLabel(a, label); got != want {
+			t.Errorf("HasComponentLabel(%q) = %v, want %v", label, got, want)
+		}
+	}
+}

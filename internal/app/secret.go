@@ -1,0 +1,96 @@
+package app
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+)
+
+// SealedRef is one secret env var of an app with the sealed value it resolves to.
+type SealedRef struct {
+	EnvName        string
+	SecretRef      string
+	EncryptedValue string
+}
+
+// SecretsHash identifies the content of an app's Secret. It is computed over
+// the sealed envelopes, never the plaintext, so the hash (which is visible in
+// names and pod templates) reveals nothing about the values, and the
+// controller can tell whether anything changed without opening a value.
+func SecretsHash(namespace, appName string, refs []SealedRef) string {
+	sorted := append([]SealedRef(nil), refs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].EnvName < sorted[j].EnvName })
+	h := sha256.New()
+	writeField(h, namespace)
+	writeField(h, appName)
+	for _, r := range sorted {
+		writeField(h, r.EnvName)
+		writeField(h, r.SecretRef)
+		writeField(h, r.EncryptedValue)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:10]
+}
+
+// writeField length-prefixes each field so no two inputs hash alike.
+func writeField(h hash.Hash, s string) {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+	h.Write(n[:])
+	h.Write([]byte(s))
+}
+
+// SecretName is the name of the app's Secret for a content hash.
+func SecretName(appName, secretsHash string) string {
+	const suffix = "-env-"
+	if max := 253 - len(suffix) - len(secretsHash); len(appName) > max {
+		appName = appName[:max]
+	}
+	return appName + suffix + secretsHash
+}
+
+// Labels are the labels of every object the operator creates for an app.
+func Labels(appName string) map[string]string {
+	return map[string]string{
+		lightningv1alpha1.LabelApp:       appName,
+		lightningv1alpha1.LabelManagedBy: lightningv1alpha1.ManagedByValue,
+		lightningv1alpha1.LabelPartOf:    appName,
+	}
+}
+
+// OwnerReference makes the app the controller of an object, so deleting the
+// app garbage-collects it.
+func OwnerReference(a *lightningv1alpha1.LightningApp) metav1.OwnerReference {
+	return metav1.OwnerReference{
+		APIVersion:         lightningv1alpha1.GroupVersion.String(),
+		Kind:               "LightningApp",
+		Name:               a.Name,
+		UID:                a.UID,
+		Controller:         ptr.To(true),
+		BlockOwnerDeletion: ptr.To(true),
+	}
+}
+
+// DesiredSecret is the immutable Secret holding an app's opened values, keyed
+// by env var name. A change of value makes a new Secret with a new name.
+func DesiredSecret(a *lightningv1alpha1.LightningApp, secretsHash string, values map[string][]byte) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:            SecretName(a.Name, secretsHash),
+			Namespace:       a.Namespace,
+			Labels:          Labels(a.Name),
+			Annotations:     map[string]string{lightningv1alpha1.AnnotationSecretsHash: secretsHash},
+			OwnerReferences: []metav1.OwnerReference{OwnerReference(a)},
+		},
+		Immutable: ptr.To(true),
+		Type:      corev1.SecretTypeOpaque,
+		Data:      values,
+	}
+}

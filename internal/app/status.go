@@ -1,0 +1,119 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+)
+
+// kstatus reads these "abnormal-true" conditions; they are present only while true.
+const (
+	ConditionReconciling = "Reconciling"
+	ConditionStalled     = "Stalled"
+)
+
+// Resolution is the outcome of resolving and opening an app's secret refs.
+type Resolution struct {
+	Resolved bool
+	// Reason and Message explain a failure; they never hold a value.
+	Reason, Message string
+}
+
+// Observed is what a reconcile saw and did, the input of DesiredStatus.
+type Observed struct {
+	Generation  int64
+	Resolution  Resolution
+	SecretName  string
+	SecretsHash string
+	SecretCount int32
+	// ComputeError is set when a component names an unknown preset.
+	ComputeError error
+	Components   []lightningv1alpha1.ComponentStatus
+	// RolledOutAt is set when this reconcile gave the templates a new hash.
+	RolledOutAt *metav1.Time
+}
+
+// DeploymentReady is true once the Deployment's current template is rolled
+// out and available.
+func DeploymentReady(d *appsv1.Deployment) bool {
+	if d == nil || d.Status.ObservedGeneration < d.Generation {
+		return false
+	}
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	return d.Status.UpdatedReplicas >= want && d.Status.AvailableReplicas >= want && d.Status.Replicas == d.Status.UpdatedReplicas
+}
+
+// DesiredStatus computes the app's status from what was observed. Messages
+// are deterministic, so an unchanged world yields an unchanged status and no write.
+func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) lightningv1alpha1.LightningAppStatus {
+	st := *prev.DeepCopy()
+	st.ObservedGeneration = obs.Generation
+	st.Components = obs.Components
+	if obs.Resolution.Resolved {
+		st.SecretName = obs.SecretName
+		st.SecretsHash = obs.SecretsHash
+		st.SecretCount = obs.SecretCount
+	}
+	if obs.RolledOutAt != nil {
+		st.LastRolloutTime = obs.RolledOutAt
+	}
+
+	set := func(condType string, status metav1.ConditionStatus, reason, message string) {
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: condType, Status: status, Reason: reason, Message: message, ObservedGeneration: obs.Generation,
+		})
+	}
+
+	if obs.Resolution.Resolved {
+		set(lightningv1alpha1.ConditionSecretsResolved, metav1.ConditionTrue, lightningv1alpha1.ReasonResolved,
+			fmt.Sprintf("%d secret(s) materialized in Secret %s", obs.SecretCount, obs.SecretName))
+	} else {
+		set(lightningv1alpha1.ConditionSecretsResolved, metav1.ConditionFalse, obs.Resolution.Reason, obs.Resolution.Message)
+	}
+
+	var notReady []string
+	for _, c := range obs.Components {
+		if !c.Ready {
+			notReady = append(notReady, c.Name)
+		}
+	}
+	var stalledReason, stalledMessage string
+	switch {
+	case !obs.Resolution.Resolved:
+		stalledReason, stalledMessage = obs.Resolution.Reason, obs.Resolution.Message
+	case obs.ComputeError != nil:
+		stalledReason, stalledMessage = lightningv1alpha1.ReasonUnknownCloudCompute, obs.ComputeError.Error()
+	}
+
+	switch {
+	case stalledReason != "":
+		set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse, stalledReason, stalledMessage)
+		set(ConditionStalled, metav1.ConditionTrue, stalledReason, stalledMessage)
+		meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
+		st.Phase = lightningv1alpha1.PhaseFailed
+	case len(notReady) > 0:
+		msg := "Waiting for components to become available: " + strings.Join(notReady, ", ")
+		set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse, lightningv1alpha1.ReasonProgressing, msg)
+		set(ConditionReconciling, metav1.ConditionTrue, lightningv1alpha1.ReasonProgressing, msg)
+		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
+		st.Phase = lightningv1alpha1.PhasePending
+		if len(notReady) < len(obs.Components) {
+			st.Phase = lightningv1alpha1.PhaseDegraded
+		}
+	default:
+		set(lightningv1alpha1.ConditionReady, metav1.ConditionTrue, lightningv1alpha1.ReasonComponentsReady,
+			fmt.Sprintf("All %d component(s) are available", len(obs.Components)))
+		meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
+		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
+		st.Phase = lightningv1alpha1.PhaseRunning
+	}
+	return st
+}
