@@ -6,12 +6,12 @@ import (
 
 // LightningSecretSpec holds a value sealed to the operator's public key.
 type LightningSecretSpec struct {
-	// encryptedValue is the sealed value: an HPKE envelope "v<version>:<keyID>:<base64>"
+	// encryptedValue is the sealed value (at most the envelope of a 1 MiB value): an HPKE envelope "v<version>:<keyID>:<base64>"
 	// made by `kubectl lightning secret create`. It opens only under this object's
 	// namespace and name, so it is safe to commit to git.
 	// +required
 	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=1400000
+	// +kubebuilder:validation:MaxLength=1399636
 	// +kubebuilder:validation:XValidation:rule="self.matches('^v[0-9]+:[0-9a-f]{16}:[A-Za-z0-9+/]+={0,2}$')",message="encryptedValue must be a sealed envelope 'v1:<16 hex key ID>:<base64>'; make one with 'kubectl lightning secret create'"
 	EncryptedValue string `json:"encryptedValue"`
 }

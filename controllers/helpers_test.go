@@ -1,0 +1,133 @@
+package controllers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/keystore"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
+)
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// The suite starts several managers in one process; controller names repeat.
+func ctrlConfigSkipNameValidation() config.Controller {
+	return config.Controller{SkipNameValidation: ptr.To(true)}
+}
+
+func ctrlObjectMeta(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name} }
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newNamespace(ctx context.Context, name string) {
+	ExpectWithOffset(1, k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+}
+
+// storedKeyring reads the keyring the operator wrote.
+func storedKeyring(ctx context.Context) (*keyring.Keyring, error) {
+	s := &corev1.Secret{}
+	if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: keystore.DefaultSecretName}, s); err != nil {
+		return nil, err
+	}
+	return keyring.Unmarshal(s.Data)
+}
+
+func currentPublicKey(ctx context.Context) *sealing.PublicKey {
+	var ring *keyring.Keyring
+	EventuallyWithOffset(1, func() error {
+		var err error
+		ring, err = storedKeyring(ctx)
+		return err
+	}).Should(Succeed())
+	return ring.Current().Private.Public()
+}
+
+// sealedSecret seals value for ns/name as `kubectl lightning secret create` would.
+func sealedSecret(pub *sealing.PublicKey, ns, name, value string) *lightningv1alpha1.LightningSecret {
+	env, err := sealing.Seal(pub, sealing.Scope{Namespace: ns, Name: name}, []byte(value))
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	return &lightningv1alpha1.LightningSecret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       lightningv1alpha1.LightningSecretSpec{EncryptedValue: env},
+	}
+}
+
+func readyCondition(conds []metav1.Condition, condType string) metav1.Condition {
+	if c := meta.FindStatusCondition(conds, condType); c != nil {
+		return *c
+	}
+	return metav1.Condition{}
+}
+
+func getSecretStatus(ctx context.Context, ns, name string) func() lightningv1alpha1.LightningSecretStatus {
+	return func() lightningv1alpha1.LightningSecretStatus {
+		l := &lightningv1alpha1.LightningSecret{}
+		if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, l); err != nil {
+			return lightningv1alpha1.LightningSecretStatus{}
+		}
+		return l.Status
+	}
+}
+
+func getApp(ctx context.Context, ns, name string) func() *lightningv1alpha1.LightningApp {
+	return func() *lightningv1alpha1.LightningApp {
+		a := &lightningv1alpha1.LightningApp{}
+		if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, a); err != nil {
+			return &lightningv1alpha1.LightningApp{}
+		}
+		return a
+	}
+}
+
+func haveCondition(condType, status, reason string) func(conds []metav1.Condition) bool {
+	return func(conds []metav1.Condition) bool {
+		c := meta.FindStatusCondition(conds, condType)
+		return c != nil && string(c.Status) == status && c.Reason == reason
+	}
+}
+
+func toJSON(v any) string {
+	data, err := json.Marshal(v)
+	ExpectWithOffset(2, err).NotTo(HaveOccurred())
+	return string(data)
+}

@@ -1,0 +1,405 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/app"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
+)
+
+// maxSecretSize is what a Kubernetes Secret's data may hold in total.
+const maxSecretSize = 1 << 20
+
+// AppOptions tune the LightningApp reconciler.
+type AppOptions struct {
+	Presets app.Presets
+	// MinRolloutInterval is the least time between two rolls of an app, so a
+	// burst of secret changes rolls its pods once.
+	MinRolloutInterval time.Duration
+	Workers            int
+	// Now is the clock; tests set it.
+	Now func() time.Time
+}
+
+// LightningAppReconciler resolves an app's secrets into one immutable Secret
+// and runs each component as a Deployment that rolls when the Secret changes.
+type LightningAppReconciler struct {
+	client   client.Client
+	keys     KeySource
+	recorder recorder.EventRecorder
+	opts     AppOptions
+}
+
+var _ reconcile.Reconciler = &LightningAppReconciler{}
+
+// NewLightningAppReconciler builds the reconciler.
+func NewLightningAppReconciler(c client.Client, keys KeySource, rec recorder.EventRecorder, opts AppOptions) *LightningAppReconciler {
+	if opts.Presets == nil {
+		opts.Presets = app.DefaultPresets()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &LightningAppReconciler{client: c, keys: keys, recorder: rec, opts: opts}
+}
+
+// +kubebuilder:rbac:groups=lightning.ai,resources=lightningapps,verbs=get;list;watch
+// +kubebuilder:rbac:groups=lightning.ai,resources=lightningapps/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+
+// Reconcile: get, then children (Secret, Deployments, cleanup), then status.
+func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	a := &lightningv1alpha1.LightningApp{}
+	if err := r.client.Get(ctx, req.NamespacedName, a); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !a.DeletionTimestamp.IsZero() {
+		// Everything we made is owned by the app; the garbage collector removes it.
+		return ctrl.Result{}, nil
+	}
+
+	refs, resolution, err := r.resolve(ctx, a)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	obs := app.Observed{Generation: a.Generation, Resolution: resolution}
+	var result ctrl.Result
+
+	// The hash on the pod templates: the new one, unless unresolved (keep the
+	// last good one) or debounced (a roll happened less than the interval ago).
+	templateHash := a.Status.SecretsHash
+	if resolution.Resolved {
+		newHash := ""
+		if len(refs) > 0 {
+			newHash = app.SecretsHash(a.Namespace, a.Name, refs)
+			obs.Resolution, err = r.materialize(ctx, a, refs, newHash)
+			if err != nil {
+				return ctrl.Result{}, err
+			}
+		}
+		if obs.Resolution.Resolved {
+			templateHash = newHash
+			if wait := r.debounce(a, newHash); wait > 0 {
+				templateHash = a.Status.SecretsHash
+				result.RequeueAfter = wait
+				log.V(1).Info("Delayed a roll", "wait", wait)
+			} else if newHash != a.Status.SecretsHash {
+				now := metav1.NewTime(r.opts.Now().Truncate(time.Second))
+				obs.RolledOutAt = &now
+			}
+		}
+	}
+	if obs.Resolution.Resolved {
+		obs.SecretsHash = templateHash
+		obs.SecretCount = int32(len(a.Spec.Secrets))
+		if templateHash != "" {
+			obs.SecretName = app.SecretName(a.Name, templateHash)
+		}
+	}
+
+	obs.Components, obs.ComputeError, err = r.applyDeployments(ctx, a, templateHash)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if obs.Resolution.Resolved {
+		if err := r.cleanupSecrets(ctx, a, obs.SecretName, app.SecretName(a.Name, app.SecretsHash(a.Namespace, a.Name, refs))); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if obs.RolledOutAt != nil && a.Status.SecretsHash != "" {
+		rolloutsTotal.Inc()
+		r.recorder.Eventf(a, nil, corev1.EventTypeNormal, "SecretsChanged", "Rollout", "Rolling components to Secret %s", obs.SecretName)
+	}
+	return result, r.writeStatus(ctx, a, obs)
+}
+
+// resolve finds every referenced LightningSecret in the app's namespace.
+func (r *LightningAppReconciler) resolve(ctx context.Context, a *lightningv1alpha1.LightningApp) ([]app.SealedRef, app.Resolution, error) {
+	refs := make([]app.SealedRef, 0, len(a.Spec.Secrets))
+	for _, s := range a.Spec.Secrets {
+		lsec := &lightningv1alpha1.LightningSecret{}
+		// The key has the app's own namespace: no reference can leave it.
+		err := r.client.Get(ctx, types.NamespacedName{Namespace: a.Namespace, Name: s.SecretRef}, lsec)
+		if apierrors.IsNotFound(err) {
+			return nil, app.Resolution{Reason: lightningv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf("Secret with name '%s' not found", s.SecretRef)}, nil
+		}
+		if err != nil {
+			return nil, app.Resolution{}, fmt.Errorf("reading LightningSecret %s/%s: %w", a.Namespace, s.SecretRef, err)
+		}
+		refs = append(refs, app.SealedRef{EnvName: s.Name, SecretRef: s.SecretRef, EncryptedValue: lsec.Spec.EncryptedValue})
+	}
+	return refs, app.Resolution{Resolved: true}, nil
+}
+
+// materialize makes sure the Secret for hash exists. It opens the values only
+// when the Secret is not there yet, so a restart opens and writes nothing.
+func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1alpha1.LightningApp, refs []app.SealedRef, hash string) (app.Resolution, error) {
+	name := app.SecretName(a.Name, hash)
+	existing := &corev1.Secret{}
+	err := r.client.Get(ctx, types.NamespacedName{Namespace: a.Namespace, Name: name}, existing)
+	if err == nil {
+		return app.Resolution{Resolved: true}, nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return app.Resolution{}, fmt.Errorf("reading Secret %s/%s: %w", a.Namespace, name, err)
+	}
+
+	ring, err := r.keys.Keyring(ctx)
+	if err != nil {
+		return app.Resolution{Reason: lightningv1alpha1.ReasonSecretNotReady,
+			Message: fmt.Sprintf("The operator's keyring is unavailable, so no secret can be opened: %v", err)}, nil
+	}
+	values := make(map[string][]byte, len(refs))
+	total := 0
+	for _, ref := range refs {
+		plain, err := sealing.Open(ring, sealing.Scope{Namespace: a.Namespace, Name: ref.SecretRef}, ref.EncryptedValue)
+		if err != nil {
+			opensTotal.WithLabelValues(sealing.Reason(err)).Inc()
+			return app.Resolution{Reason: lightningv1alpha1.ReasonSecretNotReady,
+				Message: fmt.Sprintf("Secret with name '%s' is not ready: %s", ref.SecretRef, sealing.Reason(err))}, nil
+		}
+		opensTotal.WithLabelValues(lightningv1alpha1.ReasonSealed).Inc()
+		values[ref.EnvName] = plain
+		total += len(plain)
+	}
+	if total > maxSecretSize {
+		return app.Resolution{Reason: lightningv1alpha1.ReasonSecretTooLarge,
+			Message: fmt.Sprintf("The app's secret values add up to %d bytes, more than the %d bytes a Kubernetes Secret holds", total, maxSecretSize)}, nil
+	}
+	if err := r.client.Create(ctx, app.DesiredSecret(a, hash, values)); err != nil && !apierrors.IsAlreadyExists(err) {
+		return app.Resolution{}, fmt.Errorf("creating Secret %s/%s: %w", a.Namespace, name, err)
+	}
+	materializedTotal.Inc()
+	logf.FromContext(ctx).Info("Materialized secrets", "secret", name, "count", len(values))
+	return app.Resolution{Resolved: true}, nil
+}
+
+// debounce returns how long to wait before rolling to newHash; 0 rolls now.
+func (r *LightningAppReconciler) debounce(a *lightningv1alpha1.LightningApp, newHash string) time.Duration {
+	if newHash == a.Status.SecretsHash || a.Status.SecretsHash == "" || a.Status.LastRolloutTime == nil || r.opts.MinRolloutInterval <= 0 {
+		return 0
+	}
+	wait := a.Status.LastRolloutTime.Add(r.opts.MinRolloutInterval).Sub(r.opts.Now())
+	if wait < 0 {
+		return 0
+	}
+	return wait
+}
+
+// applyDeployments creates or updates one Deployment per component and
+// deletes those of components that left the spec.
+func (r *LightningAppReconciler) applyDeployments(ctx context.Context, a *lightningv1alpha1.LightningApp, secretsHash string) ([]lightningv1alpha1.ComponentStatus, error, error) {
+	var computeErr error
+	components := app.Components(a)
+	statuses := make([]lightningv1alpha1.ComponentStatus, 0, len(components))
+	wanted := make(map[string]bool, len(components))
+	for _, c := range components {
+		name := app.DeploymentName(a.Name, c.Path)
+		wanted[name] = true
+		desired, err := app.DesiredDeployment(a, c, r.opts.Presets, secretsHash)
+		if err != nil {
+			if computeErr == nil {
+				computeErr = err
+			}
+			statuses = append(statuses, lightningv1alpha1.ComponentStatus{Name: c.Path, Deployment: name})
+			continue
+		}
+		live, err := r.applyDeployment(ctx, a, desired)
+		if err != nil {
+			return nil, nil, err
+		}
+		statuses = append(statuses, lightningv1alpha1.ComponentStatus{Name: c.Path, Deployment: name, Ready: app.DeploymentReady(live)})
+	}
+	// The last status lists what we made; what is no longer wanted goes.
+	for _, old := range a.Status.Components {
+		if wanted[old.Deployment] {
+			continue
+		}
+		d := &appsv1.Deployment{}
+		err := r.client.Get(ctx, types.NamespacedName{Namespace: a.Namespace, Name: old.Deployment}, d)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading Deployment %s/%s: %w", a.Namespace, old.Deployment, err)
+		}
+		if !metav1.IsControlledBy(d, a) {
+			continue
+		}
+		if err := r.client.Delete(ctx, d, client.Preconditions{UID: &d.UID}); client.IgnoreNotFound(err) != nil {
+			return nil, nil, fmt.Errorf("deleting Deployment %s/%s of removed component %s: %w", a.Namespace, d.Name, old.Name, err)
+		}
+		logf.FromContext(ctx).Info("Deleted Deployment of removed component", "deployment", d.Name, "component", old.Name)
+	}
+	return statuses, computeErr, nil
+}
+
+// applyDeployment writes desired when it differs from what we last wrote.
+func (r *LightningAppReconciler) applyDeployment(ctx context.Context, a *lightningv1alpha1.LightningApp, desired *appsv1.Deployment) (*appsv1.Deployment, error) {
+	live := &appsv1.Deployment{}
+	err := r.client.Get(ctx, client.ObjectKeyFromObject(desired), live)
+	if apierrors.IsNotFound(err) {
+		if err := r.client.Create(ctx, desired); err != nil {
+			return nil, fmt.Errorf("creating Deployment %s/%s: %w", desired.Namespace, desired.Name, err)
+		}
+		return desired, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading Deployment %s/%s: %w", desired.Namespace, desired.Name, err)
+	}
+	if !metav1.IsControlledBy(live, a) {
+		return nil, reconcile.TerminalError(fmt.Errorf("Deployment %s/%s exists and is not owned by LightningApp %s", live.Namespace, live.Name, a.Name))
+	}
+	if live.Annotations[app.AnnotationTemplateHash] == desired.Annotations[app.AnnotationTemplateHash] {
+		return live, nil
+	}
+	updated := live.DeepCopy()
+	updated.Labels = desired.Labels
+	updated.Annotations = mergeMaps(live.Annotations, desired.Annotations)
+	updated.Spec = desired.Spec
+	if err := r.client.Update(ctx, updated); err != nil {
+		return nil, fmt.Errorf("updating Deployment %s/%s: %w", desired.Namespace, desired.Name, err)
+	}
+	return updated, nil
+}
+
+func mergeMaps(base, over map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
+}
+
+// cleanupSecrets deletes the app's older Secrets once no pod refers to them.
+// It runs only after a successful resolution: a transient error deletes nothing.
+func (r *LightningAppReconciler) cleanupSecrets(ctx context.Context, a *lightningv1alpha1.LightningApp, keep ...string) error {
+	secrets := &corev1.SecretList{}
+	if err := r.client.List(ctx, secrets, client.InNamespace(a.Namespace), client.MatchingFields{IndexSecretOwnerApp: a.Name}); err != nil {
+		return fmt.Errorf("looking up Secrets of LightningApp %s/%s: %w", a.Namespace, a.Name, err)
+	}
+	for i := range secrets.Items {
+		s := &secrets.Items[i]
+		if contains(keep, s.Name) || !metav1.IsControlledBy(s, a) {
+			continue
+		}
+		pods := &corev1.PodList{}
+		if err := r.client.List(ctx, pods, client.InNamespace(a.Namespace), client.MatchingFields{IndexPodInjectedSecret: s.Name}); err != nil {
+			return fmt.Errorf("looking up pods that use Secret %s/%s: %w", a.Namespace, s.Name, err)
+		}
+		if len(pods.Items) > 0 {
+			continue // a pod delete event brings us back
+		}
+		if err := r.client.Delete(ctx, s, client.Preconditions{UID: &s.UID}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting unused Secret %s/%s: %w", a.Namespace, s.Name, err)
+		}
+		logf.FromContext(ctx).Info("Deleted unused Secret", "secret", s.Name)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// writeStatus writes the status only when it changed, and announces transitions.
+func (r *LightningAppReconciler) writeStatus(ctx context.Context, a *lightningv1alpha1.LightningApp, obs app.Observed) error {
+	status := app.DesiredStatus(a.Status, obs)
+	if equality.Semantic.DeepEqual(status, a.Status) {
+		return nil
+	}
+	transitions := []transition{
+		conditionTransition(a.Status.Conditions, status.Conditions, lightningv1alpha1.ConditionSecretsResolved),
+		conditionTransition(a.Status.Conditions, status.Conditions, lightningv1alpha1.ConditionReady),
+	}
+	patchBase := client.MergeFrom(a.DeepCopy())
+	a.Status = status
+	if err := r.client.Status().Patch(ctx, a, patchBase); err != nil {
+		return fmt.Errorf("writing status of LightningApp %s/%s: %w", a.Namespace, a.Name, err)
+	}
+	for _, t := range transitions {
+		if !t.changed {
+			continue
+		}
+		eventType := corev1.EventTypeNormal
+		if t.cond.Status != metav1.ConditionTrue && t.cond.Reason != lightningv1alpha1.ReasonProgressing {
+			eventType = corev1.EventTypeWarning
+		}
+		r.recorder.Eventf(a, nil, eventType, t.cond.Reason, t.cond.Type, "%s", t.cond.Message)
+		logf.FromContext(ctx).Info("LightningApp condition changed", "type", t.cond.Type, "status", t.cond.Status, "reason", t.cond.Reason)
+	}
+	return nil
+}
+
+// SetupWithManager watches apps, their Deployments and Secrets, the
+// LightningSecrets they reference (through the index) and their pods (so an
+// old Secret goes when its last pod does).
+func (r *LightningAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&lightningv1alpha1.LightningApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Secret{}).
+		Watches(&lightningv1alpha1.LightningSecret{}, handler.EnqueueRequestsFromMapFunc(r.appsUsingSecret)).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(appOfPod),
+			builder.WithPredicates(predicate.Funcs{
+				CreateFunc: func(event.CreateEvent) bool { return false },
+				UpdateFunc: func(event.UpdateEvent) bool { return false },
+			})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.Workers}).
+		Named("lightningapp").
+		Complete(r)
+}
+
+// appsUsingSecret maps a LightningSecret to exactly the apps that reference it.
+func (r *LightningAppReconciler) appsUsingSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	apps := &lightningv1alpha1.LightningAppList{}
+	if err := r.client.List(ctx, apps, client.InNamespace(o.GetNamespace()), client.MatchingFields{IndexAppSecretRefs: o.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "Looking up apps of a LightningSecret failed", "lightningsecret", client.ObjectKeyFromObject(o))
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(apps.Items))
+	for i := range apps.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&apps.Items[i])})
+	}
+	return out
+}
+
+// appOfPod maps a deleted app pod to its app, for Secret cleanup.
+func appOfPod(_ context.Context, o client.Object) []reconcile.Request {
+	name := o.GetLabels()[lightningv1alpha1.LabelApp]
+	if name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
+}

@@ -1,0 +1,303 @@
+package controllers_test
+
+import (
+	"context"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
+)
+
+func newApp(ns, name string, secrets map[string]string) *lightningv1alpha1.LightningApp {
+	a := &lightningv1alpha1.LightningApp{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: lightningv1alpha1.LightningAppSpec{
+			Image: "registry.example/app:1.0",
+			Works: []lightningv1alpha1.WorkSpec{{Name: "root.work_a", CloudCompute: &lightningv1alpha1.CloudCompute{Name: "gpu"}}},
+			Env:   []lightningv1alpha1.EnvVar{{Name: "FOO", Value: "bar"}},
+		},
+	}
+	for env, ref := range secrets {
+		a.Spec.Secrets = append(a.Spec.Secrets, lightningv1alpha1.SecretEnvVar{Name: env, SecretRef: ref})
+	}
+	return a
+}
+
+func appSecret(ctx context.Context, a *lightningv1alpha1.LightningApp) *corev1.Secret {
+	s := &corev1.Secret{}
+	ExpectWithOffset(1, k8sClient.Get(ctx, types.NamespacedName{Namespace: a.Namespace, Name: a.Status.SecretName}, s)).To(Succeed())
+	return s
+}
+
+func deploymentsOf(ctx context.Context, ns, app string) []appsv1.Deployment {
+	list := &appsv1.DeploymentList{}
+	ExpectWithOffset(1, k8sClient.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{lightningv1alpha1.LabelApp: app})).To(Succeed())
+	return list.Items
+}
+
+func templateHashes(ctx context.Context, ns, app string) []string {
+	var out []string
+	for _, d := range deploymentsOf(ctx, ns, app) {
+		out = append(out, d.Spec.Template.Annotations[lightningv1alpha1.AnnotationSecretsHash])
+	}
+	return out
+}
+
+func resolvedApp(ctx context.Context, ns, name string) *lightningv1alpha1.LightningApp {
+	EventuallyWithOffset(1, func() []metav1.Condition { return getApp(ctx, ns, name)().Status.Conditions }, 20*time.Second).
+		Should(Satisfy(haveCondition("SecretsResolved", "True", "Resolved")))
+	return getApp(ctx, ns, name)()
+}
+
+var _ = Describe("LightningApp controller", Ordered, func() {
+	var (
+		ctx context.Context
+		mgr *runningManager
+		pub *sealing.PublicKey
+	)
+	BeforeAll(func() {
+		ctx = context.Background()
+		mgr = startManager(managerOptions{})
+		pub = currentPublicKey(ctx)
+	})
+	AfterAll(func() { mgr.Stop() })
+
+	It("materializes one immutable owned Secret and one owned Deployment per component", func() {
+		const ns = "app-path"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "my-secret", "canary-path-value"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "my-app", map[string]string{"MY_APP_SECRET": "my-secret"}))).To(Succeed())
+
+		a := resolvedApp(ctx, ns, "my-app")
+		Expect(a.Status.SecretName).To(HavePrefix("my-app-env-"))
+		Expect(a.Status.SecretCount).To(Equal(int32(1)))
+		s := appSecret(ctx, a)
+		Expect(s.Data).To(Equal(map[string][]byte{"MY_APP_SECRET": []byte("canary-path-value")}))
+		Expect(*s.Immutable).To(BeTrue())
+		Expect(metav1.IsControlledBy(s, a)).To(BeTrue())
+
+		Eventually(func() int { return len(deploymentsOf(ctx, ns, "my-app")) }).Should(Equal(2))
+		for _, d := range deploymentsOf(ctx, ns, "my-app") {
+			Expect(metav1.IsControlledBy(&d, a)).To(BeTrue(), d.Name)
+			Expect(d.Spec.Template.Annotations[lightningv1alpha1.AnnotationSecretsHash]).To(Equal(a.Status.SecretsHash))
+			Expect(d.Spec.Template.Spec.Containers[0].Env).To(BeEmpty(), "env is the webhook's job")
+		}
+		Eventually(func() []lightningv1alpha1.ComponentStatus { return getApp(ctx, ns, "my-app")().Status.Components }).
+			Should(ConsistOf(
+				lightningv1alpha1.ComponentStatus{Name: "root", Deployment: "my-app-root"},
+				HaveField("Name", "root.work_a"),
+			))
+		// envtest runs no controller-manager, so no pod becomes available.
+		Expect(getApp(ctx, ns, "my-app")().Status.Phase).To(Equal(lightningv1alpha1.PhasePending))
+
+		By("a Deployment turning available makes the app Ready")
+		for _, d := range deploymentsOf(ctx, ns, "my-app") {
+			d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1}
+			Expect(k8sClient.Status().Update(ctx, &d)).To(Succeed())
+		}
+		Eventually(func() []metav1.Condition { return getApp(ctx, ns, "my-app")().Status.Conditions }).
+			Should(Satisfy(haveCondition("Ready", "True", "ComponentsReady")))
+		Expect(getApp(ctx, ns, "my-app")().Status.Phase).To(Equal(lightningv1alpha1.PhaseRunning))
+		assertNoCanary(ctx, ns, "canary-path")
+	})
+
+	It("reports a missing secret with Lightning's message and recovers once it exists", func() {
+		const ns = "app-missing"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, newApp(ns, "waits", map[string]string{"TOKEN": "later"}))).To(Succeed())
+		Eventually(func() []metav1.Condition { return getApp(ctx, ns, "waits")().Status.Conditions }, 20*time.Second).
+			Should(Satisfy(haveCondition("SecretsResolved", "False", "SecretNotFound")))
+		a := getApp(ctx, ns, "waits")()
+		Expect(readyCondition(a.Status.Conditions, "SecretsResolved").Message).To(Equal("Secret with name 'later' not found"))
+		Expect(readyCondition(a.Status.Conditions, "Ready").Status).To(Equal(metav1.ConditionFalse))
+		Expect(readyCondition(a.Status.Conditions, "Stalled").Status).To(Equal(metav1.ConditionTrue))
+		Expect(a.Status.Phase).To(Equal(lightningv1alpha1.PhaseFailed))
+
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "later", "v"))).To(Succeed())
+		a = resolvedApp(ctx, ns, "waits")
+		Expect(a.Status.SecretName).NotTo(BeEmpty())
+	})
+
+	It("refuses a tampered secret and writes no Secret", func() {
+		const ns = "app-tampered"
+		newNamespace(ctx, ns)
+		bad := sealedSecret(pub, ns, "bad", "v")
+		bad.Spec.EncryptedValue = tamper(bad.Spec.EncryptedValue)
+		Expect(k8sClient.Create(ctx, bad)).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "victim", map[string]string{"TOKEN": "bad"}))).To(Succeed())
+		Eventually(func() []metav1.Condition { return getApp(ctx, ns, "victim")().Status.Conditions }, 20*time.Second).
+			Should(Satisfy(haveCondition("SecretsResolved", "False", "SecretNotReady")))
+		Expect(readyCondition(getApp(ctx, ns, "victim")().Status.Conditions, "SecretsResolved").Message).
+			To(Equal("Secret with name 'bad' is not ready: Tampered"))
+		secrets := &corev1.SecretList{}
+		Expect(k8sClient.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{lightningv1alpha1.LabelApp: "victim"})).To(Succeed())
+		Expect(secrets.Items).To(BeEmpty())
+	})
+
+	It("re-materializes and rolls exactly the apps that use a changed secret", func() {
+		const ns = "app-rotate"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "shared", "one"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "other", "x"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "user-a", map[string]string{"S": "shared"}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "user-b", map[string]string{"S": "shared", "O": "other"}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "bystander", map[string]string{"O": "other"}))).To(Succeed())
+		before := map[string]*lightningv1alpha1.LightningApp{}
+		for _, name := range []string{"user-a", "user-b", "bystander"} {
+			before[name] = resolvedApp(ctx, ns, name)
+			Eventually(func() []string { return templateHashes(ctx, ns, name) }).Should(HaveEach(before[name].Status.SecretsHash))
+		}
+
+		lsec := &lightningv1alpha1.LightningSecret{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "shared"}, lsec)).To(Succeed())
+		lsec.Spec.EncryptedValue = sealedSecret(pub, ns, "shared", "two").Spec.EncryptedValue
+		Expect(k8sClient.Update(ctx, lsec)).To(Succeed())
+
+		for _, name := range []string{"user-a", "user-b"} {
+			Eventually(func() string { return getApp(ctx, ns, name)().Status.SecretName }, 20*time.Second).
+				ShouldNot(Equal(before[name].Status.SecretName))
+			a := getApp(ctx, ns, name)()
+			Expect(appSecret(ctx, a).Data["S"]).To(Equal([]byte("two")))
+			Eventually(func() []string { return templateHashes(ctx, ns, name) }).Should(HaveEach(a.Status.SecretsHash))
+			// No pod uses the old Secret (envtest runs none), so it is gone.
+			Eventually(func() bool {
+				return client.IgnoreNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: before[name].Status.SecretName}, &corev1.Secret{})) == nil &&
+					k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: before[name].Status.SecretName}, &corev1.Secret{}) != nil
+			}).Should(BeTrue())
+		}
+		Consistently(func() string { return getApp(ctx, ns, "bystander")().Status.SecretsHash }, 2*time.Second).
+			Should(Equal(before["bystander"].Status.SecretsHash))
+		Expect(templateHashes(ctx, ns, "bystander")).To(HaveEach(before["bystander"].Status.SecretsHash))
+	})
+
+	It("keeps an old Secret while a pod still refers to it", func() {
+		const ns = "app-inuse"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "one"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "busy", map[string]string{"S": "s"}))).To(Succeed())
+		old := resolvedApp(ctx, ns, "busy").Status.SecretName
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "busy-pod", Labels: map[string]string{lightningv1alpha1.LabelApp: "busy"},
+				Annotations: map[string]string{lightningv1alpha1.AnnotationInjectedSecret: old}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "img"}}},
+		}
+		Expect(k8sClient.Create(ctx, pod)).To(Succeed())
+
+		lsec := &lightningv1alpha1.LightningSecret{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "s"}, lsec)).To(Succeed())
+		lsec.Spec.EncryptedValue = sealedSecret(pub, ns, "s", "two").Spec.EncryptedValue
+		Expect(k8sClient.Update(ctx, lsec)).To(Succeed())
+		Eventually(func() string { return getApp(ctx, ns, "busy")().Status.SecretName }, 20*time.Second).ShouldNot(Equal(old))
+		Consistently(func() error {
+			return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: old}, &corev1.Secret{})
+		}, 2*time.Second).Should(Succeed())
+
+		Expect(k8sClient.Delete(ctx, pod, client.GracePeriodSeconds(0))).To(Succeed())
+		Eventually(func() error {
+			return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: old}, &corev1.Secret{})
+		}, 20*time.Second).ShouldNot(Succeed())
+	})
+
+	It("keeps two namespaces with the same secret names apart", func() {
+		for _, ns := range []string{"team-red", "team-blue"} {
+			newNamespace(ctx, ns)
+			Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "token", "value-of-"+ns))).To(Succeed())
+			Expect(k8sClient.Create(ctx, newApp(ns, "app", map[string]string{"TOKEN": "token"}))).To(Succeed())
+		}
+		for _, ns := range []string{"team-red", "team-blue"} {
+			a := resolvedApp(ctx, ns, "app")
+			Expect(appSecret(ctx, a).Data["TOKEN"]).To(Equal([]byte("value-of-" + ns)))
+		}
+		By("a secret copied from another namespace does not open")
+		copied := &lightningv1alpha1.LightningSecret{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "team-red", Name: "token"}, copied)).To(Succeed())
+		newNamespace(ctx, "team-green")
+		Expect(k8sClient.Create(ctx, &lightningv1alpha1.LightningSecret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "team-green", Name: "token"}, Spec: copied.Spec,
+		})).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp("team-green", "app", map[string]string{"TOKEN": "token"}))).To(Succeed())
+		Eventually(func() []metav1.Condition { return getApp(ctx, "team-green", "app")().Status.Conditions }, 20*time.Second).
+			Should(Satisfy(haveCondition("SecretsResolved", "False", "SecretNotReady")))
+	})
+
+	It("owns everything it made, so deleting the app leaves nothing behind", func() {
+		const ns = "app-delete"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "v"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "doomed", map[string]string{"S": "s"}))).To(Succeed())
+		a := resolvedApp(ctx, ns, "doomed")
+		Eventually(func() int { return len(deploymentsOf(ctx, ns, "doomed")) }).Should(Equal(2))
+		// envtest runs no garbage collector: assert the owner references it would follow.
+		secrets := &corev1.SecretList{}
+		Expect(k8sClient.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{lightningv1alpha1.LabelApp: "doomed"})).To(Succeed())
+		Expect(secrets.Items).NotTo(BeEmpty())
+		for _, s := range secrets.Items {
+			Expect(metav1.IsControlledBy(&s, a)).To(BeTrue(), s.Name)
+			Expect(*metav1.GetControllerOf(&s).BlockOwnerDeletion).To(BeTrue())
+		}
+		for _, d := range deploymentsOf(ctx, ns, "doomed") {
+			Expect(metav1.IsControlledBy(&d, a)).To(BeTrue(), d.Name)
+		}
+		Expect(k8sClient.Delete(ctx, a)).To(Succeed())
+		Eventually(getApp(ctx, ns, "doomed")).Should(HaveField("Name", ""))
+	})
+
+	It("deletes the Deployment of a work removed from the spec", func() {
+		const ns = "app-shrink"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, newApp(ns, "shrinks", nil))).To(Succeed())
+		Eventually(func() int { return len(deploymentsOf(ctx, ns, "shrinks")) }, 20*time.Second).Should(Equal(2))
+		Eventually(func() int { return len(getApp(ctx, ns, "shrinks")().Status.Components) }).Should(Equal(2))
+		Eventually(func() error {
+			a := getApp(ctx, ns, "shrinks")()
+			a.Spec.Works = nil
+			return k8sClient.Update(ctx, a)
+		}).Should(Succeed())
+		Eventually(func() int { return len(deploymentsOf(ctx, ns, "shrinks")) }, 20*time.Second).Should(Equal(1))
+	})
+
+	It("does no writes after a restart when nothing changed", func() {
+		// Let the earlier cases settle, then restart and count.
+		time.Sleep(2 * time.Second)
+		mgr.Stop()
+		mgr = startManager(managerOptions{})
+		Consistently(mgr.writes.Load, 5*time.Second, 250*time.Millisecond).Should(BeZero())
+	})
+})
+
+var _ = Describe("LightningApp rollout debounce", Ordered, func() {
+	It("batches secret changes that come faster than the minimum interval", func() {
+		ctx := context.Background()
+		mgr := startManager(managerOptions{minInterval: time.Hour})
+		defer mgr.Stop()
+		pub := currentPublicKey(ctx)
+		const ns = "app-debounce"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "one"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "calm", map[string]string{"S": "s"}))).To(Succeed())
+		first := resolvedApp(ctx, ns, "calm")
+		Eventually(func() []string { return templateHashes(ctx, ns, "calm") }).Should(HaveEach(first.Status.SecretsHash))
+		Expect(first.Status.LastRolloutTime).NotTo(BeNil())
+
+		lsec := &lightningv1alpha1.LightningSecret{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "s"}, lsec)).To(Succeed())
+		lsec.Spec.EncryptedValue = sealedSecret(pub, ns, "s", "two").Spec.EncryptedValue
+		Expect(k8sClient.Update(ctx, lsec)).To(Succeed())
+		// The new Secret is written at once, but the pods do not roll yet.
+		Eventually(func() int {
+			list := &corev1.SecretList{}
+			Expect(k8sClient.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{lightningv1alpha1.LabelApp: "calm"})).To(Succeed())
+			return len(list.Items)
+		}, 20*time.Second).Should(Equal(2))
+		Consistently(func() []string { return templateHashes(ctx, ns, "calm") }, 2*time.Second).Should(HaveEach(first.Status.SecretsHash))
+		Expect(getApp(ctx, ns, "calm")().Status.SecretName).To(Equal(first.Status.SecretName))
+	})
+})

@@ -1,0 +1,169 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
+)
+
+// KeySource gives the reconcilers the operator's keyring.
+type KeySource interface {
+	Keyring(ctx context.Context) (*keyring.Keyring, error)
+	SecretKey() types.NamespacedName
+}
+
+// LightningSecretReconciler proves each sealed value opens and reports which
+// apps use it. It never writes the plaintext anywhere.
+type LightningSecretReconciler struct {
+	client   client.Client
+	keys     KeySource
+	recorder recorder.EventRecorder
+	workers  int
+}
+
+var _ reconcile.Reconciler = &LightningSecretReconciler{}
+
+// NewLightningSecretReconciler builds the reconciler.
+func NewLightningSecretReconciler(c client.Client, keys KeySource, rec recorder.EventRecorder, workers int) *LightningSecretReconciler {
+	return &LightningSecretReconciler{client: c, keys: keys, recorder: rec, workers: workers}
+}
+
+// +kubebuilder:rbac:groups=lightning.ai,resources=lightningsecrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=lightning.ai,resources=lightningsecrets/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile opens the value, then writes Ready, keyID and usedBy when they changed.
+func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	lsec := &lightningv1alpha1.LightningSecret{}
+	if err := r.client.Get(ctx, req.NamespacedName, lsec); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !lsec.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, nil
+	}
+
+	res := r.open(ctx, lsec)
+	reason, _ := openReason(res, lsec.Namespace, lsec.Name)
+	opensTotal.WithLabelValues(reason).Inc()
+
+	apps := &lightningv1alpha1.LightningAppList{}
+	if err := r.client.List(ctx, apps, client.InNamespace(lsec.Namespace), client.MatchingFields{IndexAppSecretRefs: lsec.Name}); err != nil {
+		return ctrl.Result{}, fmt.Errorf("looking up apps that use LightningSecret %s: %w", req.NamespacedName, err)
+	}
+	usedBy := make([]string, 0, len(apps.Items))
+	for i := range apps.Items {
+		usedBy = append(usedBy, apps.Items[i].Name)
+	}
+
+	status := desiredSecretStatus(lsec.Status, lsec.Generation, lsec.Namespace, lsec.Name, res, usedBy)
+	if equality.Semantic.DeepEqual(status, lsec.Status) {
+		return ctrl.Result{}, nil
+	}
+	t := conditionTransition(lsec.Status.Conditions, status.Conditions, lightningv1alpha1.ConditionReady)
+	patchBase := client.MergeFrom(lsec.DeepCopy())
+	lsec.Status = status
+	if err := r.client.Status().Patch(ctx, lsec, patchBase); err != nil {
+		return ctrl.Result{}, fmt.Errorf("writing status of LightningSecret %s: %w", req.NamespacedName, err)
+	}
+	if t.changed {
+		eventType := corev1.EventTypeNormal
+		if t.cond.Status != "True" {
+			eventType = corev1.EventTypeWarning
+		}
+		r.recorder.Eventf(lsec, nil, eventType, t.cond.Reason, "Open", "%s", t.cond.Message)
+		log.Info("LightningSecret changed readiness", "ready", t.cond.Status, "reason", t.cond.Reason, "keyID", res.keyID)
+	}
+	return ctrl.Result{}, nil
+}
+
+// open proves the value opens; the plaintext is dropped at once.
+func (r *LightningSecretReconciler) open(ctx context.Context, lsec *lightningv1alpha1.LightningSecret) openResult {
+	env, err := sealing.ParseEnvelope(lsec.Spec.EncryptedValue)
+	if err != nil {
+		return openResult{err: err}
+	}
+	ring, err := r.keys.Keyring(ctx)
+	if err != nil {
+		return openResult{keyID: env.KeyID, err: err}
+	}
+	_, err = sealing.Open(ring, sealing.Scope{Namespace: lsec.Namespace, Name: lsec.Name}, lsec.Spec.EncryptedValue)
+	return openResult{keyID: env.KeyID, err: err}
+}
+
+// SetupWithManager watches LightningSecrets, the apps that reference them
+// (for usedBy), and the keyring Secret (so a restored keyring heals them).
+func (r *LightningSecretReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	keyringKey := r.keys.SecretKey()
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&lightningv1alpha1.LightningSecret{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&lightningv1alpha1.LightningApp{}, appRefsHandler,
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.allSecretsOnKeyringChange(keyringKey)),
+			builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+				return o.GetNamespace() == keyringKey.Namespace && o.GetName() == keyringKey.Name
+			}))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.workers}).
+		Named("lightningsecret").
+		Complete(r)
+}
+
+// appRefsHandler enqueues the LightningSecrets an app references, before and
+// after an update, so a dropped reference leaves usedBy too.
+var appRefsHandler = handler.Funcs{
+	CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		enqueueRefs(q, e.Object)
+	},
+	UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		enqueueRefs(q, e.ObjectOld)
+		enqueueRefs(q, e.ObjectNew)
+	},
+	DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		enqueueRefs(q, e.Object)
+	},
+}
+
+func enqueueRefs(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object) {
+	a, ok := o.(*lightningv1alpha1.LightningApp)
+	if !ok {
+		return
+	}
+	for _, name := range secretRefs(a) {
+		q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: a.Namespace, Name: name}})
+	}
+}
+
+// allSecretsOnKeyringChange re-checks every LightningSecret when the keyring
+// changes (created, restored, rotated); this is rare, and reads the cache.
+func (r *LightningSecretReconciler) allSecretsOnKeyringChange(_ types.NamespacedName) handler.MapFunc {
+	return func(ctx context.Context, _ client.Object) []reconcile.Request {
+		list := &lightningv1alpha1.LightningSecretList{}
+		if err := r.client.List(ctx, list); err != nil {
+			logf.FromContext(ctx).Error(err, "Listing LightningSecrets after a keyring change failed")
+			return nil
+		}
+		out := make([]reconcile.Request, 0, len(list.Items))
+		for i := range list.Items {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+		return out
+	}
+}

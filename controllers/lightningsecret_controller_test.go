@@ -1,0 +1,189 @@
+package controllers_test
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/keystore"
+)
+
+// tamper flips one byte inside the ciphertext, keeping the envelope well formed.
+func tamper(envelope string) string {
+	parts := strings.SplitN(envelope, ":", 3)
+	body, err := base64.StdEncoding.DecodeString(parts[2])
+	Expect(err).NotTo(HaveOccurred())
+	body[len(body)-5] ^= 0x01
+	return parts[0] + ":" + parts[1] + ":" + base64.StdEncoding.EncodeToString(body)
+}
+
+var _ = Describe("Keyring and LightningSecret controller", Ordered, func() {
+	const ns = "profile-alice"
+	var (
+		ctx context.Context
+		mgr *runningManager
+	)
+
+	BeforeAll(func() {
+		ctx = context.Background()
+		mgr = startManager(managerOptions{})
+		newNamespace(ctx, ns)
+	})
+	AfterAll(func() { mgr.Stop() })
+
+	It("creates the keyring once, publishes its public key, and keeps it across a restart", func() {
+		var first *keyring.Keyring
+		Eventually(func() error {
+			var err error
+			first, err = storedKeyring(ctx)
+			return err
+		}, 20*time.Second).Should(Succeed())
+		Expect(first.Len()).To(Equal(1))
+
+		cm := &corev1.ConfigMap{}
+		Eventually(func() error {
+			return k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: keystore.DefaultConfigMapName}, cm)
+		}).Should(Succeed())
+		current, _, err := keyring.ParsePublicData(cm.Data)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(current.ID()).To(Equal(first.Current().Private.ID()))
+
+		mgr.Stop()
+		mgr = startManager(managerOptions{})
+		Consistently(func() []string {
+			ring, err := storedKeyring(ctx)
+			if err != nil {
+				return nil
+			}
+			return ring.IDs()
+		}, 3*time.Second, 500*time.Millisecond).Should(Equal(first.IDs()))
+	})
+
+	It("reports valid, tampered and foreign-scope secrets, and which apps use them", func() {
+		pub := currentPublicKey(ctx)
+		valid := sealedSecret(pub, ns, "db-password", "canary-db-value")
+		tampered := sealedSecret(pub, ns, "tampered", "canary-tampered-value")
+		tampered.Spec.EncryptedValue = tamper(tampered.Spec.EncryptedValue)
+		renamed := sealedSecret(pub, ns, "original-name", "canary-renamed-value")
+		renamed.Name = "copied-name"
+		foreign := sealedSecret(pub, "profile-bob", "api-token", "canary-foreign-value")
+		foreign.Namespace = ns
+		for _, s := range []*lightningv1alpha1.LightningSecret{valid, tampered, renamed, foreign} {
+			Expect(k8sClient.Create(ctx, s)).To(Succeed())
+		}
+		app := &lightningv1alpha1.LightningApp{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "uses-db"},
+			Spec: lightningv1alpha1.LightningAppSpec{Image: "img", Secrets: []lightningv1alpha1.SecretEnvVar{
+				{Name: "DB_PASSWORD", SecretRef: "db-password"}, {Name: "DB_AGAIN", SecretRef: "db-password"},
+			}},
+		}
+		Expect(k8sClient.Create(ctx, app)).To(Succeed())
+
+		Eventually(getSecretStatus(ctx, ns, "db-password"), 20*time.Second).Should(And(
+			WithTransform(func(s lightningv1alpha1.LightningSecretStatus) []metav1.Condition { return s.Conditions },
+				Satisfy(haveCondition("Ready", "True", "Sealed"))),
+			HaveField("KeyID", pub.ID()),
+			HaveField("UsedBy", []string{"uses-db"}),
+			HaveField("ObservedGeneration", int64(1)),
+		))
+		for _, name := range []string{"tampered", "copied-name", "api-token"} {
+			Eventually(func() []metav1.Condition { return getSecretStatus(ctx, ns, name)().Conditions }).
+				Should(Satisfy(haveCondition("Ready", "False", "Tampered")), name)
+		}
+		msg := readyCondition(getSecretStatus(ctx, ns, "copied-name")().Conditions, "Ready").Message
+		Expect(msg).To(ContainSubstring("sealed for another name or namespace"))
+
+		By("dropping the reference, usedBy empties")
+		Eventually(func() error {
+			a := getApp(ctx, ns, "uses-db")()
+			a.Spec.Secrets = nil
+			return k8sClient.Update(ctx, a)
+		}).Should(Succeed())
+		Eventually(func() []string { return getSecretStatus(ctx, ns, "db-password")().UsedBy }).Should(BeEmpty())
+
+		By("no value reaches a log line, an event or a status")
+		assertNoCanary(ctx, ns, "canary-")
+	})
+
+	It("rotates to a new key and still opens what the old key sealed", func() {
+		before, err := storedKeyring(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		// Sync as the leader would, at a time past the rotation period.
+		later := func() time.Time { return time.Now().Add(31 * 24 * time.Hour) }
+		w := keystore.NewWriter(k8sClient, k8sClient, keystore.Options{Namespace: operatorNamespace, RotationPeriod: 720 * time.Hour}, later)
+		ring, rotated, err := w.Sync(ctx, keystore.AnyLightningSecret(k8sClient))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rotated).To(BeTrue())
+		Expect(ring.Len()).To(Equal(before.Len() + 1))
+		Expect(ring.IDs()[:before.Len()]).To(Equal(before.IDs()))
+
+		newPub := ring.Current().Private.Public()
+		Expect(newPub.ID()).NotTo(Equal(before.Current().Private.ID()))
+		Expect(k8sClient.Create(ctx, sealedSecret(newPub, ns, "after-rotation", "v"))).To(Succeed())
+		Eventually(getSecretStatus(ctx, ns, "after-rotation")).Should(HaveField("KeyID", newPub.ID()))
+		Eventually(func() []metav1.Condition { return getSecretStatus(ctx, ns, "after-rotation")().Conditions }).
+			Should(Satisfy(haveCondition("Ready", "True", "Sealed")))
+		// The keyring change re-checked the old secret: still sealed, old key.
+		Consistently(func() []metav1.Condition { return getSecretStatus(ctx, ns, "db-password")().Conditions }, 2*time.Second).
+			Should(Satisfy(haveCondition("Ready", "True", "Sealed")))
+		Expect(getSecretStatus(ctx, ns, "db-password")().KeyID).To(Equal(before.Current().Private.ID()))
+	})
+
+	It("never creates a fresh keyring over a deleted one, says why, and heals on restore", func() {
+		key := types.NamespacedName{Namespace: operatorNamespace, Name: keystore.DefaultSecretName}
+		backup := &corev1.Secret{}
+		Expect(k8sClient.Get(ctx, key, backup)).To(Succeed())
+		Expect(k8sClient.Delete(ctx, backup)).To(Succeed())
+
+		Eventually(func() []metav1.Condition { return getSecretStatus(ctx, ns, "db-password")().Conditions }, 20*time.Second).
+			Should(Satisfy(haveCondition("Ready", "False", "KeyNotFound")))
+		Expect(readyCondition(getSecretStatus(ctx, ns, "db-password")().Conditions, "Ready").Message).
+			To(ContainSubstring("keyring is missing"))
+		// The rotator runs every 500ms: it must keep refusing to create one.
+		Consistently(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, key, &corev1.Secret{}))
+		}, 3*time.Second, 250*time.Millisecond).Should(BeTrue())
+		Expect(logBuffer.String()).To(ContainSubstring("refusing to create a new keyring"))
+
+		By("restoring the backup, as docs/operations.md says")
+		restored := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name, Labels: backup.Labels},
+			Type:       backup.Type,
+			Data:       backup.Data,
+		}
+		Expect(k8sClient.Create(ctx, restored)).To(Succeed())
+		Eventually(func() []metav1.Condition { return getSecretStatus(ctx, ns, "db-password")().Conditions }, 20*time.Second).
+			Should(Satisfy(haveCondition("Ready", "True", "Sealed")))
+	})
+})
+
+// assertNoCanary greps what the operator produced for a plaintext marker:
+// logs, events, and the statuses of LightningSecrets and LightningApps.
+func assertNoCanary(ctx context.Context, ns, canary string) {
+	ExpectWithOffset(1, logBuffer.String()).NotTo(ContainSubstring(canary), "a value reached the logs")
+	events := &corev1.EventList{}
+	ExpectWithOffset(1, k8sClient.List(ctx, events)).To(Succeed())
+	for _, e := range events.Items {
+		ExpectWithOffset(1, e.Message+e.Reason).NotTo(ContainSubstring(canary), "a value reached an event")
+	}
+	lsecs := &lightningv1alpha1.LightningSecretList{}
+	ExpectWithOffset(1, k8sClient.List(ctx, lsecs)).To(Succeed())
+	for _, l := range lsecs.Items {
+		ExpectWithOffset(1, toJSON(l)).NotTo(ContainSubstring(canary), "a value reached a LightningSecret")
+	}
+	apps := &lightningv1alpha1.LightningAppList{}
+	ExpectWithOffset(1, k8sClient.List(ctx, apps)).To(Succeed())
+	for _, a := range apps.Items {
+		ExpectWithOffset(1, toJSON(a)).NotTo(ContainSubstring(canary), "a value reached a LightningApp")
+	}
+}

@@ -1,0 +1,137 @@
+package controllers_test
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/controllers"
+	"github.com/lightning-operator/lightning-operator/internal/keystore"
+	"github.com/lightning-operator/lightning-operator/internal/testenv"
+)
+
+const operatorNamespace = "lightning-system"
+
+var (
+	env       *envtest.Environment
+	cfg       *rest.Config
+	k8sClient client.Client // live: reads what is stored, not a cache
+	scheme    = runtime.NewScheme()
+	logBuffer = &syncBuffer{}
+)
+
+func TestControllers(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Controllers suite")
+}
+
+var _ = BeforeSuite(func() {
+	SetDefaultEventuallyTimeout(15 * time.Second)
+	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
+	// Everything the manager logs is kept, so tests can grep it for values.
+	logf.SetLogger(zap.New(zap.WriteTo(logBuffer), zap.UseDevMode(true)))
+	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
+	Expect(lightningv1alpha1.AddToScheme(scheme)).To(Succeed())
+	var err error
+	env, err = testenv.New(testenv.Options{})
+	Expect(err).NotTo(HaveOccurred())
+	cfg, err = env.Start()
+	Expect(err).NotTo(HaveOccurred())
+	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(k8sClient.Create(context.Background(), &corev1.Namespace{ObjectMeta: ctrlObjectMeta(operatorNamespace)})).To(Succeed())
+})
+
+var _ = AfterSuite(func() {
+	if env != nil {
+		Expect(env.Stop()).To(Succeed())
+	}
+})
+
+// runningManager is the operator's manager as main.go builds it, with a
+// counter of the write requests it sends to the apiserver.
+type runningManager struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	writes *atomic.Int64
+}
+
+func (m *runningManager) Stop() {
+	m.cancel()
+	Eventually(m.done, 30*time.Second).Should(BeClosed())
+}
+
+type managerOptions struct {
+	rotation    time.Duration
+	minInterval time.Duration
+	now         func() time.Time
+}
+
+func startManager(o managerOptions) *runningManager {
+	writes := &atomic.Int64{}
+	mgrCfg := rest.CopyConfig(cfg)
+	mgrCfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			switch req.Method {
+			case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+				// Events and leases are bookkeeping, not writes to user objects.
+				if !containsAny(req.URL.Path, "/events", "/leases") {
+					writes.Add(1)
+				}
+			}
+			return rt.RoundTrip(req)
+		})
+	}
+	ours := labels.SelectorFromSet(labels.Set{lightningv1alpha1.LabelManagedBy: lightningv1alpha1.ManagedByValue})
+	appPods, _ := labels.Parse(lightningv1alpha1.LabelApp)
+	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
+		Scheme:  scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}:     {Label: ours},
+			&appsv1.Deployment{}: {Label: ours},
+			&corev1.Pod{}:        {Label: appPods},
+		}},
+		Controller: ctrlConfigSkipNameValidation(),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	ctx, cancel := context.WithCancel(context.Background())
+	rotation := o.rotation
+	if rotation == 0 {
+		rotation = 720 * time.Hour
+	}
+	keyOpts := keystore.Options{Namespace: operatorNamespace, RotationPeriod: rotation}
+	keys := keystore.NewSource(mgr.GetClient(), keyOpts)
+	writer := keystore.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, o.now)
+	Expect(mgr.Add(keystore.NewRotator(writer, keystore.AnyLightningSecret(mgr.GetAPIReader()), 500*time.Millisecond, mgr.GetEventRecorder("lightning-keyring")))).To(Succeed())
+	Expect(controllers.SetupIndexes(ctx, mgr)).To(Succeed())
+	Expect(controllers.NewLightningSecretReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningsecret-controller"), 2).SetupWithManager(mgr)).To(Succeed())
+	Expect(controllers.NewLightningAppReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningapp-controller"),
+		controllers.AppOptions{MinRolloutInterval: o.minInterval, Workers: 2, Now: o.now}).SetupWithManager(mgr)).To(Succeed())
+	done := make(chan struct{})
+	go func() {
+		defer GinkgoRecover()
+		defer close(done)
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+	return &runningManager{cancel: cancel, done: done, writes: writes}
+}

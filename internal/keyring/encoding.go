@@ -1,0 +1,216 @@
+package keyring
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
+)
+
+// Errors of reading stored keyrings, for errors.Is.
+var (
+	// ErrEmpty: the Secret holds no keys at all.
+	ErrEmpty = errors.New("keyring is empty")
+	// ErrCorrupt: an entry cannot be read; see CorruptError for which.
+	ErrCorrupt = errors.New("keyring is corrupt")
+)
+
+// CorruptError names the entry that cannot be read and why, never its
+// contents. It matches ErrCorrupt.
+type CorruptError struct {
+	Entry   string
+	Problem string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("keyring entry %q is corrupt: %s", e.Entry, e.Problem)
+}
+
+// Is makes errors.Is(err, ErrCorrupt) hold.
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+func corrupt(entry, format string, args ...any) error {
+	return &CorruptError{Entry: entry, Problem: fmt.Sprintf(format, args...)}
+}
+
+// EntryPrefix starts the Secret data key of every sealing key: the data key
+// is EntryPrefix + key ID, so the keys show by name in the Secret.
+const EntryPrefix = "key-"
+
+// entryVersion is the version of the JSON of one entry.
+const entryVersion = 1
+
+// entry is one key as stored. The seed is all of the private key.
+type entry struct {
+	Version    int    `json:"version"`
+	ID         string `json:"id"`
+	Suite      string `json:"suite"`
+	Created    string `json:"created"`
+	PrivateKey string `json:"privateKey"`
+}
+
+// Marshal returns the keyring as Secret data, one entry per key.
+func (kr *Keyring) Marshal() map[string][]byte {
+	data := make(map[string][]byte, kr.Len())
+	for _, k := range kr.all() {
+		b, err := json.Marshal(entry{
+			Version:    entryVersion,
+			ID:         k.Private.ID(),
+			Suite:      sealing.Suite,
+			Created:    k.Created.UTC().Format(time.RFC3339),
+			PrivateKey: base64.StdEncoding.EncodeToString(k.Private.Bytes()),
+		})
+		if err != nil {
+			panic(err) // strings and an int always marshal
+		}
+		data[EntryPrefix+k.Private.ID()] = b
+	}
+	return data
+}
+
+// Unmarshal reads Secret data written by Marshal. Every entry must be sound:
+// a keyring with one bad entry is refused whole, so it is never rewritten
+// with a key silently dropped. Keys are ordered by Created, then ID.
+func Unmarshal(data map[string][]byte) (*Keyring, error) {
+	if len(data) == 0 {
+		return nil, ErrEmpty
+	}
+	names := make([]string, 0, len(data))
+	for name := range data {
+		names = append(names, name)
+	}
+	slices.Sort(names) // report the same bad entry every time
+	keys := make([]Key, 0, len(data))
+	for _, name := range names {
+		k, err := unmarshalEntry(name, data[name])
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b Key) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Private.ID(), b.Private.ID())
+	})
+	return newKeyring(keys), nil
+}
+
+func unmarshalEntry(name string, value []byte) (Key, error) {
+	nameID, ok := strings.CutPrefix(name, EntryPrefix)
+	if !ok || !isKeyID(nameID) {
+		return Key{}, corrupt(name, "the name is not %s<16 hex key ID>", EntryPrefix)
+	}
+	var e entry
+	dec := json.NewDecoder(bytes.NewReader(value))
+	dec.DisallowUnknownFields()
+	// The decoder's messages can quote input, so they are not passed on.
+	if err := dec.Decode(&e); err != nil {
+		return Key{}, corrupt(name, "not a well-formed key entry (JSON object with version, id, suite, created, privateKey)")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Key{}, corrupt(name, "data follows the JSON object")
+	}
+	switch {
+	case e.Version != entryVersion:
+		return Key{}, corrupt(name, "entry version %d is not supported (want %d)", e.Version, entryVersion)
+	case e.Suite != sealing.Suite:
+		return Key{}, corrupt(name, "unknown suite %q (want %q)", e.Suite, sealing.Suite)
+	case e.ID != nameID:
+		return Key{}, corrupt(name, "its id field does not match the ID in its name")
+	}
+	created, err := time.Parse(time.RFC3339, e.Created)
+	if err != nil {
+		return Key{}, corrupt(name, "created is not an RFC 3339 time")
+	}
+	seed, err := base64.StdEncoding.Strict().DecodeString(e.PrivateKey)
+	if err != nil {
+		return Key{}, corrupt(name, "privateKey is not standard base64")
+	}
+	priv, err := sealing.ParsePrivateKey(seed)
+	clear(seed)
+	if err != nil {
+		return Key{}, corrupt(name, "privateKey is not a %d-byte sealing key seed", sealing.PrivateKeySize)
+	}
+	if priv.ID() != nameID {
+		return Key{}, corrupt(name, "the key's ID is %s, not the ID in its name", priv.ID())
+	}
+	return Key{Private: priv, Created: created.UTC()}, nil
+}
+
+func isKeyID(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Public ConfigMap data keys.
+const (
+	// PublicKeysPEM holds every public key, oldest first (last is current).
+	PublicKeysPEM = "keys.pem"
+	// PublicCurrentID holds the current key's ID.
+	PublicCurrentID = "current"
+	// PublicCurrentPEM holds the current public key alone.
+	PublicCurrentPEM = "current.pem"
+)
+
+// PublicData returns the ConfigMap data that publishes the public keys.
+func (kr *Keyring) PublicData() map[string]string {
+	cur := kr.Current()
+	if cur == nil {
+		return map[string]string{}
+	}
+	pubs := make([]*sealing.PublicKey, 0, kr.Len())
+	for _, k := range kr.all() {
+		pubs = append(pubs, k.Private.Public())
+	}
+	return map[string]string{
+		PublicKeysPEM:    string(sealing.EncodePublicKeysPEM(pubs)),
+		PublicCurrentID:  cur.Private.ID(),
+		PublicCurrentPEM: string(sealing.EncodePublicKeysPEM(pubs[len(pubs)-1:])),
+	}
+}
+
+// ParsePublicData reads ConfigMap data written by PublicData and checks its
+// three entries agree: current.pem holds the key named by current, which is
+// also the last of keys.pem. Errors are CorruptErrors naming the entry.
+func ParsePublicData(data map[string]string) (current *sealing.PublicKey, all []*sealing.PublicKey, err error) {
+	for _, name := range []string{PublicKeysPEM, PublicCurrentID, PublicCurrentPEM} {
+		if _, ok := data[name]; !ok {
+			return nil, nil, corrupt(name, "missing")
+		}
+	}
+	all, err = sealing.ParsePublicKeysPEM([]byte(data[PublicKeysPEM]))
+	if err != nil {
+		return nil, nil, corrupt(PublicKeysPEM, "%v", err)
+	}
+	curs, err := sealing.ParsePublicKeysPEM([]byte(data[PublicCurrentPEM]))
+	if err != nil {
+		return nil, nil, corrupt(PublicCurrentPEM, "%v", err)
+	}
+	if len(curs) != 1 {
+		return nil, nil, corrupt(PublicCurrentPEM, "holds %d keys, want 1", len(curs))
+	}
+	current = curs[0]
+	if id := strings.TrimSpace(data[PublicCurrentID]); id != current.ID() {
+		return nil, nil, corrupt(PublicCurrentID, "names key %q, but %s holds key %s", id, PublicCurrentPEM, current.ID())
+	}
+	if last := all[len(all)-1]; !last.Equal(current) {
+		return nil, nil, corrupt(PublicKeysPEM, "its last key is %s, not the current key %s", last.ID(), current.ID())
+	}
+	return current, all, nil
+}

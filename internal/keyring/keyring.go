@@ -1,0 +1,129 @@
+// Package keyring models the operator's sealing keys as data: the keyring
+// kept in a Secret's data and the public keys published in a ConfigMap's
+// data. It is pure; the Kubernetes reads and writes live in keystore.
+//
+// Keys are ordered oldest to newest and the newest is current: new values
+// are sealed to it, and every older key is kept so old values still open.
+package keyring
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
+)
+
+// Key is one sealing key and when it was made.
+type Key struct {
+	Private *sealing.PrivateKey
+	Created time.Time
+}
+
+// Keyring is an immutable set of keys, oldest first; build one with New,
+// Rotate or Unmarshal.
+type Keyring struct {
+	keys []Key
+	byID map[string]int
+}
+
+var _ sealing.KeyLookup = (*Keyring)(nil)
+
+// New makes a keyring with one fresh key, created at now.
+func New(now time.Time) (*Keyring, error) {
+	return (&Keyring{}).Rotate(now)
+}
+
+// Rotate returns a new keyring with a fresh current key; the receiver is left
+// as it was. Created times are kept at second precision (as stored) and
+// strictly increasing, even if the clock went back, so the order survives
+// the unordered Secret data.
+func (kr *Keyring) Rotate(now time.Time) (*Keyring, error) {
+	priv, err := sealing.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	created := now.UTC().Truncate(time.Second)
+	if cur := kr.Current(); cur != nil && !created.After(cur.Created) {
+		created = cur.Created.Add(time.Second)
+	}
+	keys := append(slices.Clip(kr.all()), Key{Private: priv, Created: created})
+	return newKeyring(keys), nil
+}
+
+func newKeyring(keys []Key) *Keyring {
+	byID := make(map[string]int, len(keys))
+	for i, k := range keys {
+		byID[k.Private.ID()] = i
+	}
+	return &Keyring{keys: keys, byID: byID}
+}
+
+func (kr *Keyring) all() []Key {
+	if kr == nil {
+		return nil
+	}
+	return kr.keys
+}
+
+// Current returns the newest key, the one to seal to; nil for an empty keyring.
+func (kr *Keyring) Current() *Key {
+	keys := kr.all()
+	if len(keys) == 0 {
+		return nil
+	}
+	k := keys[len(keys)-1]
+	return &k
+}
+
+// PrivateKey finds a key by ID, so the keyring is a sealing.KeyLookup.
+func (kr *Keyring) PrivateKey(id string) (*sealing.PrivateKey, bool) {
+	if kr == nil {
+		return nil, false
+	}
+	i, ok := kr.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return kr.keys[i].Private, true
+}
+
+// Keys returns the keys, oldest first.
+func (kr *Keyring) Keys() []Key { return slices.Clone(kr.all()) }
+
+// IDs returns the key IDs, oldest first.
+func (kr *Keyring) IDs() []string {
+	keys := kr.all()
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.Private.ID()
+	}
+	return ids
+}
+
+// Len returns the number of keys.
+func (kr *Keyring) Len() int { return len(kr.all()) }
+
+// NeedsRotation decides whether a new key is due at now: when the current key
+// is period old or older (period <= 0 turns this off), or when a cutoff is
+// set, has passed, and the current key was made before it. A future cutoff
+// waits, or every new key would be "before" it. Times compare at the second
+// precision of the stored Created. An empty keyring always needs a key.
+func NeedsRotation(kr *Keyring, now time.Time, period time.Duration, cutoff time.Time) bool {
+	cur := kr.Current()
+	if cur == nil {
+		return true
+	}
+	if period > 0 && now.Sub(cur.Created) >= period {
+		return true
+	}
+	if !cutoff.IsZero() && !cutoff.After(now) && cur.Created.Before(cutoff.Truncate(time.Second)) {
+		return true
+	}
+	return false
+}
+
+// String lists the key IDs; it never shows key material.
+func (kr *Keyring) String() string {
+	return fmt.Sprintf("keyring%v", kr.IDs())
+}

@@ -1,0 +1,107 @@
+package keystore
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+)
+
+var (
+	keyringAvailable = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "lightning_keyring_available",
+		Help: "1 when the operator's keyring Secret was read and is sound; 0 when it is missing or corrupt.",
+	})
+	keyringKeys = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "lightning_keyring_keys",
+		Help: "Number of sealing keys in the keyring.",
+	})
+	keyringRotations = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "lightning_keyring_rotations_total",
+		Help: "Sealing keys added to the keyring, including the first.",
+	})
+)
+
+func init() {
+	metrics.Registry.MustRegister(keyringAvailable, keyringKeys, keyringRotations)
+}
+
+// Rotator runs the Writer on the leader: at start, then every interval.
+type Rotator struct {
+	writer       *Writer
+	secretsExist SecretsExist
+	interval     time.Duration
+	recorder     recorder.EventRecorder
+
+	healthy *bool
+}
+
+// NewRotator returns a leader-only runnable that keeps the keyring current.
+func NewRotator(w *Writer, secretsExist SecretsExist, interval time.Duration, rec recorder.EventRecorder) *Rotator {
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	return &Rotator{writer: w, secretsExist: secretsExist, interval: interval, recorder: rec}
+}
+
+// NeedLeaderElection makes only one replica write keys.
+func (r *Rotator) NeedLeaderElection() bool { return true }
+
+// Start syncs until ctx ends. Errors are reported and retried, never fatal:
+// the controllers keep opening with the keys they have.
+func (r *Rotator) Start(ctx context.Context) error {
+	ticker := time.NewTicker(r.interval)
+	defer ticker.Stop()
+	for {
+		r.syncOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+	}
+}
+
+func (r *Rotator) syncOnce(ctx context.Context) {
+	log := logf.FromContext(ctx).WithName("keyring")
+	ring, rotated, err := r.writer.Sync(ctx, r.secretsExist)
+	regarding := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.writer.opts.Namespace, Name: r.writer.opts.SecretName}}
+	if err != nil {
+		keyringAvailable.Set(0)
+		log.Error(err, "Keyring is unavailable; nothing was regenerated")
+		if r.healthy == nil || *r.healthy {
+			r.recorder.Eventf(regarding, nil, corev1.EventTypeWarning, "KeyringUnavailable", "Sync", "%s", err.Error())
+		}
+		r.healthy = boolPtr(false)
+		return
+	}
+	keyringAvailable.Set(1)
+	keyringKeys.Set(float64(ring.Len()))
+	r.healthy = boolPtr(true)
+	if rotated {
+		keyringRotations.Inc()
+		r.recorder.Eventf(regarding, nil, corev1.EventTypeNormal, "KeyAdded", "Rotate", "Sealing key %s is now current (%d key(s) kept for opening)", ring.Current().Private.ID(), ring.Len())
+	}
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+// AnyLightningSecret reports whether any LightningSecret exists, reading past
+// the cache with a limit of one: it runs only when the keyring is missing.
+func AnyLightningSecret(reader client.Reader) SecretsExist {
+	return func(ctx context.Context) (bool, error) {
+		list := &lightningv1alpha1.LightningSecretList{}
+		if err := reader.List(ctx, list, client.Limit(1)); err != nil {
+			return false, err
+		}
+		return len(list.Items) > 0, nil
+	}
+}

@@ -1,0 +1,74 @@
+package sealing
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// FuzzParseEnvelope: the parser never panics, accepts only canonical text
+// (String gives the input back), and fails with one-line typed errors that
+// do not echo the input.
+func FuzzParseEnvelope(f *testing.F) {
+	g, _ := loadGolden(f)
+	for _, v := range g.Vectors {
+		f.Add(v.Envelope)
+	}
+	f.Add("")
+	f.Add("v1:0123456789abcdef:")
+	f.Fuzz(func(t *testing.T, s string) {
+		env, err := ParseEnvelope(s)
+		if err != nil {
+			switch Reason(err) {
+			case "Malformed":
+			case "UnknownVersion":
+				if env.Version == "" || env.KeyID != "" || env.Ciphertext != nil {
+					t.Fatalf("unknown version returned %+v", env)
+				}
+			default:
+				t.Fatalf("error %v has reason %q", err, Reason(err))
+			}
+			if msg := err.Error(); strings.ContainsAny(msg, "\r\n") || (len(s) > 40 && strings.Contains(msg, s)) {
+				t.Fatalf("error %q is not one line or echoes the input", msg)
+			}
+			return
+		}
+		if env.String() != s {
+			t.Fatalf("accepted non-canonical input")
+		}
+		if env.Version != Version || !validKeyID(env.KeyID) || len(env.Ciphertext) < overhead || len(s) > MaxEnvelopeLength {
+			t.Fatalf("accepted invalid envelope %s:%s with %d bytes", env.Version, env.KeyID, len(env.Ciphertext))
+		}
+	})
+}
+
+// FuzzOpen: Open never panics, and nothing opens except what was sealed,
+// under the scope it was sealed for.
+func FuzzOpen(f *testing.F) {
+	g, key := loadGolden(f)
+	keys := keysOf(key)
+	type sealed struct{ envelope, ns, name string }
+	want := map[sealed][]byte{}
+	for _, v := range g.Vectors {
+		f.Add(v.Envelope, v.Namespace, v.Name)
+		if v.WantReason == "" {
+			want[sealed{v.Envelope, v.Namespace, v.Name}] = v.Plaintext
+		}
+	}
+	f.Fuzz(func(t *testing.T, envelope, ns, name string) {
+		got, err := Open(keys, Scope{Namespace: ns, Name: name}, envelope)
+		if err != nil {
+			if got != nil {
+				t.Fatal("bytes returned with an error")
+			}
+			if Reason(err) == "" {
+				t.Fatalf("error %v has no reason", err)
+			}
+			return
+		}
+		pt, ok := want[sealed{envelope, ns, name}]
+		if !ok || !bytes.Equal(got, pt) {
+			t.Fatalf("opened something that was never sealed for %s/%s", ns, name)
+		}
+	})
+}

@@ -1,0 +1,223 @@
+// Package sealing seals secret values to the operator's public key and opens
+// them again, with the standard library's HPKE (RFC 9180), single-shot mode.
+//
+// A sealed value is the text envelope
+//
+//	v1:<keyID>:<base64>
+//
+// where:
+//
+//   - keyID names the private key that opens it, so opening never tries keys
+//     in turn: the lowercase hex of the first 8 bytes of
+//     SHA-256(KEM ID as 2 big-endian bytes || public key).
+//   - base64 is the padded standard encoding of the hpke.Seal output: the
+//     1120-byte encapsulated key, then the AES-256-GCM ciphertext and tag.
+//   - The suite is MLKEM768-X25519 (hybrid, post-quantum), HKDF-SHA256 and
+//     AES-256-GCM.
+//   - The HPKE info is "lightning-operator/sealing/v1\x00lightning.ai\x00
+//     LightningSecret\x00<namespace>\x00<name>" (one string), binding a
+//     value to its LightningSecret: a copy under another name or namespace
+//     fails to open, as Tampered.
+//
+// Parsing is strict (one value has one text form) and error messages name the
+// problem and the key ID, never the value or the ciphertext: they end up in
+// conditions and events. testdata/golden.json pins the format.
+package sealing
+
+import (
+	"crypto/hpke"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Version is the only envelope version this package writes and reads.
+const Version = "v1"
+
+// Suite names the HPKE ciphersuite of every key and envelope of [Version].
+const Suite = "MLKEM768-X25519/HKDF-SHA256/AES-256-GCM"
+
+// MaxPlaintextSize is the largest value that fits in a Kubernetes Secret.
+const MaxPlaintextSize = 1 << 20
+
+// Sizes fixed by the suite.
+const (
+	encapsulatedKeySize = 1088 + 32 // ML-KEM-768 ciphertext || X25519 share
+	tagSize             = 16        // AES-GCM
+	keyIDLen            = 16        // hex characters
+	overhead            = encapsulatedKeySize + tagSize
+	headerLen           = len(Version) + 1 + keyIDLen + 1
+)
+
+// MaxEnvelopeLength is the length of the envelope of a MaxPlaintextSize
+// value, the longest a valid envelope can be; it bounds the CRD field.
+const MaxEnvelopeLength = headerLen + (MaxPlaintextSize+overhead+2)/3*4
+
+// maxVersionLen bounds the version we quote back in errors.
+const maxVersionLen = 10
+
+var (
+	kem  = hpke.MLKEM768X25519()
+	kdf  = hpke.HKDFSHA256()
+	aead = hpke.AES256GCM()
+)
+
+// Scope is the LightningSecret a value is sealed for. Both fields come from
+// the object's metadata, never from its spec.
+type Scope struct {
+	Namespace string
+	Name      string
+}
+
+// infoPrefix separates our HPKE contexts from any other use of the same keys.
+const infoPrefix = "lightning-operator/sealing/v1\x00lightning.ai\x00LightningSecret\x00"
+
+// info is the HPKE info that binds a ciphertext to its scope. NUL cannot
+// occur in Kubernetes names, so the encoding is unambiguous (checked).
+func (s Scope) info() ([]byte, error) {
+	if s.Namespace == "" || s.Name == "" {
+		return nil, fmt.Errorf("%w: namespace and name must both be set", ErrInvalidScope)
+	}
+	if strings.IndexByte(s.Namespace, 0) >= 0 || strings.IndexByte(s.Name, 0) >= 0 {
+		return nil, fmt.Errorf("%w: namespace and name must not contain NUL", ErrInvalidScope)
+	}
+	b := make([]byte, 0, len(infoPrefix)+len(s.Namespace)+1+len(s.Name))
+	b = append(b, infoPrefix...)
+	b = append(b, s.Namespace...)
+	b = append(b, 0)
+	b = append(b, s.Name...)
+	return b, nil
+}
+
+// Envelope is a parsed sealed value.
+type Envelope struct {
+	Version    string
+	KeyID      string
+	Ciphertext []byte
+}
+
+// String formats the envelope; ParseEnvelope(e.String()) gives e back.
+func (e Envelope) String() string {
+	return e.Version + ":" + e.KeyID + ":" + base64.StdEncoding.EncodeToString(e.Ciphertext)
+}
+
+// Seal encrypts plaintext to pub for scope and returns the envelope text.
+func Seal(pub *PublicKey, scope Scope, plaintext []byte) (string, error) {
+	if pub == nil {
+		return "", errors.New("sealing: no public key")
+	}
+	if len(plaintext) > MaxPlaintextSize {
+		return "", &sealError{kind: ErrTooLarge, msg: fmt.Sprintf(
+			"value is %d bytes, larger than the %d-byte limit of a Kubernetes Secret", len(plaintext), MaxPlaintextSize)}
+	}
+	info, err := scope.info()
+	if err != nil {
+		return "", err
+	}
+	ct, err := hpke.Seal(pub.k, kdf, aead, info, plaintext)
+	if err != nil {
+		return "", fmt.Errorf("sealing to key %s: %w", pub.id, err)
+	}
+	return Envelope{Version: Version, KeyID: pub.id, Ciphertext: ct}.String(), nil
+}
+
+// ParseEnvelope checks the envelope's syntax strictly, so that one value has
+// exactly one text form. It does not decrypt. An envelope of another version
+// returns ErrUnknownVersion with only Version set.
+func ParseEnvelope(s string) (Envelope, error) {
+	if len(s) > MaxEnvelopeLength {
+		return Envelope{}, malformed(fmt.Sprintf("it is %d bytes, longer than the %d-byte maximum", len(s), MaxEnvelopeLength))
+	}
+	version, rest, ok := strings.Cut(s, ":")
+	if !ok {
+		return Envelope{}, malformed("want v1:<key ID>:<base64>, found no ':'")
+	}
+	if !validVersion(version) {
+		return Envelope{}, malformed("the version must be 'v' and digits, like v1")
+	}
+	if version != Version {
+		return Envelope{Version: version}, &sealError{kind: ErrUnknownVersion, msg: fmt.Sprintf(
+			"sealed value has version %s; this operator reads %s", version, Version)}
+	}
+	keyID, body, ok := strings.Cut(rest, ":")
+	if !ok {
+		return Envelope{}, malformed("want v1:<key ID>:<base64>, found one ':'")
+	}
+	if !validKeyID(keyID) {
+		return Envelope{}, malformed("the key ID must be 16 lowercase hex characters")
+	}
+	if strings.IndexByte(body, ':') >= 0 {
+		return Envelope{}, malformed(fmt.Sprintf("for key %s: want 3 parts separated by ':', found more", keyID))
+	}
+	ct, err := base64.StdEncoding.Strict().DecodeString(body)
+	// DecodeString skips CR and LF; the length check refuses them too.
+	if err != nil || base64.StdEncoding.EncodedLen(len(ct)) != len(body) {
+		return Envelope{}, malformed(fmt.Sprintf("for key %s: the ciphertext is not canonical padded standard base64", keyID))
+	}
+	if len(ct) < overhead {
+		return Envelope{}, malformed(fmt.Sprintf("for key %s: the ciphertext is %d bytes, shorter than the %d-byte minimum", keyID, len(ct), overhead))
+	}
+	return Envelope{Version: version, KeyID: keyID, Ciphertext: ct}, nil
+}
+
+func validVersion(v string) bool {
+	if len(v) < 2 || len(v) > maxVersionLen || v[0] != 'v' {
+		return false
+	}
+	for i := 1; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func validKeyID(id string) bool {
+	if len(id) != keyIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// KeyLookup finds a private key by its ID; the keyring implements it.
+type KeyLookup interface {
+	PrivateKey(id string) (*PrivateKey, bool)
+}
+
+// Open decrypts an envelope sealed for scope. The key ID picks the private
+// key, so a value costs one HPKE open, never a trial over all keys.
+func Open(keys KeyLookup, scope Scope, envelope string) ([]byte, error) {
+	env, err := ParseEnvelope(envelope)
+	if err != nil {
+		return nil, err
+	}
+	info, err := scope.info()
+	if err != nil {
+		return nil, err
+	}
+	var priv *PrivateKey
+	ok := false
+	if keys != nil {
+		priv, ok = keys.PrivateKey(env.KeyID)
+	}
+	if !ok || priv == nil || priv.pub.id != env.KeyID {
+		return nil, &sealError{kind: ErrKeyNotFound, msg: fmt.Sprintf(
+			"sealing key %s is not in the operator's keyring", env.KeyID)}
+	}
+	pt, err := hpke.Open(priv.k, kdf, aead, info, env.Ciphertext)
+	if err != nil {
+		// Any failure past parsing (bad encapsulated key, failed tag) means the
+		// bytes or the scope are not what was sealed; hpke's text adds nothing.
+		return nil, &sealError{kind: ErrTampered, msg: fmt.Sprintf(
+			"sealed value for key %s does not open as %s/%s: it was altered, or sealed for another name or namespace",
+			env.KeyID, scope.Namespace, scope.Name)}
+	}
+	return pt, nil
+}

@@ -1,0 +1,170 @@
+// Command manager runs the lightning-operator: the LightningSecret and
+// LightningApp controllers and the Pod env-injection webhook.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/controllers"
+	"github.com/lightning-operator/lightning-operator/internal/app"
+	"github.com/lightning-operator/lightning-operator/internal/keystore"
+)
+
+var scheme = runtime.NewScheme()
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(lightningv1alpha1.AddToScheme(scheme))
+}
+
+// options are the manager's command-line flags.
+type options struct {
+	metricsAddr       string
+	probeAddr         string
+	leaderElect       bool
+	webhookPort       int
+	webhookCertDir    string
+	qps               float64
+	burst             int
+	operatorNamespace string
+
+	keyRotationPeriod  time.Duration
+	keyCutoff          string
+	workers            int
+	minRolloutInterval time.Duration
+	computePresetsFile string
+}
+
+func (o *options) bind(fs *flag.FlagSet) {
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; 0 disables it.")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz endpoints bind to.")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader, so only one replica reconciles and writes keys and certificates.")
+	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "Port the admission webhook serves on.")
+	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "Directory holding tls.crt and tls.key for the webhook (default: a temporary directory).")
+	fs.Float64Var(&o.qps, "kube-api-qps", 50, "Queries per second to the Kubernetes API server.")
+	fs.IntVar(&o.burst, "kube-api-burst", 100, "Burst of queries to the Kubernetes API server.")
+	fs.StringVar(&o.operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", "lightning-system"), "Namespace of the operator's keyring, certificates and public keys.")
+	fs.DurationVar(&o.keyRotationPeriod, "key-rotation-period", 720*time.Hour, "Age at which a new sealing key is made; old keys stay for opening.")
+	fs.StringVar(&o.keyCutoff, "key-cutoff", "", "RFC 3339 time; a newest key made before it is replaced now (forces a rotation).")
+	fs.IntVar(&o.workers, "max-concurrent-reconciles", 4, "Reconciles run in parallel per controller.")
+	fs.DurationVar(&o.minRolloutInterval, "min-rollout-interval", 30*time.Second, "Least time between two secret-driven rolls of one app; changes in between are batched.")
+	fs.StringVar(&o.computePresetsFile, "compute-presets-file", "", "YAML file of cloudCompute presets (name: {cpu, memory, gpus}) laid over the defaults; mount it from a ConfigMap.")
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func main() {
+	var opts options
+	opts.bind(flag.CommandLine)
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+
+	if err := run(opts); err != nil {
+		ctrl.Log.Error(err, "Manager exited")
+		os.Exit(1)
+	}
+}
+
+func run(opts options) error {
+	log := ctrl.Log.WithName("setup")
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	cfg.QPS = float32(opts.qps)
+	cfg.Burst = opts.burst
+
+	presets := app.DefaultPresets()
+	if opts.computePresetsFile != "" {
+		if presets, err = app.LoadPresets(opts.computePresetsFile); err != nil {
+			return err
+		}
+	}
+	var cutoff time.Time
+	if opts.keyCutoff != "" {
+		if cutoff, err = time.Parse(time.RFC3339, opts.keyCutoff); err != nil {
+			return fmt.Errorf("--key-cutoff %q is not an RFC 3339 time (like 2026-11-29T00:00:00Z)", opts.keyCutoff)
+		}
+	}
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		Cache:                   cacheOptions(),
+		Metrics:                 metricsserver.Options{BindAddress: opts.metricsAddr},
+		HealthProbeBindAddress:  opts.probeAddr,
+		LeaderElection:          opts.leaderElect,
+		LeaderElectionID:        "lightning-operator.lightning.ai",
+		LeaderElectionNamespace: opts.operatorNamespace,
+		WebhookServer: webhook.NewServer(webhook.Options{
+			Port:    opts.webhookPort,
+			CertDir: opts.webhookCertDir,
+		}),
+	})
+	if err != nil {
+		return fmt.Errorf("creating manager: %w", err)
+	}
+	ctx := ctrl.SetupSignalHandler()
+	keyOpts := keystore.Options{Namespace: opts.operatorNamespace, RotationPeriod: opts.keyRotationPeriod, Cutoff: cutoff}
+	keys := keystore.NewSource(mgr.GetClient(), keyOpts)
+	writer := keystore.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, nil)
+	if err := mgr.Add(keystore.NewRotator(writer, keystore.AnyLightningSecret(mgr.GetAPIReader()), time.Minute, mgr.GetEventRecorder("lightning-keyring"))); err != nil {
+		return err
+	}
+	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
+		return fmt.Errorf("registering field indexes: %w", err)
+	}
+	if err := controllers.NewLightningSecretReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningsecret-controller"), opts.workers).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the LightningSecret controller: %w", err)
+	}
+	appOpts := controllers.AppOptions{Presets: presets, MinRolloutInterval: opts.minRolloutInterval, Workers: opts.workers}
+	if err := controllers.NewLightningAppReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningapp-controller"), appOpts).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the LightningApp controller: %w", err)
+	}
+
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding ready check: %w", err)
+	}
+	log.Info("Starting manager", "operatorNamespace", opts.operatorNamespace, "leaderElection", opts.leaderElect)
+	return mgr.Start(ctx)
+}
+
+// cacheOptions keep only the operator's own Secrets and Deployments, and app
+// pods, in memory, so memory does not grow with the cluster's other objects.
+func cacheOptions() cache.Options {
+	ours := labels.SelectorFromSet(labels.Set{lightningv1alpha1.LabelManagedBy: lightningv1alpha1.ManagedByValue})
+	appPods, _ := labels.Parse(lightningv1alpha1.LabelApp) // "key exists" always parses
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.Secret{}:     {Label: ours},
+		&appsv1.Deployment{}: {Label: ours},
+		&corev1.Pod{}:        {Label: appPods},
+	}}
+}
