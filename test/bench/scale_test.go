@@ -1,0 +1,291 @@
+// Package bench holds the operator's scale harness. It runs the real manager
+// binary against a real kube-apiserver (envtest) and measures throughput and
+// memory. It is skipped unless LIGHTNING_SCALE_N is set:
+//
+//	make bench-scale                    # N=2000 secrets, N/4 apps, 10k unrelated Secrets
+//	LIGHTNING_SCALE_N=4000 make bench-scale
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/keystore"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
+	"github.com/lightning-operator/lightning-operator/internal/testenv"
+)
+
+const operatorNamespace = "lightning-system"
+
+type harness struct {
+	t          *testing.T
+	env        *envtest.Environment
+	c          client.Client
+	kubeconfig string
+	manager    string
+}
+
+func TestScale(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("LIGHTNING_SCALE_N"))
+	if n <= 0 {
+		t.Skip("scale run: set LIGHTNING_SCALE_N (make bench-scale)")
+	}
+	unrelated, _ := strconv.Atoi(os.Getenv("LIGHTNING_SCALE_UNRELATED"))
+	h := newHarness(t)
+	ctx := context.Background()
+
+	// First start: the leader creates the keyring; seal against its public key.
+	stop, _ := h.startManager()
+	pub := h.waitPublicKey(ctx)
+	stop()
+
+	apps := n / 4
+	t.Logf("Creating %d LightningSecrets in %d namespaces and %d apps", n, 10, apps)
+	h.parallel(n, func(i int) error {
+		ns := fmt.Sprintf("profile-%d", i%10)
+		name := fmt.Sprintf("secret-%d", i)
+		env, err := sealing.Seal(pub, sealing.Scope{Namespace: ns, Name: name}, []byte(fmt.Sprintf("value-%d", i)))
+		if err != nil {
+			return err
+		}
+		return h.c.Create(ctx, &lightningv1alpha1.LightningSecret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec:       lightningv1alpha1.LightningSecretSpec{EncryptedValue: env},
+		})
+	})
+	// Each app uses the 4 secrets i, i+10, i+20, i+30 of its namespace.
+	h.parallel(apps, func(i int) error {
+		ns := fmt.Sprintf("profile-%d", i%10)
+		a := &lightningv1alpha1.LightningApp{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("app-%d", i)},
+			Spec:       lightningv1alpha1.LightningAppSpec{Image: "registry.example/app:1.0", Works: []lightningv1alpha1.WorkSpec{{Name: "root.work"}}},
+		}
+		for k := 0; k < 4; k++ {
+			a.Spec.Secrets = append(a.Spec.Secrets, lightningv1alpha1.SecretEnvVar{
+				Name: fmt.Sprintf("S%d", k), SecretRef: fmt.Sprintf("secret-%d", (i/10)*40+i%10+k*10),
+			})
+		}
+		return h.c.Create(ctx, a)
+	})
+
+	idle := func() int64 {
+		stop, rss := h.startManager()
+		time.Sleep(10 * time.Second)
+		stop()
+		return rss()
+	}
+
+	// Cold start: time until every app's Secret is materialized.
+	start := time.Now()
+	stop, peak := h.startManager()
+	h.waitAllResolved(ctx, apps)
+	elapsed := time.Since(start)
+	stop()
+	t.Logf("RESULT cold start to %d apps resolved (%d secrets opened): %s, %.0f secrets/s, manager peak RSS %d MiB",
+		apps, apps*4, elapsed.Round(time.Millisecond), float64(apps*4)/elapsed.Seconds(), peak()>>20)
+
+	if unrelated > 0 {
+		before := idle()
+		h.parallel(unrelated, func(i int) error {
+			return h.c.Create(ctx, &corev1.Secret{
+				ObjectMeta: metav1.ObjectMeta{Namespace: fmt.Sprintf("profile-%d", i%10), Name: fmt.Sprintf("unrelated-%d", i)},
+				Data:       map[string][]byte{"k": []byte(strings.Repeat("x", 1024))},
+			})
+		})
+		after := idle()
+		t.Logf("RESULT manager peak RSS without / with %d unrelated Secrets: %d MiB / %d MiB (%.2fx)",
+			unrelated, before>>20, after>>20, float64(after)/float64(before))
+	}
+}
+
+func newHarness(t *testing.T) *harness {
+	env, err := testenv.New(testenv.Options{})
+	if err != nil {
+		t.Skip(err.Error())
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	cfg.QPS, cfg.Burst = 500, 1000
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = lightningv1alpha1.AddToScheme(scheme)
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	user, err := env.AddUser(envtest.User{Name: "operator", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := user.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	manager := filepath.Join(dir, "manager")
+	build := exec.Command("go", "build", "-o", manager, ".")
+	build.Dir = testenv.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the manager: %v\n%s", err, out)
+	}
+	h := &harness{t: t, env: env, c: c, kubeconfig: kubeconfig, manager: manager}
+	for _, ns := range append([]string{operatorNamespace}, namespaces()...) {
+		if err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+func namespaces() []string {
+	out := make([]string, 10)
+	for i := range out {
+		out[i] = fmt.Sprintf("profile-%d", i)
+	}
+	return out
+}
+
+// startManager runs the manager binary; rss reports its peak resident set (VmHWM).
+func (h *harness) startManager() (stop func(), rss func() int64) {
+	cmd := exec.Command(h.manager, "--kubeconfig", h.kubeconfig, "--metrics-bind-address=0", "--health-probe-bind-address=0",
+		"--operator-namespace", operatorNamespace, "--webhook-port=0", "--zap-log-level=error")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	var peak int64
+	var mu sync.Mutex
+	done := make(chan struct{})
+	go func() {
+		ticker := time.NewTicker(200 * time.Millisecond)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ticker.C:
+				if v := vmHWM(cmd.Process.Pid); v > 0 {
+					mu.Lock()
+					peak = v
+					mu.Unlock()
+				}
+			}
+		}
+	}()
+	stop = func() {
+		close(done)
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}
+	return stop, func() int64 { mu.Lock(); defer mu.Unlock(); return peak }
+}
+
+func vmHWM(pid int) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func (h *harness) waitPublicKey(ctx context.Context) *sealing.PublicKey {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		cm := &corev1.ConfigMap{}
+		if err := h.c.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: keystore.DefaultConfigMapName}, cm); err == nil {
+			current, _, err := keyring.ParsePublicData(cm.Data)
+			if err == nil {
+				return current
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	h.t.Fatal("the operator did not publish its public key")
+	return nil
+}
+
+func (h *harness) waitAllResolved(ctx context.Context, apps int) {
+	deadline := time.Now().Add(30 * time.Minute)
+	for time.Now().Before(deadline) {
+		list := &lightningv1alpha1.LightningAppList{}
+		if err := h.c.List(ctx, list); err != nil {
+			h.t.Fatal(err)
+		}
+		resolved := 0
+		for _, a := range list.Items {
+			if meta.IsStatusConditionTrue(a.Status.Conditions, lightningv1alpha1.ConditionSecretsResolved) {
+				resolved++
+			}
+		}
+		if resolved == apps {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	h.t.Fatal("not every app resolved in 30 minutes")
+}
+
+// parallel runs f for 0..n-1 on 16 workers and fails on the first error.
+func (h *harness) parallel(n int, f func(i int) error) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	next := make(chan int)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := f(i); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		h.t.Fatal(err)
+	default:
+	}
+}
