@@ -26,7 +26,9 @@ import (
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/controllers"
 	"github.com/lightning-operator/lightning-operator/internal/app"
+	"github.com/lightning-operator/lightning-operator/internal/certs"
 	"github.com/lightning-operator/lightning-operator/internal/keystore"
+	"github.com/lightning-operator/lightning-operator/webhooks"
 )
 
 var scheme = runtime.NewScheme()
@@ -52,6 +54,10 @@ type options struct {
 	workers            int
 	minRolloutInterval time.Duration
 	computePresetsFile string
+
+	webhookTLS         string
+	webhookConfigName  string
+	webhookServiceName string
 }
 
 func (o *options) bind(fs *flag.FlagSet) {
@@ -67,6 +73,9 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.keyCutoff, "key-cutoff", "", "RFC 3339 time; a newest key made before it is replaced now (forces a rotation).")
 	fs.IntVar(&o.workers, "max-concurrent-reconciles", 4, "Reconciles run in parallel per controller.")
 	fs.DurationVar(&o.minRolloutInterval, "min-rollout-interval", 30*time.Second, "Least time between two secret-driven rolls of one app; changes in between are batched.")
+	fs.StringVar(&o.webhookTLS, "webhook-tls", "self", "Webhook TLS: 'self' (the operator keeps a CA and serving certificate in a Secret) or 'external' (cert-manager mounts them into --webhook-cert-dir).")
+	fs.StringVar(&o.webhookConfigName, "webhook-config-name", "lightning-operator-mutating-webhook-configuration", "MutatingWebhookConfiguration whose caBundle and selectors the operator keeps.")
+	fs.StringVar(&o.webhookServiceName, "webhook-service-name", "lightning-operator-webhook-service", "Service the apiserver calls the webhook through; the serving certificate names it.")
 	fs.StringVar(&o.computePresetsFile, "compute-presets-file", "", "YAML file of cloudCompute presets (name: {cpu, memory, gpus}) laid over the defaults; mount it from a ConfigMap.")
 }
 
@@ -145,6 +154,23 @@ func run(opts options) error {
 	appOpts := controllers.AppOptions{Presets: presets, MinRolloutInterval: opts.minRolloutInterval, Workers: opts.workers}
 	if err := controllers.NewLightningAppReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningapp-controller"), appOpts).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the LightningApp controller: %w", err)
+	}
+
+	tlsMode, err := certs.ParseMode(opts.webhookTLS)
+	if err != nil {
+		return err
+	}
+	certReady, err := certs.Setup(mgr, certs.Options{Mode: tlsMode, Namespace: opts.operatorNamespace,
+		ServiceName: opts.webhookServiceName, WebhookConfigName: opts.webhookConfigName})
+	if err != nil {
+		return fmt.Errorf("setting up the webhook certificate: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("webhook-cert", certReady); err != nil {
+		return fmt.Errorf("adding webhook certificate check: %w", err)
+	}
+	if err := webhooks.SetupPodWebhook(mgr, webhooks.Options{OperatorNamespace: opts.operatorNamespace,
+		WebhookConfigName: opts.webhookConfigName}); err != nil {
+		return fmt.Errorf("setting up the pod webhook: %w", err)
 	}
 
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -1,0 +1,230 @@
+package certs
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+)
+
+// webhookConfig registers the annotator on ConfigMaps labelled
+// certs.test/<name>=true, at the given URLs, or through a Service when
+// urls is empty. It starts without a caBundle: the operator fills it.
+func webhookConfig(name string, urls ...string) *admissionregistrationv1.MutatingWebhookConfiguration {
+	cfg := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	hook := func(i int, cc admissionregistrationv1.WebhookClientConfig) admissionregistrationv1.MutatingWebhook {
+		return admissionregistrationv1.MutatingWebhook{
+			Name:         fmt.Sprintf("replica-%d.certs.test", i),
+			ClientConfig: cc,
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+				Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}},
+			}},
+			ObjectSelector:          &metav1.LabelSelector{MatchLabels: map[string]string{"certs.test/" + name: "true"}},
+			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+			AdmissionReviewVersions: []string{"v1"},
+			TimeoutSeconds:          ptr.To[int32](5),
+		}
+	}
+	if len(urls) == 0 {
+		cfg.Webhooks = append(cfg.Webhooks, hook(0, admissionregistrationv1.WebhookClientConfig{
+			Service: &admissionregistrationv1.ServiceReference{Namespace: operatorNamespace, Name: "svc-" + name, Path: ptr.To(annotatePath)},
+		}))
+	}
+	for i, u := range urls {
+		cfg.Webhooks = append(cfg.Webhooks, hook(i, admissionregistrationv1.WebhookClientConfig{URL: ptr.To(u)}))
+	}
+	return cfg
+}
+
+func getSecret(name string) *corev1.Secret {
+	sec := &corev1.Secret{}
+	Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: name}, sec)).To(Succeed())
+	return sec
+}
+
+func caBundles(name string) [][]byte {
+	cfg := &admissionregistrationv1.MutatingWebhookConfiguration{}
+	Expect(k8sClient.Get(ctx, types.NamespacedName{Name: name}, cfg)).To(Succeed())
+	var out [][]byte
+	for _, w := range cfg.Webhooks {
+		out = append(out, w.ClientConfig.CABundle)
+	}
+	return out
+}
+
+var _ = Describe("Self-managed webhook certificates", func() {
+	It("creates the Secret and the files, becomes ready, and keeps the caBundle patched", func() {
+		const name = "basic"
+		Expect(k8sClient.Create(ctx, webhookConfig(name))).To(Succeed())
+		r := newReplica("a", Options{
+			ServiceName: "svc-" + name, SecretName: "tls-" + name, WebhookConfigName: name,
+			ExtraHosts: []string{"127.0.0.1"}, CheckInterval: time.Second,
+		}, false)
+
+		By("creating the Secret before the manager starts")
+		sec := getSecret("tls-" + name)
+		Expect(sec.Type).To(Equal(corev1.SecretTypeTLS))
+		Expect(sec.Labels).To(HaveKeyWithValue(lightningv1alpha1.LabelManagedBy, lightningv1alpha1.ManagedByValue))
+		Expect(sec.Data).To(HaveKey(KeyCACert))
+		Expect(sec.Data).To(HaveKey(KeyCAKey))
+		Expect(r.fileCert()).To(Equal(sec.Data[KeyTLSCert]), "the webhook server finds its files at start")
+		b := parseBundle(sec.Data)
+		Expect(b.serving.DNSNames).To(ContainElements("svc-basic.lightning-system.svc", "svc-basic.lightning-system.svc.cluster.local"))
+		Expect(r.ready(nil)).NotTo(Succeed(), "not ready before the webhook server serves")
+
+		r.start()
+		By("becoming ready once the certificate is served")
+		Eventually(func() error { return r.ready(nil) }).WithTimeout(10 * time.Second).Should(Succeed())
+
+		By("patching the caBundle")
+		Eventually(func() [][]byte { return caBundles(name) }).WithTimeout(10 * time.Second).
+			Should(Equal([][]byte{sec.Data[KeyCACert]}))
+
+		By("restoring a caBundle someone reset")
+		cfg := &admissionregistrationv1.MutatingWebhookConfiguration{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: name}, cfg)).To(Succeed())
+		cfg.Webhooks[0].ClientConfig.CABundle = nil
+		Expect(k8sClient.Update(ctx, cfg)).To(Succeed())
+		Eventually(func() [][]byte { return caBundles(name) }).WithTimeout(10 * time.Second).
+			Should(Equal([][]byte{sec.Data[KeyCACert]}))
+
+		By("recreating a deleted Secret and serving its certificate")
+		Expect(k8sClient.Delete(ctx, sec)).To(Succeed())
+		var recreated *corev1.Secret
+		Eventually(func(g Gomega) {
+			s := &corev1.Secret{}
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(sec), s)).To(Succeed())
+			g.Expect(s.UID).NotTo(Equal(sec.UID))
+			recreated = s
+		}).WithTimeout(10 * time.Second).Should(Succeed())
+		Eventually(r.fileCert).WithTimeout(10 * time.Second).Should(Equal(recreated.Data[KeyTLSCert]))
+		Eventually(func() [][]byte { return caBundles(name) }).WithTimeout(10 * time.Second).
+			Should(Equal([][]byte{recreated.Data[KeyCACert]}))
+		Eventually(func() error { return r.ready(nil) }).WithTimeout(15 * time.Second).Should(Succeed())
+	})
+
+	It("repairs a broken Secret at start, and a second replica loads the same certificate", func() {
+		const name = "repair"
+		broken := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: "tls-" + name},
+			Type:       corev1.SecretTypeTLS,
+			Data:       map[string][]byte{KeyTLSCert: []byte("garbage"), KeyTLSKey: []byte("garbage")},
+		}
+		Expect(k8sClient.Create(ctx, broken)).To(Succeed())
+		opts := Options{Namespace: operatorNamespace, ServiceName: "svc-" + name, SecretName: "tls-" + name, WebhookConfigName: name}
+
+		a := newReplica("a", opts, false)
+		sec := getSecret("tls-" + name)
+		Expect(parseBundle(sec.Data).servingProblem(time.Now(), opts.pkiConfig())).To(BeEmpty())
+		Expect(sec.Labels).To(HaveKeyWithValue(lightningv1alpha1.LabelManagedBy, lightningv1alpha1.ManagedByValue),
+			"the repair labels the Secret for the operator's cache")
+
+		b := newReplica("b", opts, false)
+		Expect(getSecret("tls-"+name).ResourceVersion).To(Equal(sec.ResourceVersion), "the second replica wrote nothing")
+		Expect(b.fileCert()).To(Equal(a.fileCert()))
+	})
+
+	It("rotates the serving certificate and the CA under load without failing a request, on every replica", func() {
+		const name = "rotation"
+		opts := Options{
+			ServiceName: "svc-" + name, SecretName: "tls-" + name, WebhookConfigName: name,
+			ExtraHosts:   []string{"127.0.0.1"},
+			CertLifetime: 4 * time.Second, CALifetime: 12 * time.Second, CAPropagation: time.Second,
+			CheckInterval: time.Second, SyncInterval: time.Second,
+		}
+		leader := newReplica("leader", opts, true)
+		follower := newReplica("follower", opts, true)
+		Expect(k8sClient.Create(ctx, webhookConfig(name, leader.url(), follower.url()))).To(Succeed())
+		leader.start()
+		Eventually(leader.mgr.Elected()).WithTimeout(20 * time.Second).Should(BeClosed())
+		follower.start()
+		Consistently(follower.mgr.Elected()).WithTimeout(time.Second).ShouldNot(BeClosed())
+
+		create := func(i int) error {
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
+				Name: fmt.Sprintf("cm-%d", i), Namespace: operatorNamespace,
+				Labels: map[string]string{"certs.test/" + name: "true"},
+			}}
+			if err := k8sClient.Create(ctx, cm); err != nil {
+				return err
+			}
+			if cm.Annotations["certs.test/leader"] != "seen" || cm.Annotations["certs.test/follower"] != "seen" {
+				return fmt.Errorf("configmap %s was not admitted by both replicas: %v", cm.Name, cm.Annotations)
+			}
+			return nil
+		}
+		By("waiting until the apiserver trusts both replicas")
+		i := 0
+		Eventually(func() error { i++; return create(i) }).WithTimeout(20 * time.Second).Should(Succeed())
+
+		By("creating objects through both replicas while the certificates rotate")
+		var (
+			mu          sync.Mutex
+			served      = map[string]bool{}
+			maxCAs      int
+			stopSampler = make(chan struct{})
+			sampled     sync.WaitGroup
+		)
+		sampled.Add(1)
+		go func() {
+			defer GinkgoRecover()
+			defer sampled.Done()
+			for {
+				select {
+				case <-stopSampler:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+				for _, r := range []*replica{leader, follower} {
+					if s, err := r.servedSerial(); err == nil {
+						mu.Lock()
+						served[s] = true
+						mu.Unlock()
+					}
+				}
+				sec := &corev1.Secret{}
+				if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: opts.SecretName}, sec); err == nil {
+					mu.Lock()
+					maxCAs = max(maxCAs, len(parseBundle(sec.Data).cas))
+					mu.Unlock()
+				}
+			}
+		}()
+		deadline := time.Now().Add(15 * time.Second)
+		requests := 0
+		var failures []error
+		for time.Now().Before(deadline) {
+			i++
+			requests++
+			if err := create(i); err != nil {
+				failures = append(failures, err)
+			}
+		}
+		close(stopSampler)
+		sampled.Wait()
+		GinkgoWriter.Printf("%d requests, %d certificates served, at most %d trusted CAs\n", requests, len(served), maxCAs)
+
+		Expect(failures).To(BeEmpty(), "of %d requests", requests)
+		Expect(len(served)).To(BeNumerically(">=", 4), "the serving certificate rotated several times")
+		Expect(maxCAs).To(Equal(2), "the CA rotated, with the old CA kept in the bundle")
+		Eventually(func() (string, error) { return follower.servedSerial() }).
+			Should(Equal(must(leader.servedSerial())), "both replicas serve the same certificate")
+	})
+})
+
+func must[T any](v T, err error) T {
+	Expect(err).NotTo(HaveOccurred())
+	return v
+}

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+)
+
+// Output formats of -o.
+const (
+	formatYAML = "yaml"
+	formatJSON = "json"
+)
+
+func validateFormat(f string) error {
+	if f != formatYAML && f != formatJSON {
+		return fmt.Errorf("unknown output format '%s': use yaml or json", show(f))
+	}
+	return nil
+}
+
+// AppParams are the parts of a LightningApp the CLI sets.
+type AppParams struct {
+	Name, Namespace string
+	Image           string
+	Entrypoint      string
+	FlowCompute     string
+	Works           []lightningv1alpha1.WorkSpec
+	Vars
+}
+
+// NewApp builds the LightningApp of p.
+func NewApp(p AppParams) *lightningv1alpha1.LightningApp {
+	a := &lightningv1alpha1.LightningApp{
+		TypeMeta:   metav1.TypeMeta{APIVersion: lightningv1alpha1.GroupVersion.String(), Kind: "LightningApp"},
+		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace},
+		Spec: lightningv1alpha1.LightningAppSpec{
+			Image:      p.Image,
+			Entrypoint: p.Entrypoint,
+			Works:      p.Works,
+			Env:        p.Env,
+			Secrets:    p.Secrets,
+		},
+	}
+	if p.FlowCompute != "" {
+		a.Spec.Flow.CloudCompute = &lightningv1alpha1.CloudCompute{Name: p.FlowCompute}
+	}
+	return a
+}
+
+// NewSecret builds the LightningSecret holding a sealed envelope.
+func NewSecret(namespace, name, envelope string) *lightningv1alpha1.LightningSecret {
+	return &lightningv1alpha1.LightningSecret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: lightningv1alpha1.GroupVersion.String(), Kind: "LightningSecret"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		Spec:       lightningv1alpha1.LightningSecretSpec{EncryptedValue: envelope},
+	}
+}
+
+// Manifest is obj as a user writes it: the fields the CLI set, without
+// status and empty objects. It is what is printed and what is applied, so
+// server-side apply owns exactly these fields.
+func Manifest(obj runtime.Object) (map[string]any, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("converting %T: %w", obj, err)
+	}
+	delete(m, "status")
+	if spec, ok := m["spec"].(map[string]any); ok {
+		if flow, ok := spec["flow"].(map[string]any); ok && len(flow) == 0 {
+			delete(spec, "flow")
+		}
+	}
+	return m, nil
+}
+
+// printObject writes m as YAML or JSON (kubectl's layout: sorted keys, JSON
+// indented by four spaces).
+func printObject(w io.Writer, m map[string]any, format string) error {
+	var buf bytes.Buffer
+	switch format {
+	case formatJSON:
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "    ")
+		if err := enc.Encode(m); err != nil {
+			return fmt.Errorf("printing the manifest: %w", err)
+		}
+	default:
+		b, err := yaml.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("printing the manifest: %w", err)
+		}
+		buf.Write(b)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// serverObject is an object read back from the server, for printing: without
+// managedFields, which are noise to a reader.
+func serverObject(u *unstructured.Unstructured) map[string]any {
+	u = u.DeepCopy()
+	u.SetManagedFields(nil)
+	return u.Object
+}

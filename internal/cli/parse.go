@@ -1,0 +1,333 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+)
+
+// Limits of the LightningApp schema (config/crd/bases), checked here so a
+// printed manifest is never refused at apply time.
+const (
+	maxEnvNameLen    = 256
+	maxEnvValueLen   = 32768
+	maxListItems     = 128
+	maxWorkPathLen   = 253
+	maxComputeLen    = 63
+	maxImageLen      = 1024
+	maxEntrypointLen = 1024
+	maxAppNameLen    = validation.DNS1123LabelMaxLength
+	maxSecretNameLen = validation.DNS1123SubdomainMaxLength
+	// fallbackAppName names an app whose folder gives no usable name.
+	fallbackAppName = "lightning-app"
+)
+
+var (
+	// envNameRE is anchored: Lightning's unanchored re.match accepted "1A-B".
+	envNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	workPathRE = regexp.MustCompile(`^root(\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+))+$`)
+	computeRE  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+)
+
+// Vars are the parsed --env and --secret flags, in the order given.
+type Vars struct {
+	Env     []lightningv1alpha1.EnvVar
+	Secrets []lightningv1alpha1.SecretEnvVar
+}
+
+// ParseVars applies Lightning's rules for `--env K=V` and `--secret K=NAME`,
+// with its bugs fixed: a value may contain '=' (the first '=' splits), a name
+// must match ^[A-Za-z_][A-Za-z0-9_]*$ in full, and a name may appear once
+// across both flags. Errors are one line and name the offending argument.
+func ParseVars(env, secrets []string) (Vars, error) {
+	var v Vars
+	if len(env) > maxListItems {
+		return Vars{}, fmt.Errorf("Too many environment variables: %d --env flags, the limit is %d.", len(env), maxListItems)
+	}
+	if len(secrets) > maxListItems {
+		return Vars{}, fmt.Errorf("Too many secrets: %d --secret flags, the limit is %d.", len(secrets), maxListItems)
+	}
+	seen := map[string]string{} // name -> flag that set it
+	for _, arg := range env {
+		name, value, err := splitVar(arg)
+		if err != nil {
+			return Vars{}, err
+		}
+		if prev, dup := seen[name]; dup {
+			return Vars{}, duplicateError(name, prev, "--env")
+		}
+		seen[name] = "--env"
+		if !utf8.ValidString(value) {
+			return Vars{}, fmt.Errorf("Environment variable '%s' has a value that is not valid UTF-8.", name)
+		}
+		if n := utf8.RuneCountInString(value); n > maxEnvValueLen {
+			return Vars{}, fmt.Errorf("Environment variable '%s' has a value of %d characters; the limit is %d.", name, n, maxEnvValueLen)
+		}
+		v.Env = append(v.Env, lightningv1alpha1.EnvVar{Name: name, Value: value})
+	}
+	for _, arg := range secrets {
+		name, secret, err := splitVar(arg)
+		if err != nil {
+			return Vars{}, err
+		}
+		if prev, dup := seen[name]; dup {
+			return Vars{}, duplicateError(name, prev, "--secret")
+		}
+		seen[name] = "--secret"
+		if secret == "" {
+			return Vars{}, fmt.Errorf("Secret name for environment variable '%s' is empty, please ensure that the secret is in the format e.g. MY_SECRET=my-secret.", name)
+		}
+		if reason, suggestion := checkSecretName(secret); reason != "" {
+			return Vars{}, fmt.Errorf("Invalid secret name '%s' for environment variable '%s': %s%s", show(secret), name, reason, didYouMean(suggestion))
+		}
+		v.Secrets = append(v.Secrets, lightningv1alpha1.SecretEnvVar{Name: name, SecretRef: secret})
+	}
+	return v, nil
+}
+
+// splitVar splits K=V on the first '=' and checks the name.
+func splitVar(arg string) (name, value string, err error) {
+	name, value, ok := strings.Cut(arg, "=")
+	if !ok || name == "" {
+		return "", "", fmt.Errorf("Invalid format of environment variable %s, please ensure that the variable is in the format e.g. foo=bar.", show(arg))
+	}
+	if !envNameRE.MatchString(name) {
+		return "", "", fmt.Errorf("Environment variable '%s' is not a valid name. It must start with a letter or _ (underscore) and contain only letters A-Z, a-z, digits 0-9 and _ (underscore).", show(name))
+	}
+	if len(name) > maxEnvNameLen {
+		return "", "", fmt.Errorf("Environment variable '%s' is not a valid name. It is %d characters long; the limit is %d.", show(name), len(name), maxEnvNameLen)
+	}
+	return name, value, nil
+}
+
+func duplicateError(name, prevFlag, flag string) error {
+	if prevFlag == flag {
+		return fmt.Errorf("Environment variable '%s' is duplicated. Please only include it once.", name)
+	}
+	return fmt.Errorf("Environment variable '%s' is set by both --env and --secret. Please only include it once.", name)
+}
+
+// secretNameRule says what a LightningSecret name is, for error messages.
+const secretNameRule = "a secret name must start with a lowercase letter, contain only lowercase letters, digits, '-' and '.', end with a letter or digit, and be at most 253 characters (RFC 1123)"
+
+// checkSecretName returns why name is not a LightningSecret name (a DNS-1123
+// subdomain that starts with a letter), and a valid name to suggest instead
+// when one can be derived; both are empty for a valid name.
+func checkSecretName(name string) (reason, suggestion string) {
+	if len(validation.IsDNS1123Subdomain(name)) == 0 && name[0] >= 'a' && name[0] <= 'z' {
+		return "", ""
+	}
+	if s := dnsName(name, maxSecretNameLen, true, false); s != "" && s != name {
+		suggestion = s
+	}
+	return secretNameRule, suggestion
+}
+
+// ValidateSecretName checks a LightningSecret name, e.g. for `secret create`.
+func ValidateSecretName(name string) error {
+	if name == "" {
+		return fmt.Errorf("Invalid secret name '': %s.", secretNameRule)
+	}
+	if reason, suggestion := checkSecretName(name); reason != "" {
+		return fmt.Errorf("Invalid secret name '%s': %s%s", show(name), reason, didYouMean(suggestion))
+	}
+	return nil
+}
+
+// appNameRule says what a LightningApp name is: its name is a label value on
+// every pod of the app, so it is a DNS-1123 label.
+const appNameRule = "an app name must contain only lowercase letters, digits and '-', start and end with a letter or digit, and be at most 63 characters (RFC 1123 label)"
+
+// ValidateAppName checks a LightningApp name given with --name.
+func ValidateAppName(name string) error {
+	if len(validation.IsDNS1123Label(name)) == 0 {
+		return nil
+	}
+	suggestion := dnsLabel(name)
+	if suggestion == name {
+		suggestion = ""
+	}
+	return fmt.Errorf("Invalid app name '%s': %s%s", show(name), appNameRule, didYouMean(suggestion))
+}
+
+// ValidateNamespace checks a namespace name before it is used in a manifest.
+func ValidateNamespace(ns string) error {
+	if len(validation.IsDNS1123Label(ns)) == 0 {
+		return nil
+	}
+	return fmt.Errorf("Invalid namespace '%s': a namespace name must contain only lowercase letters, digits and '-', start and end with a letter or digit, and be at most 63 characters.", show(ns))
+}
+
+func didYouMean(suggestion string) string {
+	if suggestion == "" {
+		return "."
+	}
+	return fmt.Sprintf("; did you mean %q?", suggestion)
+}
+
+// AppNameFromFile derives an app name from the folder of the app's file, as
+// Lightning names an app after its folder: /home/u/My_App/app.py gives
+// my-app. file should be absolute. A folder that gives no usable name (the
+// file system root, or a name of symbols only) gives "lightning-app".
+func AppNameFromFile(file string) string {
+	dir := filepath.Base(filepath.Dir(filepath.Clean(file)))
+	if name := dnsLabel(dir); name != "" {
+		return name
+	}
+	return fallbackAppName
+}
+
+// dnsLabel turns s into a DNS-1123 label, or "" if nothing is left.
+func dnsLabel(s string) string {
+	return dnsName(strings.ReplaceAll(s, ".", "-"), maxAppNameLen, false, true)
+}
+
+// dnsName turns s into a DNS-1123 subdomain: lowercase, with each run of
+// other characters turned into one '-', and every dot-separated part trimmed
+// of '-'. With letterFirst, the result must start with a letter: leading
+// symbols are dropped, and a leading digit gives "" (no sensible guess).
+// A longer result is cut to maxLen with truncate, else refused (a cut name
+// is another name). It returns "" when no valid name is left.
+func dnsName(s string, maxLen int, letterFirst, truncate bool) string {
+	var b strings.Builder
+	pendingDash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.':
+			if pendingDash {
+				b.WriteByte('-')
+				pendingDash = false
+			}
+			b.WriteRune(r)
+		default:
+			pendingDash = true
+		}
+	}
+	var parts []string
+	for _, p := range strings.Split(b.String(), ".") {
+		if p = strings.Trim(p, "-"); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	out := strings.Join(parts, ".")
+	if len(out) > maxLen {
+		if !truncate {
+			return ""
+		}
+		out = strings.TrimRight(strings.TrimRight(out[:maxLen], "-"), ".")
+		out = strings.TrimRight(out, "-")
+	}
+	if out == "" || (letterFirst && (out[0] < 'a' || out[0] > 'z')) {
+		return ""
+	}
+	if len(validation.IsDNS1123Subdomain(out)) != 0 {
+		return ""
+	}
+	return out
+}
+
+// ParseWorks reads `--work PATH[=COMPUTE]` flags: a Lightning component path
+// such as root.work_a, and optionally a CloudCompute name.
+func ParseWorks(args []string) ([]lightningv1alpha1.WorkSpec, error) {
+	if len(args) > maxListItems {
+		return nil, fmt.Errorf("Too many works: %d --work flags, the limit is %d.", len(args), maxListItems)
+	}
+	var works []lightningv1alpha1.WorkSpec
+	seen := map[string]bool{}
+	for _, arg := range args {
+		path, compute, hasCompute := strings.Cut(arg, "=")
+		if len(path) > maxWorkPathLen || !workPathRE.MatchString(path) {
+			return nil, fmt.Errorf("Invalid work '%s': a work is a Lightning component path such as root.work_a or root.works.0, optionally followed by =COMPUTE, e.g. --work root.work_a=gpu.", show(arg))
+		}
+		if seen[path] {
+			return nil, fmt.Errorf("Work '%s' is duplicated. Please only include it once.", path)
+		}
+		seen[path] = true
+		w := lightningv1alpha1.WorkSpec{Name: path}
+		if hasCompute {
+			if err := ValidateCompute(compute); err != nil {
+				return nil, fmt.Errorf("Invalid cloud compute for work '%s': %w", path, err)
+			}
+			w.CloudCompute = &lightningv1alpha1.CloudCompute{Name: compute}
+		}
+		works = append(works, w)
+	}
+	return works, nil
+}
+
+// ValidateCompute checks a CloudCompute name; which names exist is up to the
+// operator's preset table, so only the syntax is checked here.
+func ValidateCompute(name string) error {
+	if len(name) > maxComputeLen || !computeRE.MatchString(name) {
+		return fmt.Errorf("'%s' is not a compute name: use lowercase letters, digits and '-', at most 63 characters, e.g. gpu or cpu-small.", show(name))
+	}
+	return nil
+}
+
+// ValidateImage checks --image the way a pod's image is checked.
+func ValidateImage(image string) error {
+	switch {
+	case image == "":
+		return fmt.Errorf("--image is required: the container image that runs the app's flow and works, e.g. --image registry.example/my-app:1.0")
+	case strings.IndexFunc(image, unicode.IsSpace) >= 0:
+		return fmt.Errorf("Invalid image '%s': an image reference must not contain spaces.", show(image))
+	case !utf8.ValidString(image) || strings.IndexFunc(image, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return fmt.Errorf("Invalid image '%s': an image reference must be printable text.", show(image))
+	case utf8.RuneCountInString(image) > maxImageLen:
+		return fmt.Errorf("Invalid image '%s': it is longer than %d characters.", show(image), maxImageLen)
+	}
+	return nil
+}
+
+// Entrypoint is the app file as the image sees it. Lightning uploads the
+// folder that holds FILE and runs FILE from it, so it is FILE's base name.
+func Entrypoint(file string) (string, error) {
+	ep := filepath.Base(filepath.Clean(file))
+	switch {
+	case file == "" || ep == "." || ep == string(filepath.Separator):
+		return "", fmt.Errorf("Invalid app file '%s': give the app's Python file, e.g. app.py.", show(file))
+	case !utf8.ValidString(ep) || strings.IndexFunc(ep, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return "", fmt.Errorf("Invalid app file '%s': the file name must be printable text.", show(file))
+	case utf8.RuneCountInString(ep) > maxEntrypointLen:
+		return "", fmt.Errorf("Invalid app file '%s': the file name is longer than %d characters.", show(file), maxEntrypointLen)
+	}
+	return ep, nil
+}
+
+// maxShown bounds how much of an argument an error message quotes.
+const maxShown = 100
+
+// show renders user input for a one-line message: printable text as is,
+// anything else (newlines, control characters, invalid UTF-8) escaped as in
+// Go, and long input cut short with "…".
+func show(s string) string {
+	var b strings.Builder
+	n := 0
+	for i, w := 0, 0; i < len(s); i += w {
+		if n == maxShown {
+			b.WriteString("…")
+			break
+		}
+		n++
+		r, size := utf8.DecodeRuneInString(s[i:])
+		w = size
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+	}
+	return b.String()
+}

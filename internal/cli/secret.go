@@ -1,0 +1,462 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/cli-runtime/pkg/printers"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
+)
+
+// maxCertFileSize bounds a --cert file; a keyring's PEM is a few KiB a key.
+const maxCertFileSize = 4 << 20
+
+func newSecretCommand(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "secret",
+		Aliases: []string{"secrets"},
+		Short:   "Create, list and delete sealed LightningSecrets",
+		Long: `Create, list and delete LightningSecrets: secret values sealed to the operator's
+public key, safe to commit to git. Apps use them with 'run app --secret K=SECRET'.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(newSecretCreateCommand(e), newSecretListCommand(e), newSecretDeleteCommand(e))
+	return cmd
+}
+
+type secretCreateOptions struct {
+	*env
+	fromFile  string
+	cert      string
+	output    string
+	apply     bool
+	overwrite bool
+}
+
+func newSecretCreateCommand(e *env) *cobra.Command {
+	o := &secretCreateOptions{env: e}
+	cmd := &cobra.Command{
+		Use:   "create NAME [--from-file FILE] [--cert FILE] [--apply]",
+		Short: "Seal a secret value into a LightningSecret",
+		Long: `Seal a secret value into a LightningSecret, for GitOps or to apply.
+
+The value is read from stdin, from a prompt that does not echo when stdin is a
+terminal, or from --from-file. It is never a flag, so it stays out of the shell
+history. One trailing newline is dropped from stdin (echo adds one); --from-file
+keeps the file's bytes exactly ('--from-file -' reads stdin exactly).
+
+The value is sealed on this machine to the operator's current public key, read from
+the cluster (ConfigMap lightning-operator-public-keys in --operator-namespace), or
+offline from --cert FILE (saved with 'kubectl lightning cert'). It opens only as
+this NAME in this namespace. The limit is 1 MiB, what a Kubernetes Secret holds.`,
+		Example: `  # Seal a value typed at a hidden prompt, and print the manifest
+  kubectl lightning secret create my-secret -n alice
+
+  # Seal from stdin offline, with a saved public key, into a file for git
+  kubectl lightning cert -o lightning.pem
+  printf '%s' "$TOKEN" | kubectl lightning secret create github-api-token \
+    -n alice --cert lightning.pem > github-api-token.yaml
+
+  # Seal a file's content and apply the LightningSecret
+  kubectl lightning secret create ssh-key --from-file ~/.ssh/id_ed25519 --apply
+
+  # Replace the value of an existing secret
+  kubectl lightning secret create my-secret --apply --overwrite`,
+		Args: exactArgs(1, "the secret's NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.fromFile, "from-file", "", "Read the value from this file, byte for byte ('-' for stdin).")
+	f.StringVar(&o.cert, "cert", "", "Seal offline to the public key(s) in this PEM file (from 'kubectl lightning cert'); the last key is the current one.")
+	f.StringVarP(&o.output, "output", "o", formatYAML, "Output format: yaml or json. With --apply, prints the applied object.")
+	f.BoolVar(&o.apply, "apply", false, "Create the LightningSecret in the cluster with server-side apply.")
+	f.BoolVar(&o.overwrite, "overwrite", false, "With --apply, replace the value of an existing secret.")
+	return cmd
+}
+
+func (o *secretCreateOptions) run(cmd *cobra.Command, name string) error {
+	ctx := cmd.Context()
+	if err := ValidateSecretName(name); err != nil {
+		return err
+	}
+	if err := validateFormat(o.output); err != nil {
+		return err
+	}
+	if o.overwrite && !o.apply {
+		return fmt.Errorf("--overwrite needs --apply")
+	}
+	ns, err := o.namespace()
+	if err != nil {
+		return err
+	}
+
+	// The key first, so that nothing is typed in before a failure.
+	var c client.Client
+	if o.apply || o.cert == "" {
+		if c, err = o.client(); err != nil {
+			return err
+		}
+	}
+	var pub *sealing.PublicKey
+	if o.cert != "" {
+		pub, err = readCertFile(o.cert)
+	} else {
+		pub, _, err = o.publicKeys(ctx, c)
+	}
+	if err != nil {
+		return err
+	}
+	if o.apply && !o.overwrite {
+		existing := &lightningv1alpha1.LightningSecret{}
+		err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, existing)
+		switch {
+		case err == nil:
+			return fmt.Errorf("secret '%s' already exists in namespace '%s'; use --overwrite to replace its value", name, ns)
+		case !apierrors.IsNotFound(err):
+			return apiError(err)
+		}
+	}
+
+	value, err := o.readValue(ctx, name)
+	if err != nil {
+		return err
+	}
+	envelope, err := sealing.Seal(pub, sealing.Scope{Namespace: ns, Name: name}, value)
+	clear(value)
+	if err != nil {
+		return fmt.Errorf("sealing the value: %w", err)
+	}
+	m, err := Manifest(NewSecret(ns, name, envelope))
+	if err != nil {
+		return err
+	}
+	if !o.apply {
+		return printObject(o.out(), m, o.output)
+	}
+	u, result, err := apply(ctx, c, m, o.overwrite, false)
+	if err != nil {
+		return err
+	}
+	if cmd.Flags().Changed("output") {
+		return printObject(o.out(), serverObject(u), o.output)
+	}
+	_, err = fmt.Fprintln(o.out(), resultLine(u, result, false))
+	return err
+}
+
+// readValue gets the plaintext from --from-file, the terminal or stdin.
+func (o *secretCreateOptions) readValue(ctx context.Context, name string) ([]byte, error) {
+	var value []byte
+	var err error
+	switch {
+	case o.fromFile == "-":
+		value, err = readLimited(o.Streams.In, "stdin")
+	case o.fromFile != "":
+		var f *os.File
+		if f, err = os.Open(o.fromFile); err != nil {
+			return nil, fmt.Errorf("reading the value: %w", err)
+		}
+		defer f.Close()
+		value, err = readLimited(f, o.fromFile)
+	case o.Terminal.IsTerminal():
+		value, err = o.Terminal.ReadSecret(ctx, fmt.Sprintf("Value of secret '%s' (input hidden): ", name))
+	default:
+		if value, err = readLimited(o.Streams.In, "stdin"); err == nil {
+			value = trimNewline(value)
+		}
+	}
+	if err != nil {
+		clear(value)
+		return nil, err
+	}
+	if len(value) > sealing.MaxPlaintextSize {
+		clear(value)
+		return nil, tooLarge()
+	}
+	if len(value) == 0 {
+		return nil, fmt.Errorf("the value of secret '%s' is empty: pipe it to stdin, use --from-file, or run in a terminal to be prompted", name)
+	}
+	return value, nil
+}
+
+func tooLarge() error {
+	return fmt.Errorf("the value is larger than %d bytes (1 MiB), the limit of a Kubernetes Secret", sealing.MaxPlaintextSize)
+}
+
+// readLimited reads r up to the size limit plus a newline, and no further.
+func readLimited(r io.Reader, what string) ([]byte, error) {
+	if r == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r, sealing.MaxPlaintextSize+3))
+	if err != nil {
+		clear(b)
+		return nil, fmt.Errorf("reading the value from %s: %w", what, err)
+	}
+	if len(b) > sealing.MaxPlaintextSize+2 {
+		clear(b)
+		return nil, tooLarge()
+	}
+	return b, nil
+}
+
+// trimNewline drops one trailing "\n" or "\r\n", as echo and Enter add.
+func trimNewline(b []byte) []byte {
+	if t, ok := bytes.CutSuffix(b, []byte("\n")); ok {
+		t, _ = bytes.CutSuffix(t, []byte("\r"))
+		return t
+	}
+	return b
+}
+
+// readCertFile reads a PEM file of public keys; the last key is current.
+func readCertFile(path string) (*sealing.PublicKey, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading --cert: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxCertFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading --cert: %w", err)
+	}
+	if len(data) > maxCertFileSize {
+		return nil, fmt.Errorf("--cert %s is larger than %d bytes; it is not a public key file", path, maxCertFileSize)
+	}
+	keys, err := sealing.ParsePublicKeysPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("--cert %s: %w", path, err)
+	}
+	return keys[len(keys)-1], nil
+}
+
+type secretListOptions struct {
+	*env
+	allNamespaces bool
+}
+
+func newSecretListCommand(e *env) *cobra.Command {
+	o := &secretListOptions{env: e}
+	cmd := &cobra.Command{
+		Use:     "list [-n NAMESPACE | -A]",
+		Aliases: []string{"ls", "get"},
+		Short:   "List LightningSecrets: whether they open, their key and the apps using them",
+		Long: `List LightningSecrets with whether the operator can open them (READY, REASON),
+the sealing key they need (KEY ID) and the apps that reference them (USED BY).
+Values are never shown: the CLI cannot open them, only the operator can.`,
+		Example: `  # List the secrets of the current namespace
+  kubectl lightning secret list
+
+  # List the secrets of every namespace
+  kubectl lightning secret list -A`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd.Context())
+		},
+	}
+	cmd.Flags().BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "List the secrets of every namespace.")
+	return cmd
+}
+
+func (o *secretListOptions) run(ctx context.Context) error {
+	var opts []client.ListOption
+	ns := ""
+	if !o.allNamespaces {
+		var err error
+		if ns, err = o.namespace(); err != nil {
+			return err
+		}
+		opts = append(opts, client.InNamespace(ns))
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	secrets := &lightningv1alpha1.LightningSecretList{}
+	if err := c.List(ctx, secrets, opts...); err != nil {
+		return apiError(err)
+	}
+	if len(secrets.Items) == 0 {
+		if o.allNamespaces {
+			fmt.Fprintln(o.errOut(), "No resources found")
+		} else {
+			fmt.Fprintf(o.errOut(), "No resources found in %s namespace.\n", ns)
+		}
+		return nil
+	}
+	users, err := appUsers(ctx, c, opts...)
+	if err != nil {
+		return err
+	}
+	now := o.Now()
+	w := printers.GetNewTabWriter(o.out())
+	if o.allNamespaces {
+		fmt.Fprint(w, "NAMESPACE\t")
+	}
+	fmt.Fprintln(w, "NAME\tREADY\tREASON\tKEY ID\tUSED BY\tAGE")
+	for i := range secrets.Items {
+		s := &secrets.Items[i]
+		ready, reason := "Unknown", "<none>"
+		if cond := meta.FindStatusCondition(s.Status.Conditions, lightningv1alpha1.ConditionReady); cond != nil {
+			ready, reason = string(cond.Status), orNone(cond.Reason)
+		}
+		usedBy := mergeUsers(s.Status.UsedBy, users[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}])
+		if o.allNamespaces {
+			fmt.Fprintf(w, "%s\t", s.Namespace)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, ready, reason, orNone(s.Status.KeyID),
+			orNone(strings.Join(usedBy, ",")), age(s.CreationTimestamp, now))
+	}
+	return w.Flush()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}
+
+// age is kubectl's AGE column.
+func age(t metav1.Time, now time.Time) string {
+	if t.IsZero() {
+		return "<unknown>"
+	}
+	return duration.HumanDuration(now.Sub(t.Time))
+}
+
+// appUsers maps each secret to the apps whose spec references it, for the
+// list options given. The operator reports the same in status.usedBy; the
+// specs also cover apps it has not reconciled yet. A user who may not list
+// apps gets an empty map: status.usedBy still tells.
+func appUsers(ctx context.Context, c client.Client, opts ...client.ListOption) (map[types.NamespacedName][]string, error) {
+	apps := &lightningv1alpha1.LightningAppList{}
+	if err := c.List(ctx, apps, opts...); err != nil {
+		if apierrors.IsForbidden(err) {
+			return nil, nil
+		}
+		return nil, apiError(err)
+	}
+	users := map[types.NamespacedName][]string{}
+	for _, a := range apps.Items {
+		for _, s := range a.Spec.Secrets {
+			key := types.NamespacedName{Namespace: a.Namespace, Name: s.SecretRef}
+			if !slices.Contains(users[key], a.Name) {
+				users[key] = append(users[key], a.Name)
+			}
+		}
+	}
+	return users, nil
+}
+
+// mergeUsers is the sorted union of app names.
+func mergeUsers(a, b []string) []string {
+	all := slices.Concat(a, b)
+	slices.Sort(all)
+	return slices.Compact(all)
+}
+
+type secretDeleteOptions struct {
+	*env
+	force bool
+}
+
+func newSecretDeleteCommand(e *env) *cobra.Command {
+	o := &secretDeleteOptions{env: e}
+	cmd := &cobra.Command{
+		Use:     "delete NAME [--force]",
+		Aliases: []string{"rm"},
+		Short:   "Delete a LightningSecret that no app uses",
+		Long: `Delete a LightningSecret. While apps use it (its status.usedBy, or an app's
+spec.secrets in the namespace), it is refused: those apps would stop resolving
+their secrets. --force deletes it anyway.`,
+		Example: `  # Delete a secret no app uses
+  kubectl lightning secret delete my-secret -n alice
+
+  # Delete a secret even though apps still reference it
+  kubectl lightning secret delete my-secret -n alice --force`,
+		Args: exactArgs(1, "the secret's NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd.Context(), args[0])
+		},
+	}
+	cmd.Flags().BoolVar(&o.force, "force", false, "Delete the secret even while apps use it.")
+	return cmd
+}
+
+func (o *secretDeleteOptions) run(ctx context.Context, name string) error {
+	if err := ValidateSecretName(name); err != nil {
+		return err
+	}
+	ns, err := o.namespace()
+	if err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	s := &lightningv1alpha1.LightningSecret{}
+	if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, s); err != nil {
+		if apierrors.IsNotFound(err) {
+			return fmt.Errorf("Secret with name '%s' not found in namespace '%s'", name, ns)
+		}
+		return apiError(err)
+	}
+	users, err := appUsers(ctx, c, client.InNamespace(ns))
+	if err != nil {
+		return err
+	}
+	usedBy := mergeUsers(s.Status.UsedBy, users[types.NamespacedName{Namespace: ns, Name: name}])
+	if len(usedBy) > 0 {
+		if !o.force {
+			return fmt.Errorf("secret '%s' is used by %s; remove the reference from %s first, or delete it anyway with --force",
+				name, appList(usedBy), plural(usedBy, "the app", "the apps"))
+		}
+		fmt.Fprintf(o.errOut(), "Warning: secret '%s' is still used by %s; %s will report SecretNotFound.\n",
+			name, appList(usedBy), plural(usedBy, "it", "they"))
+	}
+	uid := s.UID
+	if err := c.Delete(ctx, s, client.Preconditions{UID: &uid}); err != nil {
+		if apierrors.IsNotFound(err) {
+			return fmt.Errorf("Secret with name '%s' not found in namespace '%s'", name, ns)
+		}
+		return apiError(err)
+	}
+	_, err = fmt.Fprintf(o.out(), "lightningsecret.%s \"%s\" deleted\n", lightningv1alpha1.GroupVersion.Group, name)
+	return err
+}
+
+func appList(apps []string) string {
+	if len(apps) == 1 {
+		return "app '" + apps[0] + "'"
+	}
+	return "apps '" + strings.Join(apps, "', '") + "'"
+}
+
+func plural(apps []string, one, many string) string {
+	if len(apps) == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,393 @@
+package webhooks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+)
+
+// Builders for the tables.
+
+type appOpt func(*lightningv1alpha1.LightningApp)
+
+func newApp(opts ...appOpt) *lightningv1alpha1.LightningApp {
+	a := &lightningv1alpha1.LightningApp{
+		ObjectMeta: metav1.ObjectMeta{Name: "my-app", Namespace: "alice", Generation: 1},
+		Spec: lightningv1alpha1.LightningAppSpec{
+			Image: "registry.example/my-app:1.0",
+			Works: []lightningv1alpha1.WorkSpec{{Name: "root.work_a"}},
+		},
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
+}
+
+func withEnv(kv ...string) appOpt {
+	return func(a *lightningv1alpha1.LightningApp) {
+		for i := 0; i+1 < len(kv); i += 2 {
+			a.Spec.Env = append(a.Spec.Env, lightningv1alpha1.EnvVar{Name: kv[i], Value: kv[i+1]})
+		}
+	}
+}
+
+func withSecrets(secretName string, names ...string) appOpt {
+	return func(a *lightningv1alpha1.LightningApp) {
+		for _, n := range names {
+			a.Spec.Secrets = append(a.Spec.Secrets, lightningv1alpha1.SecretEnvVar{Name: n, SecretRef: strings.ToLower(strings.ReplaceAll(n, "_", "-"))})
+		}
+		a.Status.SecretName = secretName
+	}
+}
+
+func numbered(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s_%02d", prefix, i)
+	}
+	return out
+}
+
+type podOpt func(*corev1.Pod)
+
+func newPod(opts ...podOpt) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
+		GenerateName: "my-app-root-",
+		Namespace:    "alice",
+		Labels:       map[string]string{lightningv1alpha1.LabelApp: "my-app", lightningv1alpha1.LabelComponent: "root"},
+	}}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+func container(name string, env ...corev1.EnvVar) corev1.Container {
+	return corev1.Container{Name: name, Image: "registry.example/my-app:1.0", Env: env}
+}
+
+func withContainers(cs ...corev1.Container) podOpt {
+	return func(p *corev1.Pod) { p.Spec.Containers = append(p.Spec.Containers, cs...) }
+}
+
+func withInitContainers(cs ...corev1.Container) podOpt {
+	return func(p *corev1.Pod) { p.Spec.InitContainers = append(p.Spec.InitContainers, cs...) }
+}
+
+func withAnnotations(kv ...string) podOpt {
+	return func(p *corev1.Pod) {
+		if p.Annotations == nil {
+			p.Annotations = map[string]string{}
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			p.Annotations[kv[i]] = kv[i+1]
+		}
+	}
+}
+
+func injected(names, secret string) podOpt {
+	if secret == "" {
+		return withAnnotations(lightningv1alpha1.AnnotationInjectedEnv, names)
+	}
+	return withAnnotations(lightningv1alpha1.AnnotationInjectedEnv, names, lightningv1alpha1.AnnotationInjectedSecret, secret)
+}
+
+func plain(name, value string) corev1.EnvVar { return corev1.EnvVar{Name: name, Value: value} }
+
+func secretRef(name, secret string) corev1.EnvVar {
+	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: name,
+	}}}
+}
+
+func refs(secret string, names ...string) []corev1.EnvVar {
+	out := make([]corev1.EnvVar, len(names))
+	for i, n := range names {
+		out[i] = secretRef(n, secret)
+	}
+	return out
+}
+
+func concat(envs ...[]corev1.EnvVar) []corev1.EnvVar {
+	var out []corev1.EnvVar
+	for _, e := range envs {
+		out = append(out, e...)
+	}
+	return out
+}
+
+const secretV1 = "my-app-env-0123456789"
+
+func TestMutatePod(t *testing.T) {
+	fooBar := withEnv("FOO", "bar", "EMPTY", "")
+	twoSecrets := withSecrets(secretV1, "API_TOKEN", "DB_PASSWORD")
+	wantEnv := []corev1.EnvVar{plain("FOO", "bar"), plain("EMPTY", ""), secretRef("API_TOKEN", secretV1), secretRef("DB_PASSWORD", secretV1)}
+	allNames := "API_TOKEN,DB_PASSWORD,EMPTY,FOO"
+	fifty := numbered("SECRET", 50)
+
+	tests := []struct {
+		name string
+		app  *lightningv1alpha1.LightningApp
+		pod  *corev1.Pod
+		want *corev1.Pod
+	}{
+		{
+			name: "several containers and init containers",
+			app:  newApp(fooBar, twoSecrets),
+			pod: newPod(
+				withInitContainers(container("setup")),
+				withContainers(container("flow"), container("sidecar")),
+			),
+			want: newPod(
+				withInitContainers(container("setup", wantEnv...)),
+				withContainers(container("flow", wantEnv...), container("sidecar", wantEnv...)),
+				injected(allNames, secretV1),
+			),
+		},
+		{
+			name: "an env name the container sets itself wins",
+			app:  newApp(fooBar, twoSecrets),
+			pod: newPod(withContainers(
+				container("flow", plain("FOO", "mine"), plain("API_TOKEN", "literal"), plain("OTHER", "x")),
+				container("sidecar"),
+			)),
+			want: newPod(
+				withContainers(
+					container("flow", plain("FOO", "mine"), plain("API_TOKEN", "literal"), plain("OTHER", "x"),
+						plain("EMPTY", ""), secretRef("DB_PASSWORD", secretV1)),
+					container("sidecar", wantEnv...),
+				),
+				injected(allNames, secretV1),
+			),
+		},
+		{
+			name: "the container sets every name: nothing injected, no annotation",
+			app:  newApp(withEnv("FOO", "bar"), withSecrets(secretV1, "API_TOKEN")),
+			pod:  newPod(withContainers(container("flow", plain("API_TOKEN", "x"), plain("FOO", "y")))),
+			want: newPod(withContainers(container("flow", plain("API_TOKEN", "x"), plain("FOO", "y")))),
+		},
+		{
+			name: "an empty app leaves the pod alone",
+			app:  newApp(),
+			pod:  newPod(withContainers(container("flow", plain("A", "1")))),
+			want: newPod(withContainers(container("flow", plain("A", "1")))),
+		},
+		{
+			name: "plain env only: no secret annotation",
+			app:  newApp(withEnv("FOO", "bar")),
+			pod:  newPod(withContainers(container("flow"))),
+			want: newPod(withContainers(container("flow", plain("FOO", "bar"))), injected("FOO", "")),
+		},
+		{
+			name: "secrets without a materialized Secret are not referenced",
+			app:  newApp(withEnv("FOO", "bar"), withSecrets("", "API_TOKEN")),
+			pod:  newPod(withContainers(container("flow"))),
+			want: newPod(withContainers(container("flow", plain("FOO", "bar"))), injected("FOO", "")),
+		},
+		{
+			name: "50 secrets",
+			app:  newApp(withSecrets(secretV1, fifty...)),
+			pod:  newPod(withContainers(container("flow"), container("sidecar"))),
+			want: newPod(
+				withContainers(container("flow", refs(secretV1, fifty...)...), container("sidecar", refs(secretV1, fifty...)...)),
+				injected(strings.Join(fifty, ","), secretV1),
+			),
+		},
+		{
+			name: "an already mutated pod is returned unchanged",
+			app:  newApp(fooBar, twoSecrets),
+			pod:  newPod(withContainers(container("flow", wantEnv...)), injected(allNames, secretV1)),
+			want: newPod(withContainers(container("flow", wantEnv...)), injected(allNames, secretV1)),
+		},
+		{
+			name: "a container added between invocations gets the env; the others stay",
+			app:  newApp(fooBar, twoSecrets),
+			pod: newPod(
+				withContainers(container("flow", wantEnv...), container("istio-proxy")),
+				injected(allNames, secretV1),
+			),
+			want: newPod(
+				withContainers(container("flow", wantEnv...), container("istio-proxy", wantEnv...)),
+				injected(allNames, secretV1),
+			),
+		},
+		{
+			name: "our secretKeyRefs to an older Secret move to the current one",
+			app:  newApp(twoSecrets),
+			pod: newPod(
+				withContainers(container("flow", secretRef("API_TOKEN", "my-app-env-old"), secretRef("OWN", "my-app-env-old"))),
+				injected("API_TOKEN", "my-app-env-old"),
+			),
+			want: newPod(
+				withContainers(container("flow", secretRef("API_TOKEN", secretV1), secretRef("OWN", "my-app-env-old"),
+					secretRef("DB_PASSWORD", secretV1))),
+				injected("API_TOKEN,DB_PASSWORD", secretV1),
+			),
+		},
+		{
+			name: "a container's own secretKeyRef to another Secret is left alone",
+			app:  newApp(twoSecrets),
+			pod: newPod(
+				withContainers(container("flow", secretRef("API_TOKEN", "vault-token"))),
+				injected("API_TOKEN", "my-app-env-old"),
+			),
+			want: newPod(
+				withContainers(container("flow", secretRef("API_TOKEN", "vault-token"), secretRef("DB_PASSWORD", secretV1))),
+				injected("API_TOKEN,DB_PASSWORD", secretV1),
+			),
+		},
+		{
+			name: "names recorded by an earlier invocation stay recorded",
+			app:  newApp(withEnv("NEW", "1")),
+			pod: newPod(
+				withContainers(container("flow", plain("GONE", "x"))),
+				injected("GONE", ""), withAnnotations("keep", "me"),
+			),
+			want: newPod(
+				withContainers(container("flow", plain("GONE", "x"), plain("NEW", "1"))),
+				injected("GONE,NEW", ""), withAnnotations("keep", "me"),
+			),
+		},
+		{
+			name: "a duplicate name in a container counts once",
+			app:  newApp(withEnv("FOO", "bar")),
+			pod:  newPod(withContainers(container("flow", plain("FOO", "a"), plain("FOO", "b")))),
+			want: newPod(withContainers(container("flow", plain("FOO", "a"), plain("FOO", "b")))),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := tt.pod.DeepCopy()
+			appBefore := tt.app.DeepCopy()
+
+			got := mutatePod(tt.pod, tt.app)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("mutatePod() mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(before, tt.pod); diff != "" {
+				t.Errorf("mutatePod() modified its input pod (-before +after):\n%s", diff)
+			}
+			if diff := cmp.Diff(appBefore, tt.app); diff != "" {
+				t.Errorf("mutatePod() modified the app (-before +after):\n%s", diff)
+			}
+
+			// Reinvocation: a second run changes nothing, and says so by
+			// returning the very same pod.
+			again := mutatePod(got, tt.app)
+			if diff := cmp.Diff(got, again); diff != "" {
+				t.Errorf("mutatePod() is not idempotent (-first +second):\n%s", diff)
+			}
+			if again != got {
+				t.Errorf("mutatePod() of an already mutated pod returned a new pod")
+			}
+		})
+	}
+}
+
+// TestMutatePodResultIsIndependent checks that growing or editing a
+// container's env in the result never reaches the input or another container
+// (no shared env backing arrays). The injected valueFrom structs are shared
+// and read-only, as documented.
+func TestMutatePodResultIsIndependent(t *testing.T) {
+	a := newApp(withEnv("FOO", "bar"), withSecrets(secretV1, "API_TOKEN"))
+	p := newPod(withContainers(container("a", plain("OWN", "1")), container("b")))
+	before := p.DeepCopy()
+	got := mutatePod(p, a)
+
+	got.Spec.Containers[0].Env = append(got.Spec.Containers[0].Env, plain("X", "y"))
+	got.Spec.Containers[0].Env[0].Value = "changed"
+	got.Spec.Containers[0].Env[1] = plain("FOO", "changed")
+	got.Annotations["x"] = "y"
+	if diff := cmp.Diff(before, p); diff != "" {
+		t.Errorf("changing the result changed the input (-before +after):\n%s", diff)
+	}
+	if diff := cmp.Diff([]corev1.EnvVar{plain("FOO", "bar"), secretRef("API_TOKEN", secretV1)}, got.Spec.Containers[1].Env); diff != "" {
+		t.Errorf("changing one container changed another (-want +got):\n%s", diff)
+	}
+}
+
+// TestMutatePodWritesNoSecretValue: the webhook only ever writes references.
+// The value below exists only in the materialized Secret; it must not show
+// up anywhere in the pod, and every secret entry must be a bare reference.
+func TestMutatePodWritesNoSecretValue(t *testing.T) {
+	const canary = "canary-7f3c9e1d-plaintext"
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: secretV1, Namespace: "alice"},
+		Data:       map[string][]byte{"API_TOKEN": []byte(canary), "DB_PASSWORD": []byte(canary)},
+	}
+	a := newApp(withEnv("FOO", "bar"), withSecrets(secret.Name, "API_TOKEN", "DB_PASSWORD"))
+	p := newPod(withInitContainers(container("init")), withContainers(container("flow"), container("side")))
+
+	got := mutatePod(p, a)
+	raw, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), canary) {
+		t.Fatalf("the pod carries a secret value: %s", raw)
+	}
+	secretNames := map[string]bool{"API_TOKEN": true, "DB_PASSWORD": true}
+	for _, c := range append(got.Spec.InitContainers, got.Spec.Containers...) {
+		for _, e := range c.Env {
+			if !secretNames[e.Name] {
+				continue
+			}
+			if e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+				t.Errorf("container %s: secret env %s is not a bare secretKeyRef: %+v", c.Name, e.Name, e)
+				continue
+			}
+			if ref := e.ValueFrom.SecretKeyRef; ref.Name != secret.Name || ref.Key != e.Name {
+				t.Errorf("container %s: secret env %s refers to %s/%s, want %s/%s", c.Name, e.Name, ref.Name, ref.Key, secret.Name, e.Name)
+			}
+		}
+	}
+}
+
+// benchmarkPod is the benchmark's pod: 10 containers (2 of them init
+// containers), a few env entries of their own, no injection yet.
+func benchmarkPod() *corev1.Pod {
+	p := newPod()
+	for i := 0; i < 2; i++ {
+		p.Spec.InitContainers = append(p.Spec.InitContainers, container(fmt.Sprintf("init-%d", i), plain("OWN", "1")))
+	}
+	for i := 0; i < 8; i++ {
+		p.Spec.Containers = append(p.Spec.Containers, container(fmt.Sprintf("c-%d", i), plain("OWN", "1"), plain("PORT", "8080")))
+	}
+	return p
+}
+
+// benchmarkApp has 50 secrets and 5 plain env vars.
+func benchmarkApp() *lightningv1alpha1.LightningApp {
+	a := newApp(withEnv("A", "1", "B", "2", "C", "3", "D", "4", "E", "5"), withSecrets(secretV1, numbered("SECRET", 50)...))
+	a.Status.Conditions = []metav1.Condition{{
+		Type: lightningv1alpha1.ConditionSecretsResolved, Status: metav1.ConditionTrue,
+		Reason: lightningv1alpha1.ReasonResolved, ObservedGeneration: a.Generation,
+	}}
+	return a
+}
+
+func BenchmarkMutatePod(b *testing.B) {
+	a := benchmarkApp()
+	b.Run("first-invocation", func(b *testing.B) {
+		p := benchmarkPod()
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = mutatePod(p, a)
+		}
+	})
+	b.Run("reinvocation", func(b *testing.B) {
+		p := mutatePod(benchmarkPod(), a)
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = mutatePod(p, a)
+		}
+	})
+}
