@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -58,6 +59,7 @@ type options struct {
 	webhookTLS         string
 	webhookConfigName  string
 	webhookServiceName string
+	webhookCertHosts   []string
 }
 
 func (o *options) bind(fs *flag.FlagSet) {
@@ -76,6 +78,14 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.webhookTLS, "webhook-tls", "self", "Webhook TLS: 'self' (the operator keeps a CA and serving certificate in a Secret) or 'external' (cert-manager mounts them into --webhook-cert-dir).")
 	fs.StringVar(&o.webhookConfigName, "webhook-config-name", "lightning-operator-mutating-webhook-configuration", "MutatingWebhookConfiguration whose caBundle and selectors the operator keeps.")
 	fs.StringVar(&o.webhookServiceName, "webhook-service-name", "lightning-operator-webhook-service", "Service the apiserver calls the webhook through; the serving certificate names it.")
+	fs.Func("webhook-cert-hosts", "Extra IP addresses or DNS names, comma-separated, for the self-managed serving certificate (a webhook reached by URL, as in 'make demo').", func(v string) error {
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				o.webhookCertHosts = append(o.webhookCertHosts, h)
+			}
+		}
+		return nil
+	})
 	fs.StringVar(&o.computePresetsFile, "compute-presets-file", "", "YAML file of cloudCompute presets (name: {cpu, memory, gpus}) laid over the defaults; mount it from a ConfigMap.")
 }
 
@@ -161,7 +171,8 @@ func run(opts options) error {
 		return err
 	}
 	certReady, err := certs.Setup(mgr, certs.Options{Mode: tlsMode, Namespace: opts.operatorNamespace,
-		ServiceName: opts.webhookServiceName, WebhookConfigName: opts.webhookConfigName})
+		ServiceName: opts.webhookServiceName, WebhookConfigName: opts.webhookConfigName,
+		CertDir: opts.webhookCertDir, ExtraHosts: opts.webhookCertHosts})
 	if err != nil {
 		return fmt.Errorf("setting up the webhook certificate: %w", err)
 	}
