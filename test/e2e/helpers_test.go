@@ -1,0 +1,173 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+)
+
+// userEnv is the environment of the user's commands: the admin kubeconfig.
+func userEnv() []string {
+	return append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig, "NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
+}
+
+func run(ctx context.Context, stdin, bin string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = userEnv()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	err := cmd.Run()
+	if err != nil {
+		return stdout.String() + stderr.String(), fmt.Errorf("%s %s: %w: %s", bin, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// kubectl runs kubectl and expects it to succeed.
+func kubectl(ctx context.Context, stdin string, args ...string) string {
+	GinkgoHelper()
+	out, err := run(ctx, stdin, kubectlBin, args...)
+	Expect(err).NotTo(HaveOccurred())
+	return out
+}
+
+// kubectlErr runs kubectl and returns its output and error.
+func kubectlErr(ctx context.Context, stdin string, args ...string) (string, error) {
+	return run(ctx, stdin, kubectlBin, args...)
+}
+
+// runCLI runs kubectl-lightning.
+func runCLI(ctx context.Context, stdin string, args ...string) (string, error) {
+	return run(ctx, stdin, cliBin, args...)
+}
+
+// cli runs kubectl-lightning and expects it to succeed.
+func cli(ctx context.Context, stdin string, args ...string) string {
+	GinkgoHelper()
+	out, err := runCLI(ctx, stdin, args...)
+	Expect(err).NotTo(HaveOccurred())
+	return out
+}
+
+func httpOK(url string) error {
+	c := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return nil
+}
+
+// createNamespace makes a namespace and waits for its default
+// ServiceAccount, without which the apiserver refuses pods.
+func createNamespace(ctx context.Context, name string) {
+	GinkgoHelper()
+	kubectl(ctx, "", "create", "namespace", name)
+	Eventually(func() error {
+		return k8sClient.Get(ctx, types.NamespacedName{Namespace: name, Name: "default"}, &corev1.ServiceAccount{})
+	}).WithContext(ctx).Should(Succeed(), "the default ServiceAccount of %s", name)
+}
+
+func getApp(ctx context.Context, ns, name string) *lightningv1alpha1.LightningApp {
+	GinkgoHelper()
+	a := &lightningv1alpha1.LightningApp{}
+	Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, a)).To(Succeed())
+	return a
+}
+
+// resolvedSecretName waits until the app's secrets are resolved for its
+// current generation and returns the materialized Secret's name.
+func resolvedSecretName(ctx context.Context, ns, name string) string {
+	GinkgoHelper()
+	var secret string
+	Eventually(func(g Gomega) {
+		a := &lightningv1alpha1.LightningApp{}
+		g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, a)).To(Succeed())
+		c := meta.FindStatusCondition(a.Status.Conditions, lightningv1alpha1.ConditionSecretsResolved)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "%s: %s", c.Reason, c.Message)
+		g.Expect(c.ObservedGeneration).To(Equal(a.Generation))
+		g.Expect(a.Status.SecretName).NotTo(BeEmpty())
+		secret = a.Status.SecretName
+	}).WithContext(ctx).Should(Succeed(), "SecretsResolved=True on %s/%s", ns, name)
+	return secret
+}
+
+func appSelector(app string) client.MatchingLabels {
+	return client.MatchingLabels{lightningv1alpha1.LabelApp: app}
+}
+
+func listDeployments(ctx context.Context, ns, app string) []appsv1.Deployment {
+	GinkgoHelper()
+	l := &appsv1.DeploymentList{}
+	Expect(k8sClient.List(ctx, l, client.InNamespace(ns), appSelector(app))).To(Succeed())
+	return l.Items
+}
+
+func listPods(ctx context.Context, ns, app string) []corev1.Pod {
+	GinkgoHelper()
+	l := &corev1.PodList{}
+	Expect(k8sClient.List(ctx, l, client.InNamespace(ns), appSelector(app))).To(Succeed())
+	return l.Items
+}
+
+// secretRefs returns, for each env var of the pod's containers that reads
+// a Secret, the Secret's name; and the plain values.
+func podEnv(pod *corev1.Pod) (secretRefs map[string]string, values map[string]string) {
+	secretRefs, values = map[string]string{}, map[string]string{}
+	for _, c := range pod.Spec.Containers {
+		for _, e := range c.Env {
+			switch {
+			case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
+				secretRefs[e.Name] = e.ValueFrom.SecretKeyRef.Name
+			case e.ValueFrom == nil:
+				values[e.Name] = e.Value
+			}
+		}
+	}
+	return secretRefs, values
+}
+
+// podsWithSecret returns the app's pods whose env reads envName from secret.
+func podsWithSecret(ctx context.Context, ns, app, envName, secret string) []corev1.Pod {
+	GinkgoHelper()
+	var out []corev1.Pod
+	for _, p := range listPods(ctx, ns, app) {
+		if refs, _ := podEnv(&p); refs[envName] == secret {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func secretData(ctx context.Context, ns, name, key string) string {
+	GinkgoHelper()
+	s := &corev1.Secret{}
+	Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, s)).To(Succeed())
+	return string(s.Data[key])
+}
