@@ -86,3 +86,37 @@ tools: $(CONTROLLER_GEN) $(KUSTOMIZE) envtest-binaries
 .PHONY: help
 help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+.PHONY: bench-scale
+bench-scale: envtest-binaries ## Scale run: N LightningSecrets, N/4 apps, 10k unrelated Secrets (LIGHTNING_SCALE_N, default 2000).
+	LIGHTNING_SCALE_N=$${LIGHTNING_SCALE_N:-2000} LIGHTNING_SCALE_UNRELATED=$${LIGHTNING_SCALE_UNRELATED:-10000} \
+		go test -count=1 -timeout 60m -run TestScale -v ./test/bench/ 2>&1 | grep -E 'RESULT|^(ok|FAIL|---)'
+
+##@ Demo, end-to-end tests and install bundle
+
+IMG      ?= ghcr.io/lightning-operator/lightning-operator:v0.1.0
+DEMO_DIR ?= $(ROOT)/.demo
+
+.PHONY: demo
+demo: build envtest-binaries $(KUSTOMIZE) ## Run the operator on a local control plane (left running) and walk through it.
+	go build -o $(BIN)/localcluster ./hack/localcluster
+	KUSTOMIZE=$(KUSTOMIZE) DEMO_DIR=$(DEMO_DIR) hack/demo.sh
+
+.PHONY: demo-down
+demo-down: ## Stop the demo's operator and control plane; the data stays in .demo/.
+	@if [ ! -d $(DEMO_DIR) ]; then echo "No demo in $(DEMO_DIR)"; exit 0; fi
+	go build -o $(BIN)/localcluster ./hack/localcluster
+	$(BIN)/localcluster down --dir $(DEMO_DIR)
+
+.PHONY: e2e
+e2e: envtest-binaries ## Run only the end-to-end suite (part of 'make test').
+	go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./test/e2e/ -v -ginkgo.v
+
+.PHONY: build-installer
+build-installer: $(KUSTOMIZE) ## Write dist/install.yaml: config/default with the image IMG.
+	@rm -rf $(ROOT)/dist/.installer && mkdir -p $(ROOT)/dist/.installer
+	@printf 'resources:\n- ../../config/default\n' > $(ROOT)/dist/.installer/kustomization.yaml
+	@cd $(ROOT)/dist/.installer && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build $(ROOT)/dist/.installer > $(ROOT)/dist/install.yaml
+	@rm -rf $(ROOT)/dist/.installer
+	@echo "Wrote dist/install.yaml (image $(IMG))"

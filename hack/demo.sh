@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# The lightning-operator on a local control plane, with a short walk-through.
+# Run it with `make demo`, which builds bin/manager, bin/kubectl-lightning,
+# bin/k8s/* and kustomize first. It leaves everything running; `make demo-down`
+# stops it. A second run reuses what runs.
+#
+# Never prints the secret value: it is random, kept in $DEMO_DIR/demo-value
+# (mode 0600), and only grepped for, to show it is absent.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="$root/bin"
+demo="${DEMO_DIR:-$root/.demo}"
+kustomize="${KUSTOMIZE:-$(ls "$bin"/kustomize-* 2>/dev/null | head -1)}"
+webhook_port="${DEMO_WEBHOOK_PORT:-9443}"
+probe_port="${DEMO_PROBE_PORT:-18081}"
+ns="${DEMO_NAMESPACE:-demo}"
+manager="${DEMO_MANAGER:-$bin/manager}"
+image="${DEMO_IMAGE:-ghcr.io/lightning-ai/demo-app:0.1}"
+operator_ns=lightning-system
+operator_sa=lightning-operator-controller-manager
+webhook_config=lightning-operator-mutating-webhook-configuration
+
+export PATH="$bin:$bin/k8s:$PATH"
+cd "$root"
+
+for b in manager kubectl-lightning k8s/kubectl k8s/kube-apiserver k8s/etcd k8s/kube-controller-manager; do
+  [ -x "$bin/$b" ] || { echo "Missing bin/$b: run 'make demo'." >&2; exit 1; }
+done
+[ -n "$kustomize" ] && [ -x "$kustomize" ] || { echo "Missing kustomize in bin/: run 'make demo'." >&2; exit 1; }
+[ -x "$bin/localcluster" ] || go build -o "$bin/localcluster" ./hack/localcluster
+
+step=0
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+section() { step=$((step + 1)); printf '\n%s== %d. %s%s\n' "$bold" "$step" "$1" "$plain"; }
+say() { printf '%s\n' "$*"; }
+show() { printf '$ %s\n' "$*"; }                     # a command, for the reader
+run() { show "$*"; "$@"; }                            # show it, then run it
+exec 3>&2                                             # fail() reaches stderr even from a silenced check
+fail() { echo "Error: $*" >&3; echo "Logs: $demo/logs/" >&3; exit 1; }
+
+# wait_until SECONDS DESCRIPTION COMMAND...: poll until COMMAND succeeds.
+wait_until() {
+  local timeout=$1 what=$2; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || fail "timed out after ${timeout}s waiting for $what"
+    sleep 1
+  done
+}
+
+section "Start a local control plane (etcd, kube-apiserver, kube-controller-manager)"
+say "Secrets are encrypted at rest (EncryptionConfiguration, secretbox). No kubelet runs here."
+kubeconfig=$(localcluster up --dir "$demo" --bin-dir "$bin/k8s")
+export KUBECONFIG="$kubeconfig"
+run kubectl get --raw /version | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/kube-apiserver \1/p'
+
+section "Install the CRDs, RBAC and webhook configuration (config/local)"
+say "config/local is config/default without the in-cluster Deployment: the webhook is"
+say "called by URL, https://127.0.0.1:$webhook_port/mutate--v1-pod, where the operator runs on this host."
+show "kustomize build config/local | kubectl apply --server-side -f -"
+"$kustomize" build config/local | sed "s#https://127.0.0.1:9443/#https://127.0.0.1:$webhook_port/#" \
+  | kubectl apply --server-side --force-conflicts -f - | sed 's/^/  /'
+kubectl wait --for=condition=Established --timeout=60s crd/lightningsecrets.lightning.ai crd/lightningapps.lightning.ai >/dev/null
+
+section "Start the operator (bin/manager) as its ServiceAccount"
+say "It authenticates with a client certificate for system:serviceaccount:$operator_ns:$operator_sa,"
+say "so the RBAC from config/rbac applies as in a cluster. It issues its own webhook CA and"
+say "serving certificate (for 127.0.0.1) and patches the caBundle into the webhook configuration."
+localcluster kubeconfig --dir "$demo" --out "$demo/operator.kubeconfig" \
+  --user "system:serviceaccount:$operator_ns:$operator_sa" \
+  --group system:serviceaccounts --group "system:serviceaccounts:$operator_ns"
+manager_args=(
+  --kubeconfig="$demo/operator.kubeconfig"
+  --operator-namespace="$operator_ns"
+  --metrics-bind-address=0
+  --health-probe-bind-address="127.0.0.1:$probe_port"
+  --webhook-port="$webhook_port"
+  --webhook-cert-dir="$demo/webhook-certs"
+  --webhook-config-name="$webhook_config"
+  --webhook-service-name=lightning-operator-webhook-service
+  --webhook-cert-hosts=127.0.0.1,localhost
+  --zap-devel=false
+)
+# A changed manager binary replaces the running one; otherwise it is reused.
+manager_sum=$(sha256sum "$manager" | cut -c1-64)
+if localcluster running --dir "$demo" --name manager; then
+  if [ "$manager_sum" != "$(cat "$demo/manager.sha256" 2>/dev/null)" ]; then
+    say "The manager binary changed: restarting the operator."
+    localcluster stop --dir "$demo" --name manager
+  else
+    say "Reused the running operator (log: $demo/logs/manager.log)."
+  fi
+fi
+if ! localcluster running --dir "$demo" --name manager; then
+  localcluster spawn --dir "$demo" --name manager -- "$manager" "${manager_args[@]}"
+  echo "$manager_sum" > "$demo/manager.sha256"
+fi
+operator_ready() {
+  localcluster running --dir "$demo" --name manager || fail "the operator exited; see $demo/logs/manager.log"
+  localcluster wait-http --timeout 2s "http://127.0.0.1:$probe_port/readyz"
+}
+wait_until 180 "the operator's /readyz" operator_ready
+ca_bundle() { [ -n "$(kubectl get mutatingwebhookconfiguration "$webhook_config" -o jsonpath='{.webhooks[0].caBundle}{.webhooks[0].clientConfig.caBundle}')" ]; }
+wait_until 120 "the webhook caBundle" ca_bundle
+wait_until 120 "the operator's public key" kubectl lightning cert
+say "The operator is ready; the webhook's caBundle is set."
+show "kubectl lightning cert"
+cert=$(kubectl lightning cert)
+printf '%s\n' "$cert" | sed -n '1,2p'
+say "  … ($(printf '%s\n' "$cert" | wc -l) lines: the public key to seal against, also for offline use with --cert)"
+
+section "Seal a secret with the cluster's public key: kubectl lightning secret create"
+kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+wait_until 60 "the default ServiceAccount of $ns" kubectl -n "$ns" get serviceaccount default
+if [ ! -s "$demo/demo-value" ]; then
+  (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=\n' > "$demo/demo-value")
+fi
+say "The value is random and is never shown (it is in $demo/demo-value, mode 0600)."
+show "echo -n '••••••••' | kubectl lightning secret create my-secret -n $ns --apply"
+if kubectl -n "$ns" get lightningsecret my-secret >/dev/null 2>&1; then
+  say "  (my-secret exists from an earlier run: reused. To change its value, add --overwrite.)"
+else
+  kubectl lightning secret create my-secret -n "$ns" --apply < "$demo/demo-value" | sed 's/^/  /'
+fi
+wait_until 60 "LightningSecret my-secret to be Ready" \
+  kubectl -n "$ns" wait --for=condition=Ready --timeout=5s lightningsecret/my-secret
+run kubectl -n "$ns" get lightningsecrets
+say "What is stored (safe to commit to git):"
+kubectl -n "$ns" get lightningsecret my-secret -o jsonpath='{.spec.encryptedValue}' \
+  | cut -c1-72 | sed 's/^/  spec.encryptedValue: /; s/$/…/'
+
+section "Run an app: kubectl lightning run app"
+cat > "$demo/app.py" <<'EOF'
+import lightning as L
+
+class Work(L.LightningWork):
+    def run(self):
+        import os
+        print("FOO is", os.environ["FOO"], "and MY_APP_SECRET is set:", "MY_APP_SECRET" in os.environ)
+
+class Flow(L.LightningFlow):
+    def __init__(self):
+        super().__init__()
+        self.work_a = Work(cloud_compute=L.CloudCompute("cpu-small"))
+
+    def run(self):
+        self.work_a.run()
+
+app = L.LightningApp(Flow())
+EOF
+run_app=(kubectl lightning run app "$demo/app.py" --cloud --name my-app -n "$ns" --image "$image"
+  --work root.work_a=cpu-small --env FOO=bar --secret MY_APP_SECRET=my-secret)
+show "${run_app[*]/#$demo\//}"
+"${run_app[@]}" | sed 's/^/  /'
+show "${run_app[*]/#$demo\//} --apply"
+"${run_app[@]}" --apply | sed 's/^/  /'
+
+resolved() { kubectl -n "$ns" wait --for=condition=SecretsResolved --timeout=5s lightningapp/my-app; }
+wait_until 120 "SecretsResolved=True on my-app" resolved
+components=$(kubectl -n "$ns" get lightningapp my-app -o go-template='{{len .spec.works}}')
+components=$((components + 1))
+deployments() { [ "$(kubectl -n "$ns" get deployments -l lightning.ai/app=my-app -o name | wc -l)" -ge "$components" ]; }
+wait_until 120 "the app's Deployments" deployments
+pods() { [ "$(kubectl -n "$ns" get pods -l lightning.ai/app=my-app -o name | wc -l)" -ge "$components" ]; }
+wait_until 180 "the app's pods" pods
+run kubectl -n "$ns" get lightningapp my-app
+run kubectl -n "$ns" get deployments -l lightning.ai/app=my-app
+kubectl -n "$ns" get lightningapp my-app -o go-template='{{range .status.conditions}}  {{.type}}={{.status}} ({{.reason}}): {{.message}}
+{{end}}'
+say "SecretsResolved is True. Ready stays False here: no kubelet runs, so pods stay Pending."
+
+section "The Flow and Work pods, as the webhook wrote them"
+run kubectl -n "$ns" get pods -l lightning.ai/app=my-app -L lightning.ai/component
+say "Their injected env (a secretKeyRef, never the value):"
+kubectl -n "$ns" get pods -l lightning.ai/app=my-app -o go-template='{{range .items}}  pod {{.metadata.name}}:
+{{range .spec.containers}}{{range .env}}    {{.name}}{{if .valueFrom}}{{with .valueFrom.secretKeyRef}} <- secretKeyRef {name: {{.name}}, key: {{.key}}}{{end}}{{else}}={{.value}}{{end}}
+{{end}}{{end}}{{end}}'
+secret=$(kubectl -n "$ns" get lightningapp my-app -o jsonpath='{.status.secretName}')
+[ -n "$secret" ] || fail "my-app has no status.secretName"
+say "The materialized Secret (immutable, owned by the app): $secret"
+run kubectl -n "$ns" get secret "$secret"
+
+section "Proof, read from etcd directly: the Secret is encrypted at rest"
+show "localcluster etcd-check --namespace $ns --secret $secret   # reads $(printf '/registry/secrets/%s/%s' "$ns" "$secret")"
+localcluster etcd-check --dir "$demo" --namespace "$ns" --secret "$secret" < "$demo/demo-value" | sed 's/^/  /'
+found=$(kubectl -n "$ns" get pods,deployments,replicasets,lightningapps,lightningsecrets,events -o yaml | grep -cF -f "$demo/demo-value" || true)
+say "The value appears in the namespace's pods, Deployments, ReplicaSets, apps, LightningSecrets and Events: $found times."
+[ "$found" = 0 ] || fail "the secret value leaked into an object"
+
+section "Done: the cluster and the operator keep running"
+say "  export KUBECONFIG=$KUBECONFIG"
+say "  kubectl lightning secret list -n $ns"
+say "  operator log: $demo/logs/manager.log"
+say "  stop everything: make demo-down"

@@ -1,0 +1,237 @@
+// Command localcluster runs the local control plane of `make demo` (see
+// internal/localcluster) and the small helpers the demo script needs.
+//
+//	localcluster up        --dir .demo --bin-dir bin/k8s   start, or reuse; prints the kubeconfig path
+//	localcluster down      --dir .demo                     stop every process; the data stays
+//	localcluster kubeconfig --dir .demo --user U --group G --out FILE
+//	localcluster spawn     --dir .demo --name manager -- BIN ARGS...
+//	localcluster stop      --dir .demo --name manager
+//	localcluster running   --dir .demo --name manager      exit 0 when it runs
+//	localcluster etcd-check --dir .demo --namespace NS --secret NAME
+//	                       (reads the value that must be absent from stdin)
+//	localcluster wait-http --timeout 2m URL                poll until 200 OK
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lightning-operator/lightning-operator/internal/localcluster"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "up":
+		err = up(ctx, args)
+	case "down":
+		err = down(args)
+	case "kubeconfig":
+		err = kubeconfig(args)
+	case "spawn":
+		err = spawn(args)
+	case "stop":
+		err = stopOne(args)
+	case "running":
+		err = running(args)
+	case "etcd-check":
+		err = etcdCheck(ctx, args)
+	case "wait-http":
+		err = waitHTTP(ctx, args)
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "Error:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: localcluster up|down|kubeconfig|spawn|stop|running|etcd-check|wait-http [flags]")
+	os.Exit(2)
+}
+
+func newFlags(name string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	dir := fs.String("dir", ".demo", "Directory of the cluster's state.")
+	return fs, dir
+}
+
+func up(ctx context.Context, args []string) error {
+	fs, dir := newFlags("up")
+	binDir := fs.String("bin-dir", "bin/k8s", "Directory holding etcd, kube-apiserver and kube-controller-manager.")
+	timeout := fs.Duration("timeout", 5*time.Minute, "How long the start may take.")
+	_ = fs.Parse(args)
+	c, err := localcluster.Start(ctx, *dir, localcluster.Options{
+		BinDir: *binDir, Detach: true, Timeout: *timeout, Progress: os.Stderr,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println(c.Kubeconfig)
+	return nil
+}
+
+func down(args []string) error {
+	fs, dir := newFlags("down")
+	_ = fs.Parse(args)
+	c, err := localcluster.Attach(*dir)
+	if err != nil {
+		return err
+	}
+	c.SetProgress(os.Stderr)
+	return c.Stop()
+}
+
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
+
+func kubeconfig(args []string) error {
+	fs, dir := newFlags("kubeconfig")
+	user := fs.String("user", "", "User name (the certificate's common name).")
+	out := fs.String("out", "", "Where to write the kubeconfig.")
+	var groups repeated
+	fs.Var(&groups, "group", "Group (repeatable).")
+	_ = fs.Parse(args)
+	if *user == "" || *out == "" {
+		return errors.New("--user and --out are required")
+	}
+	c, err := localcluster.Attach(*dir)
+	if err != nil {
+		return err
+	}
+	return c.WriteKubeconfig(*out, *user, groups)
+}
+
+func spawn(args []string) error {
+	fs, dir := newFlags("spawn")
+	name := fs.String("name", "", "Process name (its pid and log file names).")
+	_ = fs.Parse(args)
+	rest := fs.Args()
+	if *name == "" || len(rest) == 0 {
+		return errors.New("usage: spawn --name NAME -- BINARY ARGS...")
+	}
+	c, err := localcluster.Attach(*dir)
+	if err != nil {
+		return err
+	}
+	c.SetProgress(os.Stderr)
+	c.SetDetach(true)
+	_, err = c.Spawn(*name, rest[0], rest[1:], nil)
+	return err
+}
+
+func stopOne(args []string) error {
+	fs, dir := newFlags("stop")
+	name := fs.String("name", "", "Process name.")
+	_ = fs.Parse(args)
+	c, err := localcluster.Attach(*dir)
+	if err != nil {
+		return err
+	}
+	c.SetProgress(os.Stderr)
+	return c.StopProcess(*name)
+}
+
+func running(args []string) error {
+	fs, dir := newFlags("running")
+	name := fs.String("name", "", "Process name.")
+	_ = fs.Parse(args)
+	c, err := localcluster.Attach(*dir)
+	if err != nil {
+		return err
+	}
+	if !c.Running(*name) {
+		os.Exit(1)
+	}
+	return nil
+}
+
+// etcdCheck proves a Secret is encrypted at rest and that the value read
+// from stdin is not in what etcd stores. It prints neither.
+func etcdCheck(ctx context.Context, args []string) error {
+	fs, dir := newFlags("etcd-check")
+	ns := fs.String("namespace", "default", "The Secret's namespace.")
+	name := fs.String("secret", "", "The Secret's name.")
+	_ = fs.Parse(args)
+	if *name == "" {
+		return errors.New("--secret is required")
+	}
+	probe, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		return err
+	}
+	if len(probe) == 0 {
+		return errors.New("pass the value that must be absent on stdin")
+	}
+	c, err := localcluster.Attach(*dir)
+	if err != nil {
+		return err
+	}
+	r, err := c.InspectAtRest(ctx, localcluster.SecretKey(*ns, *name), probe)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("etcd key:        %s\n", r.Key)
+	fmt.Printf("stored bytes:    %d\n", r.Size)
+	if r.Encrypted {
+		fmt.Printf("starts with:     %s  (encrypted at rest)\n", r.Prefix)
+	} else {
+		fmt.Printf("starts with:     not %s: NOT encrypted at rest\n", localcluster.EncryptedPrefix)
+	}
+	if r.Contains {
+		fmt.Println("secret value:    FOUND in the stored bytes")
+	} else {
+		fmt.Println("secret value:    not found in the stored bytes")
+	}
+	if !r.Encrypted || r.Contains {
+		return errors.New("the Secret is not protected at rest")
+	}
+	return nil
+}
+
+func waitHTTP(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("wait-http", flag.ExitOnError)
+	timeout := fs.Duration("timeout", 2*time.Minute, "How long to wait.")
+	_ = fs.Parse(args)
+	if fs.NArg() != 1 {
+		return errors.New("usage: wait-http [--timeout D] URL")
+	}
+	url := fs.Arg(0)
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("%s", resp.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready after %s: %v", url, *timeout, err)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
