@@ -62,8 +62,11 @@ type benchEnvironment struct {
 	// restore it between runs; noopConfig registers noopPath instead.
 	hookConfig *admissionregistrationv1.MutatingWebhookConfiguration
 	noopConfig *admissionregistrationv1.MutatingWebhookConfiguration
-	noopCalls  atomic.Int64
-	registered string // hookNone, hookOurs or hookNoop
+	// genericConfig registers genericPath: our defaulter served through
+	// controller-runtime's admission.WithDefaulter, for comparison.
+	genericConfig *admissionregistrationv1.MutatingWebhookConfiguration
+	noopCalls     atomic.Int64
+	registered    string // hookNone, hookOurs, hookNoop or hookGeneric
 }
 
 var bench benchEnvironment
@@ -122,6 +125,8 @@ func (e *benchEnvironment) doStart() error {
 		return err
 	}
 	mgr.GetWebhookServer().Register(noopPath, &webhook.Admission{Handler: e.noopHandler()})
+	mgr.GetWebhookServer().Register(genericPath,
+		admission.WithDefaulter[*corev1.Pod](e.scheme, NewPodDefaulter(mgr.GetCache(), logr.Discard())))
 	e.cache = mgr.GetCache()
 	var mctx context.Context
 	mctx, e.cancel = context.WithCancel(ctx)
@@ -159,15 +164,22 @@ func (e *benchEnvironment) doStart() error {
 		return err
 	}
 	e.registered = hookOurs
-	e.noopConfig = e.hookConfig.DeepCopy()
-	e.noopConfig.Name = "bench-noop"
-	for i := range e.noopConfig.Webhooks {
-		w := &e.noopConfig.Webhooks[i]
-		w.Name = "noop.bench.lightning.ai"
-		u := strings.Replace(*w.ClientConfig.URL, PodWebhookPath, noopPath, 1)
+	e.noopConfig = e.benchConfig("noop", noopPath)
+	e.genericConfig = e.benchConfig("generic", genericPath)
+	return nil
+}
+
+// benchConfig is our registration, renamed and pointed at path.
+func (e *benchEnvironment) benchConfig(name, path string) *admissionregistrationv1.MutatingWebhookConfiguration {
+	c := e.hookConfig.DeepCopy()
+	c.Name = "bench-" + name
+	for i := range c.Webhooks {
+		w := &c.Webhooks[i]
+		w.Name = name + ".bench.lightning.ai"
+		u := strings.Replace(*w.ClientConfig.URL, PodWebhookPath, path, 1)
 		w.ClientConfig.URL = &u
 	}
-	return nil
+	return c
 }
 
 // The registrations setWebhook switches between.
@@ -175,9 +187,14 @@ const (
 	hookNone = "none" // no webhook registered
 	hookOurs = "ours" // the pod webhook
 	hookNoop = "noop" // a webhook that admits without reading the request
+	// hookGeneric is our defaulter through admission.WithDefaulter.
+	hookGeneric = "generic"
 )
 
-const noopPath = "/bench-noop"
+const (
+	noopPath    = "/bench-noop"
+	genericPath = "/bench-generic"
+)
 
 // noopHandler is the floor of any webhook: the apiserver's call, TLS and
 // controller-runtime's request decoding, and nothing else.
@@ -224,26 +241,23 @@ func (e *benchEnvironment) setWebhook(b *testing.B, want string) {
 			b.Fatal(err)
 		}
 	}
-	switch e.registered {
-	case hookOurs:
-		remove(e.hookConfig)
-	case hookNoop:
-		remove(e.noopConfig)
+	configs := map[string]*admissionregistrationv1.MutatingWebhookConfiguration{
+		hookOurs: e.hookConfig, hookNoop: e.noopConfig, hookGeneric: e.genericConfig,
 	}
-	switch want {
-	case hookOurs:
-		install(e.hookConfig)
-	case hookNoop:
-		install(e.noopConfig)
+	if c := configs[e.registered]; c != nil {
+		remove(c)
 	}
-	// A pod of a missing app is refused only by our webhook; the no-op
+	if c := configs[want]; c != nil {
+		install(c)
+	}
+	// A pod of a missing app is refused only by our defaulter; the no-op
 	// webhook counts its calls.
 	ghost := benchPod(1)
 	ghost.Labels[lightningv1alpha1.LabelApp] = "ghost"
 	err := poll(func() error {
 		calls := e.noopCalls.Load()
 		_, err := e.createPod(ctx, ghost)
-		if refused := apierrors.IsForbidden(err); refused != (want == hookOurs) {
+		if refused := apierrors.IsForbidden(err); refused != (want == hookOurs || want == hookGeneric) {
 			return fmt.Errorf("registered %s, but the pod of a missing app got: %v", want, err)
 		}
 		if called := e.noopCalls.Load() > calls; called != (want == hookNoop) {
@@ -275,9 +289,11 @@ func benchPod(n int) *corev1.Pod {
 
 // BenchmarkPodWebhookHandler measures the handler for a pod with 10
 // containers (2 of them init containers) of an app with 50 secrets and 5
-// env vars. Default is our handler (cache lookup, checks, mutation); Handle
-// is the whole admission path controller-runtime runs around it (decode,
-// copy, Default, JSON patch).
+// env vars. Default is our defaulter (cache lookup, checks, mutation);
+// Handle is the whole admission path around it as served (decode, copy,
+// Default, the targeted JSON patch of NewPodDefaulterWebhook), and
+// Handle-generic-defaulter the same through controller-runtime's
+// admission.WithDefaulter (marshal the pod, diff it whole).
 func BenchmarkPodWebhookHandler(b *testing.B) {
 	bench.start(b)
 	ctx := context.Background()
@@ -295,12 +311,11 @@ func BenchmarkPodWebhookHandler(b *testing.B) {
 		}
 	})
 
-	handle := func(b *testing.B, pod *corev1.Pod) {
+	handle := func(b *testing.B, wh *admission.Webhook, pod *corev1.Pod) {
 		raw, err := json.Marshal(pod)
 		if err != nil {
 			b.Fatal(err)
 		}
-		wh := admission.WithDefaulter[*corev1.Pod](bench.scheme, d)
 		req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 			UID:       "bench",
 			Kind:      metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
@@ -311,13 +326,19 @@ func BenchmarkPodWebhookHandler(b *testing.B) {
 		}}
 		b.ReportAllocs()
 		for b.Loop() {
-			if resp := wh.Handle(ctx, req); !resp.Allowed || len(resp.Patches) == 0 {
-				b.Fatalf("not mutated: %+v", resp.Result)
+			resp := wh.Handle(ctx, req)
+			// Complete encodes the patch, as the webhook server does.
+			if err := resp.Complete(req); err != nil || !resp.Allowed || len(resp.Patch) == 0 {
+				b.Fatalf("not mutated: %+v, %v", resp.Result, err)
 			}
 		}
 	}
-	b.Run("Handle", func(b *testing.B) { handle(b, orig) })
-	b.Run("Handle-1-container", func(b *testing.B) { handle(b, benchPod(1)) })
+	ours := NewPodDefaulterWebhook(bench.scheme, d)
+	generic := admission.WithDefaulter[*corev1.Pod](bench.scheme, d)
+	b.Run("Handle", func(b *testing.B) { handle(b, ours, orig) })
+	b.Run("Handle-1-container", func(b *testing.B) { handle(b, ours, benchPod(1)) })
+	b.Run("Handle-generic-defaulter", func(b *testing.B) { handle(b, generic, orig) })
+	b.Run("Handle-generic-defaulter-1-container", func(b *testing.B) { handle(b, generic, benchPod(1)) })
 }
 
 // BenchmarkPodCreateAPIServer creates pods of the benchmark app through the
@@ -332,6 +353,8 @@ func BenchmarkPodWebhookHandler(b *testing.B) {
 //     registered instead: the floor of any mutating webhook on this machine.
 //   - on-preinjected: ours, with a pod that needs no change (no patch).
 //   - on: ours; the bare pod goes in, the injected pod is stored.
+//   - on-generic: the same defaulter served by controller-runtime's
+//     admission.WithDefaulter, which marshals the pod and diffs it whole.
 //
 // "on" reports its ratio to "off" (x-vs-off) and to "off-preinjected"
 // (x-vs-preinjected), and "noop" its ratio to "off" (x-vs-off). Not a timed
@@ -351,6 +374,7 @@ func BenchmarkPodCreateAPIServer(b *testing.B) {
 		{"noop", hookNoop, false, []string{"off"}},
 		{"on-preinjected", hookOurs, true, nil},
 		{"on", hookOurs, false, []string{"off", "off-preinjected"}},
+		{"on-generic", hookGeneric, false, []string{"off", "off-preinjected"}},
 	}
 	for _, containers := range []int{1, 10} {
 		perOp := map[string]float64{}
@@ -361,7 +385,7 @@ func BenchmarkPodCreateAPIServer(b *testing.B) {
 				if st.preinjected {
 					p = mutatePod(p, app).DeepCopy()
 				}
-				wantInjected := st.preinjected || st.hook == hookOurs
+				wantInjected := st.preinjected || st.hook == hookOurs || st.hook == hookGeneric
 				b.ReportAllocs()
 				start := time.Now()
 				for b.Loop() {

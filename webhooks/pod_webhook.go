@@ -91,9 +91,7 @@ func SetupPodWebhook(mgr ctrl.Manager, opts Options) error {
 		return fmt.Errorf("adding the pod webhook's readiness check: %w", err)
 	}
 	d := NewPodDefaulter(mgr.GetCache(), mgr.GetLogger().WithName("pod-webhook"))
-	if err := ctrl.NewWebhookManagedBy(mgr, &corev1.Pod{}).WithDefaulter(d).Complete(); err != nil {
-		return fmt.Errorf("registering the pod webhook: %w", err)
-	}
+	mgr.GetWebhookServer().Register(PodWebhookPath, NewPodDefaulterWebhook(mgr.GetScheme(), d))
 	if opts.WebhookConfigName == "" {
 		return nil
 	}
