@@ -118,13 +118,16 @@ func TestPodPatch(t *testing.T) {
 func TestPodPatchFallsBackForOtherChanges(t *testing.T) {
 	base := newPod(withAnnotations("team", "ml"), withContainers(container("flow", plain("OWN", "1"))))
 	cases := map[string]func(p *corev1.Pod){
-		"another field":              func(p *corev1.Pod) { p.Spec.NodeName = "node-1" },
-		"another container field":    func(p *corev1.Pod) { p.Spec.Containers[0].Image = "other:2" },
-		"a container added":          func(p *corev1.Pod) { p.Spec.Containers = append(p.Spec.Containers, container("sidecar")) },
-		"an init container added":    func(p *corev1.Pod) { p.Spec.InitContainers = append(p.Spec.InitContainers, container("init")) },
-		"annotations removed":        func(p *corev1.Pod) { p.Annotations = nil },
-		"a container's env removed":  func(p *corev1.Pod) { p.Spec.Containers[0].Env = nil },
-		"a label changed, env added": func(p *corev1.Pod) { p.Labels["x"] = "y"; p.Spec.Containers[0].Env = append(p.Spec.Containers[0].Env, plain("A", "b")) },
+		"another field":             func(p *corev1.Pod) { p.Spec.NodeName = "node-1" },
+		"another container field":   func(p *corev1.Pod) { p.Spec.Containers[0].Image = "other:2" },
+		"a container added":         func(p *corev1.Pod) { p.Spec.Containers = append(p.Spec.Containers, container("sidecar")) },
+		"an init container added":   func(p *corev1.Pod) { p.Spec.InitContainers = append(p.Spec.InitContainers, container("init")) },
+		"annotations removed":       func(p *corev1.Pod) { p.Annotations = nil },
+		"a container's env removed": func(p *corev1.Pod) { p.Spec.Containers[0].Env = nil },
+		"a label changed, env added": func(p *corev1.Pod) {
+			p.Labels["x"] = "y"
+			p.Spec.Containers[0].Env = append(p.Spec.Containers[0].Env, plain("A", "b"))
+		},
 	}
 	for name, change := range cases {
 		t.Run(name, func(t *testing.T) {
