@@ -9,16 +9,16 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap/zapcore"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -96,13 +96,21 @@ func envOr(name, fallback string) string {
 	return fallback
 }
 
+// bindLogFlags binds the --zap-* flags. Errors logged here are expected
+// conditions (a forbidden call, a missing object) that carry their cause, so
+// they get no stack trace unless --zap-stacktrace-level asks for one.
+func bindLogFlags(fs *flag.FlagSet) *zap.Options {
+	o := &zap.Options{StacktraceLevel: zapcore.PanicLevel}
+	o.BindFlags(fs)
+	return o
+}
+
 func main() {
 	var opts options
 	opts.bind(flag.CommandLine)
-	zapOpts := zap.Options{}
-	zapOpts.BindFlags(flag.CommandLine)
+	zapOpts := bindLogFlags(flag.CommandLine)
 	flag.Parse()
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(zapOpts)))
 
 	if err := run(opts); err != nil {
 		ctrl.Log.Error(err, "Manager exited")
