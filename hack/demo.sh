@@ -67,21 +67,6 @@ section "Start the operator (bin/manager) as its ServiceAccount"
 say "It authenticates with a client certificate for system:serviceaccount:$operator_ns:$operator_sa,"
 say "so the RBAC from config/rbac applies as in a cluster. It issues its own webhook CA and"
 say "serving certificate (for 127.0.0.1) and patches the caBundle into the webhook configuration."
-localcluster kubeconfig --dir "$demo" --out "$demo/operator.kubeconfig" \
-  --user "system:serviceaccount:$operator_ns:$operator_sa" \
-  --group system:serviceaccounts --group "system:serviceaccounts:$operator_ns"
-manager_args=(
-  --kubeconfig="$demo/operator.kubeconfig"
-  --operator-namespace="$operator_ns"
-  --metrics-bind-address=0
-  --health-probe-bind-address="127.0.0.1:$probe_port"
-  --webhook-port="$webhook_port"
-  --webhook-cert-dir="$demo/webhook-certs"
-  --webhook-config-name="$webhook_config"
-  --webhook-service-name=lightning-operator-webhook-service
-  --webhook-cert-hosts=127.0.0.1,localhost
-  --zap-devel=false
-)
 # A changed manager binary replaces the running one; otherwise it is reused.
 manager_sum=$(sha256sum "$manager" | cut -c1-64)
 if localcluster running --dir "$demo" --name manager; then
@@ -93,7 +78,7 @@ if localcluster running --dir "$demo" --name manager; then
   fi
 fi
 if ! localcluster running --dir "$demo" --name manager; then
-  localcluster spawn --dir "$demo" --name manager -- "$manager" "${manager_args[@]}"
+  localcluster operator --dir "$demo" --manager "$manager" --webhook-port "$webhook_port" --probe-port "$probe_port"
   echo "$manager_sum" > "$demo/manager.sha256"
 fi
 operator_ready() {

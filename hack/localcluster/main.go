@@ -3,8 +3,8 @@
 //
 //	localcluster up        --dir .demo --bin-dir bin/k8s   start, or reuse; prints the kubeconfig path
 //	localcluster down      --dir .demo                     stop every process; the data stays
-//	localcluster kubeconfig --dir .demo --user U --group G --out FILE
-//	localcluster spawn     --dir .demo --name manager -- BIN ARGS...
+//	localcluster operator  --dir .demo --manager bin/manager --webhook-port 9443 --probe-port 18081
+//	                       start the operator as its ServiceAccount (process name "manager")
 //	localcluster stop      --dir .demo --name manager
 //	localcluster running   --dir .demo --name manager      exit 0 when it runs
 //	localcluster etcd-check --dir .demo --namespace NS --secret NAME
@@ -18,10 +18,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
-	"strings"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -40,10 +39,8 @@ func main() {
 		err = up(ctx, args)
 	case "down":
 		err = down(args)
-	case "kubeconfig":
-		err = kubeconfig(args)
-	case "spawn":
-		err = spawn(args)
+	case "operator":
+		err = operator(args)
 	case "stop":
 		err = stopOne(args)
 	case "running":
@@ -62,7 +59,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: localcluster up|down|kubeconfig|spawn|stop|running|etcd-check|wait-http [flags]")
+	fmt.Fprintln(os.Stderr, "usage: localcluster up|down|operator|stop|running|etcd-check|wait-http [flags]")
 	os.Exit(2)
 }
 
@@ -98,43 +95,30 @@ func down(args []string) error {
 	return c.Stop()
 }
 
-type repeated []string
-
-func (r *repeated) String() string     { return strings.Join(*r, ",") }
-func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
-
-func kubeconfig(args []string) error {
-	fs, dir := newFlags("kubeconfig")
-	user := fs.String("user", "", "User name (the certificate's common name).")
-	out := fs.String("out", "", "Where to write the kubeconfig.")
-	var groups repeated
-	fs.Var(&groups, "group", "Group (repeatable).")
+// operator starts the manager binary detached, as the operator's
+// ServiceAccount, with the flags test/e2e uses too.
+func operator(args []string) error {
+	fs, dir := newFlags("operator")
+	manager := fs.String("manager", "bin/manager", "The manager binary.")
+	webhookPort := fs.Int("webhook-port", 9443, "Port of the webhook server.")
+	probePort := fs.Int("probe-port", 18081, "Port of /healthz and /readyz.")
 	_ = fs.Parse(args)
-	if *user == "" || *out == "" {
-		return errors.New("--user and --out are required")
-	}
 	c, err := localcluster.Attach(*dir)
 	if err != nil {
 		return err
 	}
-	return c.WriteKubeconfig(*out, *user, groups)
-}
-
-func spawn(args []string) error {
-	fs, dir := newFlags("spawn")
-	name := fs.String("name", "", "Process name (its pid and log file names).")
-	_ = fs.Parse(args)
-	rest := fs.Args()
-	if *name == "" || len(rest) == 0 {
-		return errors.New("usage: spawn --name NAME -- BINARY ARGS...")
+	op := localcluster.Operator{
+		Kubeconfig:  filepath.Join(c.Dir, "operator.kubeconfig"),
+		WebhookPort: *webhookPort,
+		ProbePort:   *probePort,
+		CertDir:     filepath.Join(c.Dir, "webhook-certs"),
 	}
-	c, err := localcluster.Attach(*dir)
-	if err != nil {
+	if err := c.WriteOperatorKubeconfig(op.Kubeconfig); err != nil {
 		return err
 	}
 	c.SetProgress(os.Stderr)
 	c.SetDetach(true)
-	_, err = c.Spawn(*name, rest[0], rest[1:], nil)
+	_, err = c.Spawn("manager", *manager, op.Args(), nil)
 	return err
 }
 
@@ -217,16 +201,10 @@ func waitHTTP(ctx context.Context, args []string) error {
 	url := fs.Arg(0)
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := client.Do(req)
+		err := localcluster.CheckHTTP(ctx, url)
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("%s", resp.Status)
+			return nil
 		}
 		select {
 		case <-ctx.Done():

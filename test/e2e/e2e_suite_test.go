@@ -37,10 +37,9 @@ import (
 )
 
 const (
-	operatorNamespace = "lightning-system"
-	operatorSA        = "lightning-operator-controller-manager"
-	webhookConfigName = "lightning-operator-mutating-webhook-configuration"
-	webhookService    = "lightning-operator-webhook-service"
+	operatorNamespace = localcluster.OperatorNamespace
+	operatorSA        = localcluster.OperatorServiceAccount
+	webhookConfigName = localcluster.WebhookConfigName
 	fieldManager      = "lightning-e2e"
 	image             = "registry.example/e2e-app:1.0"
 	releaseImage      = "ghcr.io/lightning-operator/lightning-operator:v0.1.0"
@@ -58,6 +57,7 @@ var (
 	k8sClient   client.Client // live, uncached: what the apiserver holds now
 	webhookPort int
 	probePort   int
+	operator    localcluster.Operator
 
 	suiteFailed bool
 )
@@ -150,8 +150,13 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		"crd/lightningsecrets.lightning.ai", "crd/lightningapps.lightning.ai")
 
 	By("starting the operator as its ServiceAccount")
-	Expect(cluster.WriteKubeconfig(operatorKubeconfig(), "system:serviceaccount:"+operatorNamespace+":"+operatorSA,
-		[]string{"system:serviceaccounts", "system:serviceaccounts:" + operatorNamespace})).To(Succeed())
+	operator = localcluster.Operator{
+		Kubeconfig:  filepath.Join(workDir, "operator.kubeconfig"),
+		WebhookPort: webhookPort,
+		ProbePort:   probePort,
+		CertDir:     filepath.Join(workDir, "webhook-certs"),
+	}
+	Expect(cluster.WriteOperatorKubeconfig(operator.Kubeconfig)).To(Succeed())
 	startOperator(ctx)
 }, NodeTimeout(20*time.Minute))
 
@@ -176,26 +181,13 @@ var _ = AfterSuite(func() {
 	_ = os.RemoveAll(workDir)
 })
 
-func operatorKubeconfig() string { return filepath.Join(workDir, "operator.kubeconfig") }
-
 // startOperator runs bin/manager as the demo does and waits until it is
 // ready, its webhook's caBundle is set and its public key is published.
 func startOperator(ctx context.Context) {
 	GinkgoHelper()
-	_, err := cluster.Spawn("manager", managerBin, []string{
-		"--kubeconfig=" + operatorKubeconfig(),
-		"--operator-namespace=" + operatorNamespace,
-		"--metrics-bind-address=0",
-		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort),
-		fmt.Sprintf("--webhook-port=%d", webhookPort),
-		"--webhook-cert-dir=" + filepath.Join(workDir, "webhook-certs"),
-		"--webhook-config-name=" + webhookConfigName,
-		"--webhook-service-name=" + webhookService,
-		"--webhook-cert-hosts=127.0.0.1,localhost",
-		"--min-rollout-interval=1s",
-	}, nil)
+	_, err := cluster.Spawn("manager", managerBin, append(operator.Args(), "--min-rollout-interval=1s"), nil)
 	Expect(err).NotTo(HaveOccurred())
-	Eventually(func() error { return httpOK(fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort)) }).
+	Eventually(func() error { return localcluster.CheckHTTP(ctx, operator.ReadyzURL()) }).
 		WithContext(ctx).Should(Succeed(), "the operator's /readyz")
 	Eventually(func(g Gomega) {
 		out := kubectl(ctx, "", "get", "mutatingwebhookconfiguration", webhookConfigName,

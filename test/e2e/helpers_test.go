@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -68,19 +67,6 @@ func cli(ctx context.Context, stdin string, args ...string) string {
 	out, err := runCLI(ctx, stdin, args...)
 	Expect(err).NotTo(HaveOccurred())
 	return out
-}
-
-func httpOK(url string) error {
-	c := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{Proxy: nil}}
-	resp, err := c.Get(url)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return nil
 }
 
 // createNamespace makes a namespace and waits for its default

@@ -1,0 +1,76 @@
+package localcluster
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+)
+
+// The operator as it runs on the host next to a local cluster, installed
+// through config/local: `make demo` and test/e2e start it the same way.
+const (
+	OperatorNamespace      = "lightning-system"
+	OperatorServiceAccount = "lightning-operator-controller-manager"
+	WebhookConfigName      = "lightning-operator-mutating-webhook-configuration"
+	WebhookServiceName     = "lightning-operator-webhook-service"
+)
+
+// Operator is how the operator process is started.
+type Operator struct {
+	// Kubeconfig is written by WriteOperatorKubeconfig.
+	Kubeconfig string
+	// WebhookPort is where the webhook is served. config/local's URL names
+	// 9443; a caller using another port rewrites the URL.
+	WebhookPort int
+	// ProbePort serves /healthz and /readyz on 127.0.0.1.
+	ProbePort int
+	// CertDir holds the self-managed serving certificate.
+	CertDir string
+}
+
+// Args are the manager's flags: its ServiceAccount's kubeconfig, the
+// webhook on 127.0.0.1 with a certificate that names it, no metrics server.
+func (o Operator) Args() []string {
+	return []string{
+		"--kubeconfig=" + o.Kubeconfig,
+		"--operator-namespace=" + OperatorNamespace,
+		"--metrics-bind-address=0",
+		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", o.ProbePort),
+		fmt.Sprintf("--webhook-port=%d", o.WebhookPort),
+		"--webhook-cert-dir=" + o.CertDir,
+		"--webhook-config-name=" + WebhookConfigName,
+		"--webhook-service-name=" + WebhookServiceName,
+		"--webhook-cert-hosts=127.0.0.1,localhost",
+	}
+}
+
+// ReadyzURL is the operator's readiness endpoint.
+func (o Operator) ReadyzURL() string { return fmt.Sprintf("http://127.0.0.1:%d/readyz", o.ProbePort) }
+
+// WriteOperatorKubeconfig writes, at path, a kubeconfig for the operator's
+// ServiceAccount identity, so the RBAC of config/rbac applies to it.
+func (c *Cluster) WriteOperatorKubeconfig(path string) error {
+	return c.WriteKubeconfig(filepath.Clean(path), "system:serviceaccount:"+OperatorNamespace+":"+OperatorServiceAccount,
+		[]string{"system:serviceaccounts", "system:serviceaccounts:" + OperatorNamespace})
+}
+
+// CheckHTTP GETs url once, without a proxy, and wants 200 OK.
+func CheckHTTP(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return nil
+}
