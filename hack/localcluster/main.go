@@ -1,7 +1,10 @@
 // Command localcluster runs the local control plane of `make demo` (see
 // internal/localcluster) and the small helpers the demo script needs.
 //
-//	localcluster up        --dir .demo --bin-dir bin/k8s   start, or reuse; prints the kubeconfig path
+//	localcluster up        --dir .demo --bin-dir bin/k8s [--node --images bin/images]
+//	                       start, or reuse; prints the kubeconfig path. With --node, also a
+//	                       node, when this machine can run one (one line says why not).
+//	localcluster images    --out bin/images                build the node's images (OCI tarballs)
 //	localcluster down      --dir .demo                     stop every process; the data stays
 //	localcluster operator  --dir .demo --manager bin/manager --webhook-port 9443 --probe-port 18081
 //	                       start the operator as its ServiceAccount (process name "manager")
@@ -25,6 +28,7 @@ import (
 	"time"
 
 	"github.com/lightning-operator/lightning-operator/internal/localcluster"
+	"github.com/lightning-operator/lightning-operator/test/images"
 )
 
 func main() {
@@ -37,6 +41,8 @@ func main() {
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
 	case "up":
 		err = up(ctx, args)
+	case "images":
+		err = buildImages(ctx, args)
 	case "down":
 		err = down(args)
 	case "operator":
@@ -59,7 +65,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: localcluster up|down|operator|stop|running|etcd-check|wait-http [flags]")
+	fmt.Fprintln(os.Stderr, "usage: localcluster up|images|down|operator|stop|running|etcd-check|wait-http [flags]")
 	os.Exit(2)
 }
 
@@ -73,14 +79,39 @@ func up(ctx context.Context, args []string) error {
 	fs, dir := newFlags("up")
 	binDir := fs.String("bin-dir", "bin/k8s", "Directory holding etcd, kube-apiserver and kube-controller-manager.")
 	timeout := fs.Duration("timeout", 5*time.Minute, "How long the start may take.")
+	withNode := fs.Bool("node", false, "Also start a node (containerd, kubelet, kube-scheduler) when this machine can run one.")
+	imagesDir := fs.String("images", "bin/images", "With --node: the directory of the images (*.tar) to import.")
 	_ = fs.Parse(args)
+	var tarballs []string
+	if *withNode {
+		tarballs, _ = filepath.Glob(filepath.Join(*imagesDir, "*.tar"))
+	}
 	c, err := localcluster.Start(ctx, *dir, localcluster.Options{
 		BinDir: *binDir, Detach: true, Timeout: *timeout, Progress: os.Stderr,
+		Node: *withNode, Images: tarballs,
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Println(c.Kubeconfig)
+	return nil
+}
+
+func buildImages(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("images", flag.ExitOnError)
+	out := fs.String("out", "bin/images", "Directory to write the image tarballs to.")
+	_ = fs.Parse(args)
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	tarballs, err := images.Build(ctx, root, *out)
+	if err != nil {
+		return err
+	}
+	for _, t := range tarballs {
+		fmt.Fprintln(os.Stderr, "Wrote", t)
+	}
 	return nil
 }
 

@@ -74,6 +74,13 @@ type Options struct {
 	Timeout time.Duration
 	// Progress gets one line per step. Default: discarded.
 	Progress io.Writer
+	// Node also starts a node (containerd, the kubelet and kube-scheduler)
+	// when this machine can run one (NodeSupport); otherwise the cluster
+	// runs without it and Cluster.NodeSkipped says why.
+	Node bool
+	// Images are OCI image-layout tarballs imported into the node's
+	// containerd; one must be PauseImage.
+	Images []string
 }
 
 // Cluster is a running local control plane.
@@ -87,18 +94,25 @@ type Cluster struct {
 	EtcdURL      string
 	// Reused is true when Start found the cluster already running.
 	Reused bool
+	// HasNode is true when a node runs; NodeSkipped says why none does
+	// when one was asked for.
+	HasNode     bool
+	NodeSkipped string
 
 	binDir   string
 	detach   bool
 	progress io.Writer
 	procs    map[string]*proc
 	ca       *ca
+	node     node
 }
 
 type state struct {
-	EtcdPort      int `json:"etcdPort"`
-	EtcdPeerPort  int `json:"etcdPeerPort"`
-	APIServerPort int `json:"apiServerPort"`
+	EtcdPort           int `json:"etcdPort"`
+	EtcdPeerPort       int `json:"etcdPeerPort"`
+	APIServerPort      int `json:"apiServerPort"`
+	KubeletPort        int `json:"kubeletPort"`
+	KubeletHealthzPort int `json:"kubeletHealthzPort"`
 }
 
 // Start starts the control plane in dir, or reuses the one running there,
@@ -135,7 +149,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	c := &Cluster{
 		Dir: dir, Kubeconfig: filepath.Join(dir, "kubeconfig"),
 		binDir: opts.BinDir, detach: opts.Detach, progress: opts.Progress,
-		procs: map[string]*proc{},
+		procs: map[string]*proc{}, node: newNode(dir),
 	}
 	if c.ca, err = loadOrCreateCA(filepath.Join(dir, "pki")); err != nil {
 		return nil, fmt.Errorf("preparing the cluster CA: %w", err)
@@ -144,6 +158,17 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	if !opts.WithoutControllerManager {
 		wanted = append(wanted, ControllerManager)
 	}
+	if opts.Node {
+		if err := NodeSupport(); err != nil {
+			c.NodeSkipped = err.Error()
+			c.logf("Node skipped: " + c.NodeSkipped)
+		} else if opts.WithoutControllerManager {
+			return nil, errors.New("localcluster: a node needs the controller manager")
+		} else {
+			wanted = append(wanted, Containerd, Scheduler, Kubelet)
+		}
+	}
+	c.HasNode = contains(wanted, Kubelet)
 
 	// Reuse what runs.
 	st, haveState := readState(dir)
@@ -160,6 +185,11 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 			c.Reused = true
 			c.logf("Reused the running control plane", "dir", dir, "apiserver", c.APIServerURL)
 			return c, nil
+		}
+		if c.HasNode || exists(c.node.run) {
+			if err := c.stopNode(); err != nil {
+				return nil, fmt.Errorf("stopping the leftover node: %w", err)
+			}
 		}
 		for _, name := range []string{ControllerManager, APIServer, Etcd} {
 			if p := c.procs[name]; p != nil {
@@ -191,6 +221,13 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 			return nil, c.failed(err)
 		}
 	}
+	if c.HasNode {
+		start := time.Now()
+		if err := c.startNode(ctx, st, opts.Images); err != nil {
+			return nil, c.failed(fmt.Errorf("starting the node: %w", err))
+		}
+		c.logf("The node is Ready", "name", NodeName, "after", time.Since(start).Round(100*time.Millisecond))
+	}
 	return c, nil
 }
 
@@ -205,7 +242,8 @@ func Attach(dir string) (*Cluster, error) {
 	if !ok {
 		return nil, fmt.Errorf("no local cluster in %s", dir)
 	}
-	c := &Cluster{Dir: dir, Kubeconfig: filepath.Join(dir, "kubeconfig"), progress: io.Discard, procs: map[string]*proc{}}
+	c := &Cluster{Dir: dir, Kubeconfig: filepath.Join(dir, "kubeconfig"), progress: io.Discard, procs: map[string]*proc{}, node: newNode(dir)}
+	c.HasNode = exists(c.node.run)
 	c.setURLs(st)
 	if c.ca, err = loadOrCreateCA(filepath.Join(dir, "pki")); err != nil {
 		return nil, err
@@ -250,6 +288,9 @@ func (c *Cluster) prepareFiles() error {
 		"kubernetes.default.svc", "kubernetes.default.svc.cluster.local"}
 	if err := c.ca.ensureServingCert(c.path("pki", "apiserver.crt"), c.path("pki", "apiserver.key"), hosts); err != nil {
 		return fmt.Errorf("issuing the apiserver certificate: %w", err)
+	}
+	if err := c.ca.ensureClientCert(c.path("pki", "apiserver-kubelet-client.crt"), c.path("pki", "apiserver-kubelet-client.key"), apiserverKubeletClient); err != nil {
+		return fmt.Errorf("issuing the apiserver's kubelet client certificate: %w", err)
 	}
 	if err := ensureServiceAccountKey(c.path("pki", "sa.key"), c.path("pki", "sa.pub")); err != nil {
 		return fmt.Errorf("making the service account key: %w", err)
@@ -350,7 +391,14 @@ func (c *Cluster) startAPIServer(ctx context.Context, st state) error {
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file=" + c.path("pki", "sa.pub"),
 		"--service-account-signing-key-file=" + c.path("pki", "sa.key"),
-		"--authorization-mode=RBAC",
+		// The Node authorizer lets each kubelet reach only its own pods' objects.
+		"--authorization-mode=Node,RBAC",
+		"--enable-admission-plugins=NodeRestriction",
+		// The node's InternalIP is 127.0.0.1 (see NodeName).
+		"--kubelet-preferred-address-types=InternalIP",
+		"--kubelet-certificate-authority=" + c.path("pki", "ca.crt"),
+		"--kubelet-client-certificate=" + c.path("pki", "apiserver-kubelet-client.crt"),
+		"--kubelet-client-key=" + c.path("pki", "apiserver-kubelet-client.key"),
 		"--encryption-provider-config=" + c.path("encryption.yaml"),
 		"--allow-privileged=true",
 		"--profiling=false",
@@ -382,7 +430,11 @@ func (c *Cluster) startControllerManager(ctx context.Context) error {
 }
 
 func (c *Cluster) spawn(name string, args []string) error {
-	p, err := spawn(c.Dir, name, filepath.Join(c.binDir, name), args, []string{"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost"}, c.detach)
+	return c.spawnBinary(name, filepath.Join(c.binDir, name), args)
+}
+
+func (c *Cluster) spawnBinary(name, path string, args []string) error {
+	p, err := spawn(c.Dir, name, path, args, []string{"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost"}, c.detach)
 	if err != nil {
 		return err
 	}
@@ -498,9 +550,10 @@ func (c *Cluster) StopProcess(name string) error {
 }
 
 // Stop stops every process of the cluster: the extra ones first, then the
-// controller manager, the apiserver and etcd. The data stays in Dir.
+// node (which removes what it made on the machine), the controller
+// manager, the apiserver and etcd. The data stays in Dir.
 func (c *Cluster) Stop() error {
-	core := map[string]bool{Etcd: true, APIServer: true, ControllerManager: true}
+	core := map[string]bool{Etcd: true, APIServer: true, ControllerManager: true, Containerd: true, Kubelet: true, Scheduler: true}
 	var names []string
 	if entries, err := os.ReadDir(filepath.Join(c.Dir, "pids")); err == nil {
 		for _, e := range entries {
@@ -514,9 +567,16 @@ func (c *Cluster) Stop() error {
 			names = append(names, name)
 		}
 	}
-	names = append(names, ControllerManager, APIServer, Etcd)
 	var errs []error
 	for _, name := range names {
+		if err := c.StopProcess(name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := c.stopNode(); err != nil {
+		errs = append(errs, fmt.Errorf("stopping the node: %w", err))
+	}
+	for _, name := range []string{ControllerManager, APIServer, Etcd} {
 		if err := c.StopProcess(name); err != nil {
 			errs = append(errs, err)
 		}
@@ -536,7 +596,8 @@ func contains(list []string, s string) bool {
 func readState(dir string) (state, bool) {
 	var st state
 	data, err := os.ReadFile(filepath.Join(dir, "state.json"))
-	if err != nil || json.Unmarshal(data, &st) != nil || st.EtcdPort == 0 || st.APIServerPort == 0 || st.EtcdPeerPort == 0 {
+	if err != nil || json.Unmarshal(data, &st) != nil || st.EtcdPort == 0 || st.APIServerPort == 0 || st.EtcdPeerPort == 0 ||
+		st.KubeletPort == 0 || st.KubeletHealthzPort == 0 {
 		return state{}, false
 	}
 	return st, true
@@ -550,25 +611,24 @@ func writeState(dir string, st state) error {
 // choosePorts keeps the previous ports when they are free, so kubeconfigs
 // written before stay valid, and picks free ones otherwise.
 func choosePorts(prev state, havePrev bool) (state, error) {
-	pick := func(old int) (int, error) {
-		if havePrev && old > 0 && portFree(old) {
-			return old, nil
+	st := prev
+	ports := []*int{&st.EtcdPort, &st.EtcdPeerPort, &st.APIServerPort, &st.KubeletPort, &st.KubeletHealthzPort}
+	taken := map[int]bool{}
+	for _, port := range ports {
+		if havePrev && *port > 0 && !taken[*port] && portFree(*port) {
+			taken[*port] = true
+			continue
 		}
-		return FreePort()
-	}
-	var st state
-	var err error
-	if st.EtcdPort, err = pick(prev.EtcdPort); err != nil {
-		return st, err
-	}
-	if st.EtcdPeerPort, err = pick(prev.EtcdPeerPort); err != nil {
-		return st, err
-	}
-	if st.APIServerPort, err = pick(prev.APIServerPort); err != nil {
-		return st, err
-	}
-	if st.EtcdPort == st.EtcdPeerPort || st.EtcdPort == st.APIServerPort || st.EtcdPeerPort == st.APIServerPort {
-		return choosePorts(state{}, false)
+		for {
+			p, err := FreePort()
+			if err != nil {
+				return state{}, err
+			}
+			if !taken[p] {
+				*port, taken[p] = p, true
+				break
+			}
+		}
 	}
 	return st, nil
 }

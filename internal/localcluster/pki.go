@@ -136,6 +136,25 @@ func (c *ca) ensureServingCert(certPath, keyPath string, hosts []string) error {
 	return writeFile(certPath, certPEM, 0o644)
 }
 
+// apiserverKubeletClient is the user the apiserver authenticates as to
+// the kubelet (logs, exec).
+const apiserverKubeletClient = "kube-apiserver-kubelet-client"
+
+// ensureClientCert writes a client certificate for user once.
+func (c *ca) ensureClientCert(certPath, keyPath, user string) error {
+	if exists(certPath) && exists(keyPath) {
+		return nil
+	}
+	certPEM, keyPEM, err := c.issue(user, nil, nil)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(keyPath, keyPEM, 0o600); err != nil {
+		return err
+	}
+	return writeFile(certPath, certPEM, 0o644)
+}
+
 // ensureServiceAccountKey writes the RSA key pair the apiserver signs and
 // verifies service account tokens with.
 func ensureServiceAccountKey(keyPath, pubPath string) error {
