@@ -78,12 +78,12 @@ func TestRunAppErrors(t *testing.T) {
 		{
 			name:    "missing FILE",
 			args:    []string{"run", "app", "--cloud", "--image", "i"},
-			wantErr: "the app's FILE is required: kubectl lightning run app FILE --cloud --image IMAGE [--name NAME] [--env K=V]... [--secret K=SECRET]... [flags]",
+			wantErr: "the app's FILE is required: kubectl lightning run app FILE --cloud --image IMAGE [--name NAME] [--env K=V]... [--secret K=SECRET]... [-- COMMAND [ARG]...] [flags]",
 		},
 		{
 			name:    "two FILEs",
 			args:    []string{"run", "app", "a.py", "b.py"},
-			wantErr: "unexpected argument 'b.py': kubectl lightning run app FILE --cloud --image IMAGE [--name NAME] [--env K=V]... [--secret K=SECRET]... [flags]",
+			wantErr: "unexpected argument 'b.py': kubectl lightning run app FILE --cloud --image IMAGE [--name NAME] [--env K=V]... [--secret K=SECRET]... [-- COMMAND [ARG]...] [flags]",
 		},
 		{
 			name:    "unknown flag",
@@ -131,6 +131,16 @@ func TestRunAppErrors(t *testing.T) {
 			wantErr: "reading the kubeconfig: no cluster in unit tests",
 		},
 		{
+			name:    "-- without a command",
+			args:    runApp("--"),
+			wantErr: "a COMMAND is required after '--': kubectl lightning run app FILE --cloud --image IMAGE [--name NAME] [--env K=V]... [--secret K=SECRET]... [-- COMMAND [ARG]...] [flags]",
+		},
+		{
+			name:    "two files before --",
+			args:    append(runApp("b.py", "--"), "/bin/app"),
+			wantErr: "unexpected argument 'b.py': kubectl lightning run app FILE --cloud --image IMAGE [--name NAME] [--env K=V]... [--secret K=SECRET]... [-- COMMAND [ARG]...] [flags]",
+		},
+		{
 			name:    "unknown command",
 			args:    []string{"run", "ap"},
 			wantErr: `unknown command 'ap' for 'kubectl lightning run'; did you mean "app"? (see 'kubectl lightning run --help')`,
@@ -149,6 +159,24 @@ func TestRunAppErrors(t *testing.T) {
 				t.Errorf("stderr (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestRunAppCommand(t *testing.T) {
+	r := runCLI(invocation{}, append(runApp("--env", "FOO=bar", "--"), "/bin/app", "--secret", "TOKEN", "--", "-x")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	app := &lightningv1alpha1.LightningApp{}
+	if err := yaml.UnmarshalStrict([]byte(r.stdout), app); err != nil {
+		t.Fatal(err)
+	}
+	// Flags after -- belong to the command, not to the CLI.
+	if diff := cmp.Diff([]string{"/bin/app", "--secret", "TOKEN", "--", "-x"}, app.Spec.Command); diff != "" {
+		t.Errorf("spec.command (-want +got):\n%s", diff)
+	}
+	if len(app.Spec.Secrets) != 0 || len(app.Spec.Env) != 1 {
+		t.Errorf("env %v, secrets %v: the command's flags leaked into the app", app.Spec.Env, app.Spec.Secrets)
 	}
 }
 

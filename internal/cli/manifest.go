@@ -32,6 +32,7 @@ type AppParams struct {
 	Name, Namespace string
 	Image           string
 	Entrypoint      string
+	Command         []string
 	FlowCompute     string
 	Works           []lightningv1alpha1.WorkSpec
 	Vars
@@ -45,6 +46,7 @@ func NewApp(p AppParams) *lightningv1alpha1.LightningApp {
 		Spec: lightningv1alpha1.LightningAppSpec{
 			Image:      p.Image,
 			Entrypoint: p.Entrypoint,
+			Command:    p.Command,
 			Works:      p.Works,
 			Env:        p.Env,
 			Secrets:    p.Secrets,

@@ -40,6 +40,7 @@ type runAppOptions struct {
 	flowCompute    string
 	envVars        []string
 	secrets        []string
+	command        []string
 	output         string
 	apply          bool
 	check          bool
@@ -49,7 +50,7 @@ type runAppOptions struct {
 func newRunAppCommand(e *env) *cobra.Command {
 	o := &runAppOptions{env: e}
 	cmd := &cobra.Command{
-		Use:   "app FILE --cloud --image IMAGE [--name NAME] [--env K=V]... [--secret K=SECRET]...",
+		Use:   "app FILE --cloud --image IMAGE [--name NAME] [--env K=V]... [--secret K=SECRET]... [-- COMMAND [ARG]...]",
 		Short: "Turn 'lightning run app' into a LightningApp manifest, or apply it",
 		Long: `Turn a 'lightning run app' command line into a LightningApp manifest.
 
@@ -65,7 +66,8 @@ Both reach the flow and every work. Each flag repeats. A name must match
 
 FILE is the app's Python file: its name becomes the entrypoint, and its folder's name
 the default app name (/home/u/My_App/app.py runs as app "my-app"), as in Lightning.
-The image must hold the app's folder as its working directory.`,
+The image must hold the app's folder as its working directory. Every component runs
+'python FILE', or the COMMAND given after '--' (spec.command), as with kubectl run.`,
 		Example: `  # Print the manifest of a Lightning command line
   kubectl lightning run app app.py --cloud --image registry.example/my-app:1.0 \
     --env FOO=bar --secret MY_APP_SECRET=my-secret
@@ -80,9 +82,26 @@ The image must hold the app's folder as its working directory.`,
 
   # Create or update the app in the cluster (server-side apply)
   kubectl lightning run app app.py --cloud --image registry.example/my-app:1.0 \
-    --secret MY_APP_SECRET=my-secret --apply`,
-		Args: exactArgs(1, "the app's FILE"),
+    --secret MY_APP_SECRET=my-secret --apply
+
+  # Run another command than 'python app.py' in every component
+  kubectl lightning run app app.py --cloud --image registry.example/my-app:1.0 \
+    -- /usr/bin/my-app --port 8080`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			file := exactArgs(1, "the app's FILE")
+			dash := cmd.ArgsLenAtDash()
+			if dash < 0 {
+				return file(cmd, args)
+			}
+			if dash == len(args) {
+				return fmt.Errorf("a COMMAND is required after '--': %s", cmd.UseLine())
+			}
+			return file(cmd, args[:dash])
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+				o.command = args[dash:]
+			}
 			return o.run(cmd, args[0])
 		},
 	}
@@ -161,6 +180,7 @@ func (o *runAppOptions) app(cmd *cobra.Command, file string) (*lightningv1alpha1
 		Image:       o.image,
 		Entrypoint:  entrypoint,
 		FlowCompute: o.flowCompute,
+		Command:     o.command,
 		Works:       works,
 		Vars:        vars,
 	}), nil
