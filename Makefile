@@ -51,8 +51,17 @@ build: ## Build the manager and the CLI into bin/.
 	go build -o $(BIN)/kubectl-lightning ./cmd/kubectl-lightning
 
 .PHONY: envtest-binaries
-envtest-binaries: ## Build kube-apiserver, etcd, kube-controller-manager and kubectl into bin/k8s.
+envtest-binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kubectl into bin/k8s.
 	hack/ensure-k8s.sh
+
+.PHONY: node-runtime
+node-runtime: ## Install the node's runtime from Debian when root (containerd, runc, CNI plugins); else say the node is skipped.
+	hack/ensure-node.sh
+
+.PHONY: node-images
+node-images: ## Build the node's images (pause, demo-app) as OCI tarballs into bin/images.
+	go build -o $(BIN)/localcluster ./hack/localcluster
+	$(BIN)/localcluster images --out $(BIN)/images
 
 ##@ Test
 
@@ -61,7 +70,7 @@ vet:
 	go vet ./...
 
 .PHONY: test
-test: verify-generated vet envtest-binaries ## Run every test.
+test: verify-generated vet envtest-binaries node-runtime ## Run every test.
 	go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: bench
@@ -98,18 +107,17 @@ IMG      ?= ghcr.io/lightning-operator/lightning-operator:v0.1.0
 DEMO_DIR ?= $(ROOT)/.demo
 
 .PHONY: demo
-demo: build envtest-binaries $(KUSTOMIZE) ## Run the operator on a local control plane (left running) and walk through it.
-	go build -o $(BIN)/localcluster ./hack/localcluster
+demo: build envtest-binaries node-runtime node-images $(KUSTOMIZE) ## Run the operator on a local cluster with a node (left running) and walk through it.
 	KUSTOMIZE=$(KUSTOMIZE) DEMO_DIR=$(DEMO_DIR) hack/demo.sh
 
 .PHONY: demo-down
-demo-down: ## Stop the demo's operator and control plane; the data stays in .demo/.
+demo-down: ## Stop the demo's operator, node and control plane, and remove what the node left on the machine; the data stays in .demo/.
 	@if [ ! -d $(DEMO_DIR) ]; then echo "No demo in $(DEMO_DIR)"; exit 0; fi
 	go build -o $(BIN)/localcluster ./hack/localcluster
 	$(BIN)/localcluster down --dir $(DEMO_DIR)
 
 .PHONY: e2e
-e2e: envtest-binaries ## Run only the end-to-end suite (part of 'make test').
+e2e: envtest-binaries node-runtime ## Run only the end-to-end suite (part of 'make test').
 	go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./test/e2e/ -v -ginkgo.v
 
 .PHONY: build-installer

@@ -16,7 +16,8 @@ webhook_port="${DEMO_WEBHOOK_PORT:-9443}"
 probe_port="${DEMO_PROBE_PORT:-18081}"
 ns="${DEMO_NAMESPACE:-demo}"
 manager="${DEMO_MANAGER:-$bin/manager}"
-image="${DEMO_IMAGE:-ghcr.io/lightning-ai/demo-app:0.1}"
+demo_image=lightning.local/demo-app:dev   # built from test/images/demo-app, imported into the node
+remote_image="${DEMO_IMAGE:-ghcr.io/lightning-ai/demo-app:0.1}"
 operator_ns=lightning-system
 operator_sa=lightning-operator-controller-manager
 webhook_config=lightning-operator-mutating-webhook-configuration
@@ -24,7 +25,7 @@ webhook_config=lightning-operator-mutating-webhook-configuration
 export PATH="$bin:$bin/k8s:$PATH"
 cd "$root"
 
-for b in manager kubectl-lightning k8s/kubectl k8s/kube-apiserver k8s/etcd k8s/kube-controller-manager; do
+for b in manager kubectl-lightning k8s/kubectl k8s/kube-apiserver k8s/etcd k8s/kube-controller-manager k8s/kube-scheduler k8s/kubelet; do
   [ -x "$bin/$b" ] || { echo "Missing bin/$b: run 'make demo'." >&2; exit 1; }
 done
 [ -n "$kustomize" ] && [ -x "$kustomize" ] || { echo "Missing kustomize in bin/: run 'make demo'." >&2; exit 1; }
@@ -49,11 +50,19 @@ wait_until() {
   done
 }
 
-section "Start a local control plane (etcd, kube-apiserver, kube-controller-manager)"
-say "Secrets are encrypted at rest (EncryptionConfiguration, secretbox). No kubelet runs here."
-kubeconfig=$(localcluster up --dir "$demo" --bin-dir "$bin/k8s")
+section "Start a local cluster: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a node"
+say "Secrets are encrypted at rest (EncryptionConfiguration, secretbox). The node is a kubelet"
+say "with containerd and runc from Debian; its images were built from Go programs in test/images."
+kubeconfig=$(localcluster up --dir "$demo" --bin-dir "$bin/k8s" --node --images "$bin/images")
 export KUBECONFIG="$kubeconfig"
 run kubectl get --raw /version | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/kube-apiserver \1/p'
+if kubectl get node 127.0.0.1 >/dev/null 2>&1; then
+  node=1
+  run kubectl get nodes -o wide
+else
+  node=0
+  say "No node: pods stay Pending, and the walk-through stops at the pod specs the webhook wrote."
+fi
 
 section "Install the CRDs, RBAC and webhook configuration (config/local)"
 say "config/local is config/default without the in-cluster Deployment: the webhook is"
@@ -67,11 +76,12 @@ section "Start the operator (bin/manager) as its ServiceAccount"
 say "It authenticates with a client certificate for system:serviceaccount:$operator_ns:$operator_sa,"
 say "so the RBAC from config/rbac applies as in a cluster. It issues its own webhook CA and"
 say "serving certificate (for 127.0.0.1) and patches the caBundle into the webhook configuration."
-# A changed manager binary replaces the running one; otherwise it is reused.
-manager_sum=$(sha256sum "$manager" | cut -c1-64)
+# A changed manager binary (or localcluster, which sets its flags) replaces
+# the running operator; otherwise it is reused.
+manager_sum=$(cat "$manager" "$bin/localcluster" | sha256sum | cut -c1-64)
 if localcluster running --dir "$demo" --name manager; then
   if [ "$manager_sum" != "$(cat "$demo/manager.sha256" 2>/dev/null)" ]; then
-    say "The manager binary changed: restarting the operator."
+    say "The manager or its flags changed: restarting the operator."
     localcluster stop --dir "$demo" --name manager
   else
     say "Reused the running operator (log: $demo/logs/manager.log)."
@@ -134,12 +144,20 @@ class Flow(L.LightningFlow):
 
 app = L.LightningApp(Flow())
 EOF
+if [ "$node" = 1 ]; then
+  say "The image's process stands in for 'python app.py': it prints each secret's sha256, never the value."
+  image=$demo_image
+  command=(-- /lightning-demo-app --secret MY_APP_SECRET --env FOO)
+else
+  image=$remote_image
+  command=()
+fi
 run_app=(kubectl lightning run app "$demo/app.py" --cloud --name my-app -n "$ns" --image "$image"
   --work root.work_a=cpu-small --env FOO=bar --secret MY_APP_SECRET=my-secret)
-show "${run_app[*]/#$demo\//}"
-"${run_app[@]}" | sed 's/^/  /'
-show "${run_app[*]/#$demo\//} --apply"
-"${run_app[@]}" --apply | sed 's/^/  /'
+show "${run_app[*]/#$demo\//} ${command[*]}"
+"${run_app[@]}" "${command[@]}" | sed 's/^/  /'
+show "${run_app[*]/#$demo\//} --apply ${command[*]}"
+"${run_app[@]}" --apply "${command[@]}" | sed 's/^/  /'
 
 resolved() { kubectl -n "$ns" wait --for=condition=SecretsResolved --timeout=5s lightningapp/my-app; }
 wait_until 120 "SecretsResolved=True on my-app" resolved
@@ -149,11 +167,18 @@ deployments() { [ "$(kubectl -n "$ns" get deployments -l lightning.ai/app=my-app
 wait_until 120 "the app's Deployments" deployments
 pods() { [ "$(kubectl -n "$ns" get pods -l lightning.ai/app=my-app -o name | wc -l)" -ge "$components" ]; }
 wait_until 180 "the app's pods" pods
+if [ "$node" = 1 ]; then
+  say "Waiting until the app is Current as kstatus (Flux) reads it: Ready=True for this generation."
+  show "localcluster kstatus -n $ns lightningapp/my-app"
+  localcluster kstatus --timeout 180s -n "$ns" lightningapp/my-app | sed 's/^/  /' || fail "my-app did not become Ready"
+fi
 run kubectl -n "$ns" get lightningapp my-app
 run kubectl -n "$ns" get deployments -l lightning.ai/app=my-app
 kubectl -n "$ns" get lightningapp my-app -o go-template='{{range .status.conditions}}  {{.type}}={{.status}} ({{.reason}}): {{.message}}
 {{end}}'
-say "SecretsResolved is True. Ready stays False here: no kubelet runs, so pods stay Pending."
+if [ "$node" = 0 ]; then
+  say "SecretsResolved is True. Ready stays False here: no node runs, so pods stay Pending."
+fi
 
 section "The Flow and Work pods, as the webhook wrote them"
 run kubectl -n "$ns" get pods -l lightning.ai/app=my-app -L lightning.ai/component
@@ -166,12 +191,64 @@ secret=$(kubectl -n "$ns" get lightningapp my-app -o jsonpath='{.status.secretNa
 say "The materialized Secret (immutable, owned by the app): $secret"
 run kubectl -n "$ns" get secret "$secret"
 
+# check_processes VALUE_FILE: each component's log must show the sha256 of the value.
+check_processes() {
+  local want got component deployment
+  want=$(sha256sum < "$1" | cut -c1-64)
+  for deployment in $(kubectl -n "$ns" get deployments -l lightning.ai/app=my-app -o name); do
+    component=$(kubectl -n "$ns" get "$deployment" -o jsonpath='{.metadata.annotations.lightning\.ai/component-path}')
+    got=
+    for _ in $(seq 30); do   # the process prints at start; give its log a moment
+      got=$(kubectl -n "$ns" logs "$deployment" 2>/dev/null | sed -n 's/^secret MY_APP_SECRET sha256=//p' | tail -1)
+      [ -n "$got" ] && break
+      sleep 1
+    done
+    show "kubectl -n $ns logs $deployment"
+    kubectl -n "$ns" logs "$deployment" | sed 's/^/  /'
+    [ "$got" = "$want" ] || fail "$component printed sha256 ${got:-nothing}, not that of the sealed value"
+    say "  => $component: the sha256 its process printed matches the sealed value's."
+  done
+}
+
+if [ "$node" = 1 ]; then
+  section "The processes read the secret: each prints its sha256, never the value"
+  run kubectl -n "$ns" get pods -l lightning.ai/app=my-app -o wide
+  check_processes "$demo/demo-value"
+fi
+
 section "Proof, read from etcd directly: the Secret is encrypted at rest"
 show "localcluster etcd-check --namespace $ns --secret $secret   # reads $(printf '/registry/secrets/%s/%s' "$ns" "$secret")"
 localcluster etcd-check --dir "$demo" --namespace "$ns" --secret "$secret" < "$demo/demo-value" | sed 's/^/  /'
 found=$(kubectl -n "$ns" get pods,deployments,replicasets,lightningapps,lightningsecrets,events -o yaml | grep -cF -f "$demo/demo-value" || true)
 say "The value appears in the namespace's pods, Deployments, ReplicaSets, apps, LightningSecrets and Events: $found times."
 [ "$found" = 0 ] || fail "the secret value leaked into an object"
+
+if [ "$node" = 1 ]; then
+  section "Change the value: new pods run with the new value, and the old Secret goes"
+  old_pods=$(kubectl -n "$ns" get pods -l lightning.ai/app=my-app -o name | sort)
+  (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=\n' > "$demo/demo-value.new")
+  show "echo -n '••••••••' | kubectl lightning secret create my-secret -n $ns --overwrite --apply"
+  kubectl lightning secret create my-secret -n "$ns" --overwrite --apply < "$demo/demo-value.new" | sed 's/^/  /'
+  mv "$demo/demo-value.new" "$demo/demo-value"
+  new_secret_named() { [ "$(kubectl -n "$ns" get lightningapp my-app -o jsonpath='{.status.secretName}')" != "$secret" ]; }
+  wait_until 120 "a new Secret for my-app" new_secret_named
+  new_secret=$(kubectl -n "$ns" get lightningapp my-app -o jsonpath='{.status.secretName}')
+  say "The app now uses Secret $new_secret."
+  localcluster kstatus --timeout 180s -n "$ns" lightningapp/my-app | sed 's/^/  /' || fail "my-app did not become Ready again"
+  old_pods_gone() {
+    local p
+    for p in $old_pods; do kubectl -n "$ns" get "$p" >/dev/null 2>&1 && return 1; done
+    return 0
+  }
+  wait_until 120 "the old pods to terminate" old_pods_gone
+  old_secret_gone() { ! kubectl -n "$ns" get secret "$secret" >/dev/null 2>&1; }
+  wait_until 120 "the old Secret $secret to be deleted" old_secret_gone
+  run kubectl -n "$ns" get pods -l lightning.ai/app=my-app -o wide
+  say "The old pods are gone ($(echo $old_pods | wc -w) terminated), and so is the old Secret $secret:"
+  show "kubectl -n $ns get secret $secret"
+  kubectl -n "$ns" get secret "$secret" 2>&1 | sed 's/^/  /' || true
+  check_processes "$demo/demo-value"
+fi
 
 section "Done: the cluster and the operator keep running"
 say "  export KUBECONFIG=$KUBECONFIG"

@@ -13,6 +13,7 @@
 //	localcluster etcd-check --dir .demo --namespace NS --secret NAME
 //	                       (reads the value that must be absent from stdin)
 //	localcluster wait-http --timeout 2m URL                poll until 200 OK
+//	localcluster kstatus   --timeout 3m -n NS KIND/NAME    wait until kstatus (as Flux reads it) says Current
 package main
 
 import (
@@ -24,8 +25,18 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	"github.com/lightning-operator/lightning-operator/internal/localcluster"
 	"github.com/lightning-operator/lightning-operator/test/images"
@@ -55,6 +66,8 @@ func main() {
 		err = etcdCheck(ctx, args)
 	case "wait-http":
 		err = waitHTTP(ctx, args)
+	case "kstatus":
+		err = waitCurrent(ctx, args)
 	default:
 		usage()
 	}
@@ -65,7 +78,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: localcluster up|images|down|operator|stop|running|etcd-check|wait-http [flags]")
+	fmt.Fprintln(os.Stderr, "usage: localcluster up|images|down|operator|stop|running|etcd-check|wait-http|kstatus [flags]")
 	os.Exit(2)
 }
 
@@ -123,7 +136,14 @@ func down(args []string) error {
 		return err
 	}
 	c.SetProgress(os.Stderr)
-	return c.Stop()
+	if err := c.Stop(); err != nil {
+		return err
+	}
+	if left := localcluster.NodeLeftovers(c.Dir); len(left) > 0 {
+		return fmt.Errorf("the node left on the machine: %s", strings.Join(left, "; "))
+	}
+	fmt.Fprintln(os.Stderr, "Checked: no mounts, cgroups, bridge, shims, log links, iptables chains or /run state left behind.")
+	return nil
 }
 
 // operator starts the manager binary detached, as the operator's
@@ -143,8 +163,12 @@ func operator(args []string) error {
 		WebhookPort: *webhookPort,
 		ProbePort:   *probePort,
 		CertDir:     filepath.Join(c.Dir, "webhook-certs"),
+		PresetsFile: filepath.Join(c.Dir, "compute-presets.yaml"),
 	}
 	if err := c.WriteOperatorKubeconfig(op.Kubeconfig); err != nil {
+		return err
+	}
+	if err := localcluster.WriteLocalPresets(op.PresetsFile); err != nil {
 		return err
 	}
 	c.SetProgress(os.Stderr)
@@ -241,6 +265,67 @@ func waitHTTP(ctx context.Context, args []string) error {
 		case <-ctx.Done():
 			return fmt.Errorf("%s not ready after %s: %v", url, *timeout, err)
 		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// waitCurrent polls an object until kstatus computes Current, printing
+// each status it passes through; it fails on Failed or at the timeout.
+func waitCurrent(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("kstatus", flag.ExitOnError)
+	timeout := fs.Duration("timeout", 3*time.Minute, "How long to wait.")
+	ns := fs.String("n", "default", "The object's namespace.")
+	_ = fs.Parse(args)
+	kind, name, ok := strings.Cut(fs.Arg(0), "/")
+	if fs.NArg() != 1 || !ok || name == "" {
+		return errors.New("usage: kstatus [--timeout D] [-n NS] KIND/NAME")
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(), nil).ClientConfig()
+	if err != nil {
+		return err
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	gvr, err := mapper.ResourceFor(schema.GroupVersionResource{Resource: kind})
+	if err != nil {
+		return fmt.Errorf("unknown kind %q: %w", kind, err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	last := ""
+	for {
+		u, err := dyn.Resource(gvr).Namespace(*ns).Get(ctx, name, metav1.GetOptions{})
+		line := ""
+		var res *kstatus.Result
+		if err == nil {
+			if res, err = kstatus.Compute(u); err == nil {
+				line = fmt.Sprintf("%s/%s: %s (%s)", kind, name, res.Status, res.Message)
+			}
+		}
+		if err != nil {
+			line = fmt.Sprintf("%s/%s: %v", kind, name, err)
+		}
+		if line != last {
+			fmt.Println(line)
+			last = line
+		}
+		switch {
+		case res != nil && res.Status == kstatus.CurrentStatus:
+			return nil
+		case res != nil && res.Status == kstatus.FailedStatus:
+			return fmt.Errorf("%s/%s failed: %s", kind, name, res.Message)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s/%s not Current after %s", kind, name, *timeout)
+		case <-time.After(time.Second):
 		}
 	}
 }

@@ -433,8 +433,9 @@ func (c *Cluster) spawn(name string, args []string) error {
 	return c.spawnBinary(name, filepath.Join(c.binDir, name), args)
 }
 
-func (c *Cluster) spawnBinary(name, path string, args []string) error {
-	p, err := spawn(c.Dir, name, path, args, []string{"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost"}, c.detach)
+func (c *Cluster) spawnBinary(name, path string, args []string, env ...string) error {
+	env = append([]string{"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost"}, env...)
+	p, err := spawn(c.Dir, name, path, args, env, c.detach)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,15 @@ var nodePrograms = map[string]string{
 	"ip":         "/usr/sbin/ip",
 }
 
+// noPulls is containerd's environment: every registry request goes to a
+// proxy on 127.0.0.1 where nothing listens, so an image that was not
+// imported fails at once with ErrImagePull, and no name is looked up and
+// nothing is sent off the machine.
+var noPulls = []string{
+	"HTTP_PROXY=http://127.0.0.1:9", "HTTPS_PROXY=http://127.0.0.1:9",
+	"http_proxy=http://127.0.0.1:9", "https_proxy=http://127.0.0.1:9",
+}
+
 // cniBinDir holds Debian's containernetworking-plugins.
 const cniBinDir = "/usr/lib/cni"
 
@@ -308,7 +317,7 @@ func makeCgroupRoot(root string) error {
 func (c *Cluster) startContainerd(ctx context.Context) error {
 	n := c.node
 	_ = os.Remove(n.socket()) // a socket left by a killed containerd
-	if err := c.spawnBinary(Containerd, nodePrograms["containerd"], []string{"--config", n.path("containerd.toml")}); err != nil {
+	if err := c.spawnBinary(Containerd, nodePrograms["containerd"], []string{"--config", n.path("containerd.toml")}, noPulls...); err != nil {
 		return err
 	}
 	return c.waitFor(ctx, Containerd, func() error {

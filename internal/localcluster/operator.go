@@ -28,12 +28,30 @@ type Operator struct {
 	ProbePort int
 	// CertDir holds the self-managed serving certificate.
 	CertDir string
+	// PresetsFile, when set, is the --compute-presets-file; WriteLocalPresets
+	// writes one that fits the local node.
+	PresetsFile string
+}
+
+// localPresets scales the CPU presets down so an app with a few Works fits
+// the local node's two cores; the GPU presets stay as they are, and their
+// pods stay Pending, as on any cluster without GPUs.
+const localPresets = `# cloudCompute presets for the local node (2 cores): see docs/operations.md.
+default:    {cpu: 50m,  memory: 64Mi}
+flow-lite:  {cpu: 25m,  memory: 32Mi}
+cpu-small:  {cpu: 100m, memory: 128Mi}
+cpu-medium: {cpu: 200m, memory: 256Mi}
+`
+
+// WriteLocalPresets writes the presets file of the local node at path.
+func WriteLocalPresets(path string) error {
+	return writeFile(path, []byte(localPresets), 0o644)
 }
 
 // Args are the manager's flags: its ServiceAccount's kubeconfig, the
 // webhook on 127.0.0.1 with a certificate that names it, no metrics server.
 func (o Operator) Args() []string {
-	return []string{
+	args := []string{
 		"--kubeconfig=" + o.Kubeconfig,
 		"--operator-namespace=" + OperatorNamespace,
 		"--metrics-bind-address=0",
@@ -44,6 +62,10 @@ func (o Operator) Args() []string {
 		"--webhook-service-name=" + WebhookServiceName,
 		"--webhook-cert-hosts=127.0.0.1,localhost",
 	}
+	if o.PresetsFile != "" {
+		args = append(args, "--compute-presets-file="+o.PresetsFile)
+	}
+	return args
 }
 
 // ReadyzURL is the operator's readiness endpoint.
