@@ -1,17 +1,22 @@
 // Package e2e drives a user's path through the built binaries: the
 // operator (bin/manager built from main.go), the CLI (kubectl-lightning) and
-// kubectl, against a local control plane (internal/localcluster: etcd,
-// kube-apiserver with Secrets encrypted at rest, kube-controller-manager).
-// The install bundle (config/default) is applied for real; config/local then
-// points the webhook at the operator on this host, as `make demo` does. The
-// bundle's own manager pods stay Pending (no kubelet) and never serve.
+// kubectl, against a local cluster (internal/localcluster: etcd,
+// kube-apiserver with Secrets encrypted at rest, kube-controller-manager,
+// and, where the machine allows, a node: kube-scheduler, the kubelet,
+// containerd and runc). The install bundle (config/default) is applied for
+// real; config/local then points the webhook at the operator on this host,
+// as `make demo` does. The bundle's own manager pods never serve: their
+// image is not on the node.
 //
-// No kubelet runs, so pods stay Pending, but kube-controller-manager makes
-// ReplicaSets and Pods from the operator's Deployments, the apiserver calls
-// the operator's webhook for them, and garbage collection works.
+// On the node, the apps run test/images/demo-app, whose processes print the
+// sha256 of each secret they were given; the node specs compare it with the
+// sealed value's. Without a node (not root, or no runtime installed), pods
+// stay Pending, the node specs skip with the reason, and the rest still
+// runs: ReplicaSets and Pods are made, the webhook is called, and garbage
+// collection works.
 //
-// The suite skips, with a message, only when the control-plane binaries
-// are missing; `make test` builds them first.
+// The suite skips, with a message, only when the Kubernetes binaries are
+// missing; `make test` builds them first.
 package e2e
 
 import (
@@ -34,6 +39,7 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/localcluster"
+	"github.com/lightning-operator/lightning-operator/test/images"
 )
 
 const (
@@ -41,7 +47,7 @@ const (
 	operatorSA        = localcluster.OperatorServiceAccount
 	webhookConfigName = localcluster.WebhookConfigName
 	fieldManager      = "lightning-e2e"
-	image             = "registry.example/e2e-app:1.0"
+	remoteImage       = "registry.example/e2e-app:1.0"
 	releaseImage      = "ghcr.io/lightning-operator/lightning-operator:v0.1.0"
 )
 
@@ -81,7 +87,8 @@ func missingBinaries() string {
 	if k8sBinDir == "" {
 		k8sBinDir = filepath.Join(repoRoot, "bin", "k8s")
 	}
-	for _, b := range []string{localcluster.Etcd, localcluster.APIServer, localcluster.ControllerManager, "kubectl"} {
+	for _, b := range []string{localcluster.Etcd, localcluster.APIServer, localcluster.ControllerManager,
+		localcluster.Scheduler, localcluster.Kubelet, "kubectl"} {
 		if _, err := os.Stat(filepath.Join(k8sBinDir, b)); err != nil {
 			return fmt.Sprintf("e2e skipped: no %s in %s; run 'make envtest-binaries' (make test builds them first)", b, k8sBinDir)
 		}
@@ -97,12 +104,12 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	Expect(err).NotTo(HaveOccurred())
 	GinkgoWriter.Printf("Work directory: %s\n", workDir)
 
-	By("building the operator and the CLI")
+	By("building the operator, the CLI and the node's images")
 	binDir := filepath.Join(workDir, "bin")
 	managerBin = filepath.Join(binDir, "manager")
 	cliBin = filepath.Join(binDir, "kubectl-lightning")
 	var wg sync.WaitGroup
-	errs := make([]error, 2)
+	errs := make([]error, 3)
 	for i, b := range []struct{ out, pkg string }{{managerBin, "."}, {cliBin, "./cmd/kubectl-lightning"}} {
 		wg.Add(1)
 		go func() {
@@ -114,16 +121,28 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 			}
 		}()
 	}
+	var tarballs []string
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tarballs, errs[2] = images.Build(ctx, repoRoot, filepath.Join(workDir, "images"))
+	}()
 	wg.Wait()
 	for _, err := range errs {
 		Expect(err).NotTo(HaveOccurred())
 	}
 
-	By("starting etcd, kube-apiserver and kube-controller-manager")
+	By("starting the control plane and, where this machine can run one, a node")
+	start := time.Now()
 	cluster, err = localcluster.Start(ctx, filepath.Join(workDir, "cluster"), localcluster.Options{
-		BinDir: k8sBinDir, Timeout: 5 * time.Minute, Progress: GinkgoWriter,
+		BinDir: k8sBinDir, Timeout: 5 * time.Minute, Progress: GinkgoWriter, Node: true, Images: tarballs,
 	})
 	Expect(err).NotTo(HaveOccurred())
+	if cluster.HasNode {
+		GinkgoWriter.Printf("Cluster and node Ready after %s\n", time.Since(start).Round(100*time.Millisecond))
+	} else {
+		fmt.Fprintf(os.Stderr, "e2e: node cases skipped: %s\n", cluster.NodeSkipped)
+	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", cluster.Kubeconfig)
 	Expect(err).NotTo(HaveOccurred())
 	scheme := clientgoscheme.Scheme
@@ -155,8 +174,10 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		WebhookPort: webhookPort,
 		ProbePort:   probePort,
 		CertDir:     filepath.Join(workDir, "webhook-certs"),
+		PresetsFile: filepath.Join(workDir, "compute-presets.yaml"),
 	}
 	Expect(cluster.WriteOperatorKubeconfig(operator.Kubeconfig)).To(Succeed())
+	Expect(localcluster.WriteLocalPresets(operator.PresetsFile)).To(Succeed())
 	startOperator(ctx)
 }, NodeTimeout(20*time.Minute))
 
@@ -170,6 +191,7 @@ var _ = AfterEach(func() {
 var _ = AfterSuite(func() {
 	if cluster != nil {
 		Expect(cluster.Stop()).To(Succeed())
+		Expect(localcluster.NodeLeftovers(cluster.Dir)).To(BeEmpty(), "what the stopped node left on the machine")
 	}
 	if workDir == "" {
 		return

@@ -56,9 +56,9 @@ var _ = Describe("A user's path", Ordered, func() {
 
 	runApp := func(ctx context.Context, name string, extra ...string) string {
 		GinkgoHelper()
-		args := append([]string{"run", "app", appFile, "--cloud", "--name", name, "-n", ns, "--image", image,
+		args := append([]string{"run", "app", appFile, "--cloud", "--name", name, "-n", ns,
 			"--work", "root.work_a", "--env", "FOO=bar=baz"}, extra...)
-		return cli(ctx, "", append(args, "--apply")...)
+		return cli(ctx, "", append(append(args, "--apply"), appImage(extra...)...)...)
 	}
 
 	It("installed the bundle (config/default): two restricted manager replicas, a PDB, the webhook by URL", func(ctx SpecContext) {
@@ -180,7 +180,7 @@ spec:
     env:
     - name: FOO
       value: set-by-the-pod
-`, ns, appName, image)
+`, ns, appName, podImage())
 		kubectl(ctx, pod, "apply", "-f", "-")
 		p := &corev1.Pod{}
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "launched-by-flow"}, p)).To(Succeed())
@@ -205,7 +205,7 @@ spec:
   containers:
   - name: flow
     image: %s
-`, ns, appName, image)
+`, ns, appName, podImage())
 		out, err := kubectlErr(ctx, appPod, "apply", "-f", "-")
 		Expect(err).To(HaveOccurred())
 		Expect(out).To(ContainSubstring(`failed calling webhook "pod-env.lightning.ai"`))

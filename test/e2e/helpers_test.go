@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,10 +17,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/test/images"
 )
 
 // userEnv is the environment of the user's commands: the admin kubeconfig.
@@ -156,4 +161,78 @@ func secretData(ctx context.Context, ns, name, key string) string {
 	s := &corev1.Secret{}
 	Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, s)).To(Succeed())
 	return string(s.Data[key])
+}
+
+// podImage is the image of the app pods: the demo app on the node, an image
+// no node pulls without one.
+func podImage() string {
+	if cluster.HasNode {
+		return images.DemoApp
+	}
+	return remoteImage
+}
+
+// appImage is the end of a `run app` command line: --image, and on the node
+// the demo app's command, told to expect every --secret K=... in args and FOO.
+func appImage(args ...string) []string {
+	if !cluster.HasNode {
+		return []string{"--image", remoteImage}
+	}
+	out := []string{"--image", images.DemoApp, "--", images.DemoAppCommand, "--env", "FOO"}
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--secret" {
+			name, _, _ := strings.Cut(args[i+1], "=")
+			out = append(out, "--secret", name)
+		}
+	}
+	return out
+}
+
+// sha256Hex is what the demo app prints for a value.
+func sha256Hex(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return hex.EncodeToString(sum[:])
+}
+
+// waitCurrent waits until kstatus, as Flux computes it, says the app is
+// Current: Ready=True for its generation.
+func waitCurrent(ctx context.Context, ns, name string) {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(lightningv1alpha1.GroupVersion.WithKind("LightningApp"))
+		g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, u)).To(Succeed())
+		res, err := kstatus.Compute(u)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(res.Status).To(Equal(kstatus.CurrentStatus), res.Message)
+	}).WithContext(ctx).Should(Succeed(), "kstatus Current for %s/%s", ns, name)
+}
+
+// componentLogs returns, per component path, the log of the Running pod of
+// each of the app's Deployments, once every one has printed its report.
+func componentLogs(ctx context.Context, ns, app string) map[string]string {
+	GinkgoHelper()
+	logs := map[string]string{}
+	Eventually(func(g Gomega) {
+		for _, d := range listDeployments(ctx, ns, app) {
+			out, err := kubectlErr(ctx, "", "logs", "-n", ns, "deployment/"+d.Name)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(out).To(ContainSubstring("ready: "), "the report of %s", d.Name)
+			logs[d.Annotations[lightningv1alpha1.AnnotationComponent]] = out
+		}
+	}).WithContext(ctx).Should(Succeed())
+	return logs
+}
+
+// runningPods returns the names of the app's Running pods, each with its
+// container running, by component path.
+func runningPods(ctx context.Context, ns, app string) map[string]string {
+	GinkgoHelper()
+	out := map[string]string{}
+	for _, p := range listPods(ctx, ns, app) {
+		if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+			out[p.Annotations[lightningv1alpha1.AnnotationComponent]] = p.Name
+		}
+	}
+	return out
 }
