@@ -101,6 +101,11 @@ bench-scale: envtest-binaries ## Scale run: N LightningSecrets, N/4 apps, 10k un
 	LIGHTNING_SCALE_N=$${LIGHTNING_SCALE_N:-2000} LIGHTNING_SCALE_UNRELATED=$${LIGHTNING_SCALE_UNRELATED:-10000} \
 		go test -count=1 -timeout 60m -run TestScale -v ./test/bench/ 2>&1 | grep -E 'RESULT|^(ok|FAIL|---)'
 
+.PHONY: bench-scale-node
+bench-scale-node: envtest-binaries node-runtime ## Scale run on the node: N/4 apps to Ready through the real deployment controller and kubelet (LIGHTNING_SCALE_NODE_N, default 40).
+	LIGHTNING_SCALE_NODE_N=$${LIGHTNING_SCALE_NODE_N:-40} \
+		go test -count=1 -timeout 30m -run TestScaleOnNode -v ./test/bench/ 2>&1 | grep -E 'RESULT|skipped|^(ok|FAIL|---)'
+
 ##@ Demo, end-to-end tests and install bundle
 
 IMG      ?= ghcr.io/lightning-operator/lightning-operator:v0.1.0

@@ -8,11 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -149,6 +151,7 @@ func cgroupHierarchies() []string {
 // and the kubelet, and waits until the node is Ready.
 func (c *Cluster) startNode(ctx context.Context, st state, images []string) error {
 	n := c.node
+	sweepOrphanNodes(c.Dir, c.progress)
 	if err := c.recordMachineState(); err != nil {
 		return err
 	}
@@ -514,6 +517,46 @@ func (c *Cluster) stopNode() error {
 	return errors.Join(errs...)
 }
 
+// sweepOrphanNodes cleans up after nodes whose processes died without a
+// Stop (a killed test): their containers, mounts, cgroups and bridge would
+// stay, and the last node's restore would never run.
+func sweepOrphanNodes(self string, progress io.Writer) {
+	entries, err := os.ReadDir(runRoot)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(runRoot, e.Name(), "cluster"))
+		if !e.IsDir() || err != nil {
+			continue
+		}
+		dir := strings.TrimSpace(string(data))
+		if dir == self || findProc(dir, Containerd) != nil || findProc(dir, Kubelet) != nil {
+			continue
+		}
+		orphan := &Cluster{Dir: dir, progress: progress, procs: map[string]*proc{}, node: newNode(dir)}
+		if newNode(dir).id != e.Name() {
+			continue
+		}
+		orphan.logf("Cleaning up after a node that died without stopping", "dir", dir)
+		if err := orphan.stopNode(); err != nil {
+			orphan.logf("Cleaning up the dead node failed", "dir", dir, "err", err)
+		}
+	}
+}
+
+// NodesRunning counts the nodes registered on this machine, of any cluster.
+func NodesRunning() int {
+	entries, _ := os.ReadDir(runRoot)
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() {
+			n++
+		}
+	}
+	return n
+}
+
 // lastNode says whether no other node is registered under runRoot.
 func lastNode() bool {
 	entries, err := os.ReadDir(runRoot)
@@ -675,6 +718,14 @@ func removeCgroupTree(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
+	}
+	// Containers of a node whose runtime died are still in here.
+	if procs, err := os.ReadFile(filepath.Join(dir, "cgroup.procs")); err == nil {
+		for _, f := range strings.Fields(string(procs)) {
+			if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
 	}
 	for _, e := range entries {
 		if e.IsDir() {

@@ -50,6 +50,9 @@ func TestNodeRunsAPodAndLeavesNothing(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
+	// Other nodes (the e2e suite's) may run meanwhile: the machine-wide
+	// state is restored by the last node, so compare it only when alone.
+	alone := localcluster.NodesRunning() == 0
 	before := machineFacts()
 	dir := t.TempDir()
 	tarballs, err := images.Build(ctx, root, filepath.Join(dir, "images"))
@@ -121,6 +124,10 @@ spec:
 	stopped = true
 	if left := localcluster.NodeLeftovers(c.Dir); len(left) > 0 {
 		t.Errorf("the stopped node left:\n  %s", strings.Join(left, "\n  "))
+	}
+	if !alone || localcluster.NodesRunning() > 0 {
+		t.Log("another node ran meanwhile: the sysctls and machine-wide paths are its to restore")
+		return
 	}
 	after := machineFacts()
 	for k, v := range before {

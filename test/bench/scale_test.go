@@ -1,9 +1,19 @@
 // Package bench holds the operator's scale harness. It runs the real manager
-// binary against a real kube-apiserver (envtest) and measures throughput and
-// memory. It is skipped unless LIGHTNING_SCALE_N is set:
+// binary against a real kube-apiserver and measures throughput and memory.
+//
+// TestScale runs on envtest, where no deployment controller or kubelet
+// runs, so a stand-in reports each Deployment available. It is skipped
+// unless LIGHTNING_SCALE_N is set:
 //
 //	make bench-scale                    # N=2000 secrets, N/4 apps, 10k unrelated Secrets
 //	LIGHTNING_SCALE_N=4000 make bench-scale
+//
+// TestScaleOnNode runs a small N on the local cluster with a node
+// (internal/localcluster): the real deployment controller, scheduler and
+// kubelet bring every app to Ready, with the webhook injecting each pod.
+// It runs in `make test` (N=40) and skips where no node can run:
+//
+//	make bench-scale-node               # LIGHTNING_SCALE_NODE_N, default 40
 package bench
 
 import (
@@ -40,10 +50,14 @@ const operatorNamespace = "lightning-system"
 
 type harness struct {
 	t          *testing.T
-	env        *envtest.Environment
 	c          client.Client
 	kubeconfig string
 	manager    string
+	// managerArgs are added to the manager's flags (the webhook, on the node).
+	managerArgs []string
+	// image and command run every component.
+	image   string
+	command func(secrets []string) []string
 }
 
 func TestScale(t *testing.T) {
@@ -54,6 +68,31 @@ func TestScale(t *testing.T) {
 	unrelated, _ := strconv.Atoi(os.Getenv("LIGHTNING_SCALE_UNRELATED"))
 	h := newHarness(t)
 	ctx := context.Background()
+	h.coldStart(ctx, n)
+	if unrelated > 0 {
+		h.unrelatedSecrets(ctx, unrelated)
+	}
+}
+
+// TestScaleOnNode brings N/4 apps to Ready through the real deployment
+// controller and kubelet.
+func TestScaleOnNode(t *testing.T) {
+	n := 40
+	if v, err := strconv.Atoi(os.Getenv("LIGHTNING_SCALE_NODE_N")); err == nil && v > 0 {
+		n = v
+	}
+	h := newNodeHarness(t)
+	h.coldStart(context.Background(), n)
+}
+
+// coldStart creates n LightningSecrets and n/4 apps with the manager
+// stopped, then times a cold start until every app is resolved and Ready.
+func (h *harness) coldStart(ctx context.Context, n int) {
+	t := h.t
+	if n%40 != 0 {
+		// Each group of 10 apps uses 40 secrets: i, i+10, i+20, i+30.
+		t.Fatalf("N=%d: use a multiple of 40", n)
+	}
 
 	// First start: the leader creates the keyring; seal against its public key.
 	stop, _ := h.startManager()
@@ -79,29 +118,33 @@ func TestScale(t *testing.T) {
 		ns := fmt.Sprintf("profile-%d", i%10)
 		a := &lightningv1alpha1.LightningApp{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("app-%d", i)},
-			Spec:       lightningv1alpha1.LightningAppSpec{Image: "registry.example/app:1.0", Works: []lightningv1alpha1.WorkSpec{{Name: "root.work"}}},
+			Spec:       lightningv1alpha1.LightningAppSpec{Image: h.image, Works: []lightningv1alpha1.WorkSpec{{Name: "root.work"}}},
 		}
+		var names []string
 		for k := 0; k < 4; k++ {
+			name := fmt.Sprintf("S%d", k)
+			names = append(names, name)
 			a.Spec.Secrets = append(a.Spec.Secrets, lightningv1alpha1.SecretEnvVar{
-				Name: fmt.Sprintf("S%d", k), SecretRef: fmt.Sprintf("secret-%d", (i/10)*40+i%10+k*10),
+				Name: name, SecretRef: fmt.Sprintf("secret-%d", (i/10)*40+i%10+k*10),
 			})
+		}
+		if h.command != nil {
+			a.Spec.Command = h.command(names)
 		}
 		return h.c.Create(ctx, a)
 	})
 
-	idle := func() int64 {
-		stop, rss := h.startManager()
-		time.Sleep(10 * time.Second)
-		stop()
-		return rss()
-	}
-
 	// Cold start: time until every app's Secret is materialized, then until
-	// every app is Ready. envtest runs no controllers or kubelet, so a
+	// every app is Ready. envtest runs no controllers or kubelet, so there a
 	// stand-in marks each Deployment available once it exists.
 	rolloutCtx, stopRollouts := context.WithCancel(ctx)
 	rollouts := make(chan struct{})
-	go func() { defer close(rollouts); h.completeRollouts(rolloutCtx) }()
+	go func() {
+		defer close(rollouts)
+		if h.command == nil {
+			h.completeRollouts(rolloutCtx)
+		}
+	}()
 	start := time.Now()
 	stop, peak := h.startManager()
 	h.waitAllApps(ctx, apps, lightningv1alpha1.ConditionSecretsResolved)
@@ -111,11 +154,26 @@ func TestScale(t *testing.T) {
 	stop()
 	stopRollouts()
 	<-rollouts
-	t.Logf("RESULT cold start to %d apps resolved (%d secrets opened): %s, %.0f secrets/s; to all %d apps Ready (%d Deployments): %s; manager peak RSS %d MiB",
+	through := "a stand-in for the deployment controller and kubelet"
+	if h.command != nil {
+		through = "the deployment controller, scheduler and kubelet"
+	}
+	t.Logf("RESULT cold start to %d apps resolved (%d secrets opened): %s, %.0f secrets/s; to all %d apps Ready (%d Deployments, through %s): %s; manager peak RSS %d MiB",
 		apps, apps*4, resolved.Round(time.Millisecond), float64(apps*4)/resolved.Seconds(),
-		apps, apps*2, ready.Round(time.Millisecond), peak()>>20)
+		apps, apps*2, through, ready.Round(time.Millisecond), peak()>>20)
+}
 
-	if unrelated > 0 {
+// unrelatedSecrets compares the idle manager's memory without and with
+// Secrets that are not the operator's.
+func (h *harness) unrelatedSecrets(ctx context.Context, unrelated int) {
+	t := h.t
+	idle := func() int64 {
+		stop, rss := h.startManager()
+		time.Sleep(10 * time.Second)
+		stop()
+		return rss()
+	}
+	{
 		before := idle()
 		h.parallel(unrelated, func(i int) error {
 			return h.c.Create(ctx, &corev1.Secret{
@@ -166,7 +224,7 @@ func newHarness(t *testing.T) *harness {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the manager: %v\n%s", err, out)
 	}
-	h := &harness{t: t, env: env, c: c, kubeconfig: kubeconfig, manager: manager}
+	h := &harness{t: t, c: c, kubeconfig: kubeconfig, manager: manager, image: "registry.example/app:1.0"}
 	for _, ns := range append([]string{operatorNamespace}, namespaces()...) {
 		if err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			t.Fatal(err)
@@ -185,8 +243,12 @@ func namespaces() []string {
 
 // startManager runs the manager binary; rss reports its peak resident set (VmHWM).
 func (h *harness) startManager() (stop func(), rss func() int64) {
-	cmd := exec.Command(h.manager, "--kubeconfig", h.kubeconfig, "--metrics-bind-address=0", "--health-probe-bind-address=0",
-		"--operator-namespace", operatorNamespace, "--webhook-port=0", "--zap-log-level=error")
+	args := []string{"--kubeconfig", h.kubeconfig, "--metrics-bind-address=0", "--health-probe-bind-address=0",
+		"--operator-namespace", operatorNamespace, "--zap-log-level=error"}
+	if h.managerArgs == nil {
+		args = append(args, "--webhook-port=0")
+	}
+	cmd := exec.Command(h.manager, append(args, h.managerArgs...)...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		h.t.Fatal(err)
@@ -210,11 +272,16 @@ func (h *harness) startManager() (stop func(), rss func() int64) {
 			}
 		}
 	}()
+	var once sync.Once
 	stop = func() {
-		close(done)
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
+		once.Do(func() {
+			close(done)
+			_ = cmd.Process.Signal(os.Interrupt)
+			_ = cmd.Wait()
+		})
 	}
+	// A failed test still stops it: a running manager would hold go test's output open.
+	h.t.Cleanup(stop)
 	return stop, func() int64 { mu.Lock(); defer mu.Unlock(); return peak }
 }
 
