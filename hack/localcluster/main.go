@@ -1,5 +1,5 @@
 // Command localcluster runs the local control plane of `make demo` (see
-// internal/localcluster) and the small helpers the demo script needs.
+// test/localcluster) and the small helpers the demo script needs.
 //
 //	localcluster up        --dir .demo --bin-dir bin/k8s [--node --images bin/images]
 //	                       start, or reuse; prints the kubeconfig path. With --node, also a
@@ -38,7 +38,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
-	"github.com/lightning-operator/lightning-operator/internal/localcluster"
+	"github.com/lightning-operator/lightning-operator/test/localcluster"
 	"github.com/lightning-operator/lightning-operator/test/images"
 )
 

@@ -15,7 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/lightning-operator/lightning-operator/internal/localcluster"
+	"github.com/lightning-operator/lightning-operator/test/localcluster"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
 	"github.com/lightning-operator/lightning-operator/test/images"
 )

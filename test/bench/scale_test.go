@@ -9,7 +9,7 @@
 //	LIGHTNING_SCALE_N=4000 make bench-scale
 //
 // TestScaleOnNode runs a small N on the local cluster with a node
-// (internal/localcluster): the real deployment controller, scheduler and
+// (test/localcluster): the real deployment controller, scheduler and
 // kubelet bring every app to Ready, with the webhook injecting each pod.
 // It runs in `make test` (N=40) and skips where no node can run:
 //

@@ -1,6 +1,6 @@
 // Package e2e drives a user's path through the built binaries: the
 // operator (bin/manager built from main.go), the CLI (kubectl-lightning) and
-// kubectl, against a local cluster (internal/localcluster: etcd,
+// kubectl, against a local cluster (test/localcluster: etcd,
 // kube-apiserver with Secrets encrypted at rest, kube-controller-manager,
 // and, where the machine allows, a node: kube-scheduler, the kubelet,
 // containerd and runc). The install bundle (config/default) is applied for
@@ -38,7 +38,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
-	"github.com/lightning-operator/lightning-operator/internal/localcluster"
+	"github.com/lightning-operator/lightning-operator/test/localcluster"
 	"github.com/lightning-operator/lightning-operator/test/images"
 )
 

@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
-	"github.com/lightning-operator/lightning-operator/internal/localcluster"
+	"github.com/lightning-operator/lightning-operator/test/localcluster"
 )
 
 // canary returns a random value that must never show up outside the

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lightning-operator/lightning-operator/internal/localcluster"
+	"github.com/lightning-operator/lightning-operator/test/localcluster"
 	"github.com/lightning-operator/lightning-operator/test/images"
 )
 
