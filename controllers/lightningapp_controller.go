@@ -69,9 +69,8 @@ func NewLightningAppReconciler(c client.Client, keys KeySource, rec recorder.Eve
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 
-// Reconcile: get, then children (Secret, Deployments, cleanup), then status.
+// Reconcile: get, resolve, materialize, plan, apply, clean up, status.
 func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := logf.FromContext(ctx)
 	a := &lightningv1alpha1.LightningApp{}
 	if err := r.client.Get(ctx, req.NamespacedName, a); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -85,55 +84,64 @@ func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	obs := app.Observed{Generation: a.Generation, Resolution: resolution}
-	var result ctrl.Result
-
-	// The hash on the pod templates: the new one, unless unresolved (keep the
-	// last good one) or debounced (a roll happened less than the interval ago).
-	templateHash := a.Status.SecretsHash
-	if resolution.Resolved {
-		newHash := ""
-		if len(refs) > 0 {
-			newHash = app.SecretsHash(a.Namespace, a.Name, refs)
-			obs.Resolution, err = r.materialize(ctx, a, refs, newHash)
-			if err != nil {
-				return ctrl.Result{}, err
-			}
-		}
-		if obs.Resolution.Resolved {
-			templateHash = newHash
-			if wait := r.debounce(a, newHash); wait > 0 {
-				templateHash = a.Status.SecretsHash
-				result.RequeueAfter = wait
-				log.V(1).Info("Delayed a roll", "wait", wait)
-			} else if newHash != a.Status.SecretsHash {
-				now := metav1.NewTime(r.opts.Now().Truncate(time.Second))
-				obs.RolledOutAt = &now
-			}
-		}
-	}
-	if obs.Resolution.Resolved {
-		obs.SecretsHash = templateHash
-		obs.SecretCount = int32(len(a.Spec.Secrets))
-		if templateHash != "" {
-			obs.SecretName = app.SecretName(a.Name, templateHash)
-		}
-	}
-
-	obs.Components, obs.ComputeError, err = r.applyDeployments(ctx, a, templateHash)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if obs.Resolution.Resolved {
-		if err := r.cleanupSecrets(ctx, a, obs.SecretName, app.SecretName(a.Name, app.SecretsHash(a.Namespace, a.Name, refs))); err != nil {
+	newHash := ""
+	if resolution.Resolved && len(refs) > 0 {
+		newHash = app.SecretsHash(a.Namespace, a.Name, refs)
+		if resolution, err = r.materialize(ctx, a, refs, newHash); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
-	if obs.RolledOutAt != nil && a.Status.SecretsHash != "" {
+	plan := app.PlanRollout(app.RolloutInput{
+		Status: a.Status, Resolved: resolution.Resolved, NewHash: newHash,
+		Now: r.opts.Now(), MinInterval: r.opts.MinRolloutInterval,
+	})
+	if plan.RequeueAfter > 0 {
+		logf.FromContext(ctx).V(1).Info("Delayed a roll", "wait", plan.RequeueAfter)
+	}
+	applied, err := r.applyDeployments(ctx, a, plan.TemplateHash)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if resolution.Resolved {
+		// Keep the Secret the templates name and the newest one (a held-back roll).
+		if err := r.cleanupSecrets(ctx, a, secretName(a, plan.TemplateHash), secretName(a, newHash)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	obs := r.observed(a, resolution, plan, applied)
+	if plan.Roll && a.Status.SecretsHash != "" {
 		rolloutsTotal.Inc()
 		r.recorder.Eventf(a, nil, corev1.EventTypeNormal, "SecretsChanged", "Rollout", "Rolling components to Secret %s", obs.SecretName)
 	}
-	return result, r.writeStatus(ctx, a, obs)
+	return ctrl.Result{RequeueAfter: plan.RequeueAfter}, r.writeStatus(ctx, a, obs)
+}
+
+// secretName is the app's Secret for hash; "" for no hash (no secrets).
+func secretName(a *lightningv1alpha1.LightningApp, hash string) string {
+	if hash == "" {
+		return ""
+	}
+	return app.SecretName(a.Name, hash)
+}
+
+// observed is what this reconcile saw and did, for the status.
+func (r *LightningAppReconciler) observed(a *lightningv1alpha1.LightningApp, resolution app.Resolution, plan app.RolloutPlan, applied appliedComponents) app.Observed {
+	obs := app.Observed{
+		Generation:   a.Generation,
+		Resolution:   resolution,
+		Components:   applied.statuses,
+		ComputeError: applied.computeErr,
+	}
+	if resolution.Resolved {
+		obs.SecretsHash = plan.TemplateHash
+		obs.SecretCount = int32(len(a.Spec.Secrets))
+		obs.SecretName = secretName(a, plan.TemplateHash)
+	}
+	if plan.Roll {
+		now := metav1.NewTime(r.opts.Now().Truncate(time.Second))
+		obs.RolledOutAt = &now
+	}
+	return obs
 }
 
 // resolve finds every referenced LightningSecret in the app's namespace.
@@ -197,21 +205,17 @@ func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1
 	return app.Resolution{Resolved: true}, nil
 }
 
-// debounce returns how long to wait before rolling to newHash; 0 rolls now.
-func (r *LightningAppReconciler) debounce(a *lightningv1alpha1.LightningApp, newHash string) time.Duration {
-	if newHash == a.Status.SecretsHash || a.Status.SecretsHash == "" || a.Status.LastRolloutTime == nil || r.opts.MinRolloutInterval <= 0 {
-		return 0
-	}
-	wait := a.Status.LastRolloutTime.Add(r.opts.MinRolloutInterval).Sub(r.opts.Now())
-	if wait < 0 {
-		return 0
-	}
-	return wait
+// appliedComponents is the outcome of applyDeployments.
+type appliedComponents struct {
+	statuses []lightningv1alpha1.ComponentStatus
+	// computeErr is set when a component names an unknown cloudCompute; the
+	// others are applied.
+	computeErr error
 }
 
 // applyDeployments creates or updates one Deployment per component and
 // deletes those of components that left the spec.
-func (r *LightningAppReconciler) applyDeployments(ctx context.Context, a *lightningv1alpha1.LightningApp, secretsHash string) ([]lightningv1alpha1.ComponentStatus, error, error) {
+func (r *LightningAppReconciler) applyDeployments(ctx context.Context, a *lightningv1alpha1.LightningApp, secretsHash string) (appliedComponents, error) {
 	var computeErr error
 	components := app.Components(a)
 	statuses := make([]lightningv1alpha1.ComponentStatus, 0, len(components))
@@ -229,7 +233,7 @@ func (r *LightningAppReconciler) applyDeployments(ctx context.Context, a *lightn
 		}
 		live, err := r.applyDeployment(ctx, a, desired)
 		if err != nil {
-			return nil, nil, err
+			return appliedComponents{}, err
 		}
 		statuses = append(statuses, lightningv1alpha1.ComponentStatus{Name: c.Path, Deployment: name, Ready: app.DeploymentReady(live)})
 	}
@@ -244,17 +248,17 @@ func (r *LightningAppReconciler) applyDeployments(ctx context.Context, a *lightn
 			continue
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("reading Deployment %s/%s: %w", a.Namespace, old.Deployment, err)
+			return appliedComponents{}, fmt.Errorf("reading Deployment %s/%s: %w", a.Namespace, old.Deployment, err)
 		}
 		if !metav1.IsControlledBy(d, a) {
 			continue
 		}
 		if err := r.client.Delete(ctx, d, client.Preconditions{UID: &d.UID}); client.IgnoreNotFound(err) != nil {
-			return nil, nil, fmt.Errorf("deleting Deployment %s/%s of removed component %s: %w", a.Namespace, d.Name, old.Name, err)
+			return appliedComponents{}, fmt.Errorf("deleting Deployment %s/%s of removed component %s: %w", a.Namespace, d.Name, old.Name, err)
 		}
 		logf.FromContext(ctx).Info("Deleted Deployment of removed component", "deployment", d.Name, "component", old.Name)
 	}
-	return statuses, computeErr, nil
+	return appliedComponents{statuses: statuses, computeErr: computeErr}, nil
 }
 
 // applyDeployment writes desired when it differs from what we last wrote.

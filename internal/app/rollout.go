@@ -1,0 +1,49 @@
+package app
+
+import (
+	"time"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+)
+
+// RolloutInput is what PlanRollout decides from.
+type RolloutInput struct {
+	// Status is the app's status as last written: the hash its templates
+	// carry and when they last rolled.
+	Status lightningv1alpha1.LightningAppStatus
+	// Resolved is true when every secret ref opened and its Secret exists.
+	Resolved bool
+	// NewHash is the secrets hash of the resolved refs; "" for an app that
+	// maps no secret.
+	NewHash string
+	Now     time.Time
+	// MinInterval is the least time between two rolls; 0 rolls at once.
+	MinInterval time.Duration
+}
+
+// RolloutPlan says which secrets hash the pod templates get.
+type RolloutPlan struct {
+	// TemplateHash goes on every component's pod template.
+	TemplateHash string
+	// Roll is true when TemplateHash is new: the pods roll now.
+	Roll bool
+	// RequeueAfter is when to come back for a roll that was held back.
+	RequeueAfter time.Duration
+}
+
+// PlanRollout decides the templates' hash. An unresolved app keeps its last
+// good hash, so a secret that breaks later never takes it down. A change
+// within MinInterval of the last roll is held back until the interval ends,
+// so a burst of changes rolls the pods once.
+func PlanRollout(in RolloutInput) RolloutPlan {
+	current := in.Status.SecretsHash
+	if !in.Resolved || in.NewHash == current {
+		return RolloutPlan{TemplateHash: current}
+	}
+	if current != "" && in.Status.LastRolloutTime != nil && in.MinInterval > 0 {
+		if wait := in.Status.LastRolloutTime.Add(in.MinInterval).Sub(in.Now); wait > 0 {
+			return RolloutPlan{TemplateHash: current, RequeueAfter: wait}
+		}
+	}
+	return RolloutPlan{TemplateHash: in.NewHash, Roll: true}
+}
