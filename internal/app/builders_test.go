@@ -13,23 +13,15 @@ import (
 	"k8s.io/utils/ptr"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/test/builders"
 )
 
 func testApp() *lightningv1alpha1.LightningApp {
-	return &lightningv1alpha1.LightningApp{
-		ObjectMeta: metav1.ObjectMeta{Name: "my-app", Namespace: "alice", UID: "uid-1", Generation: 3},
-		Spec: lightningv1alpha1.LightningAppSpec{
-			Image:      "registry.example/my-app:1.0",
-			Entrypoint: "app.py",
-			Flow:       lightningv1alpha1.FlowSpec{CloudCompute: &lightningv1alpha1.CloudCompute{Name: "flow-lite"}},
-			Works: []lightningv1alpha1.WorkSpec{
-				{Name: "root.work_a", CloudCompute: &lightningv1alpha1.CloudCompute{Name: "gpu", DiskSize: ptr.To[int32](80), ShmSize: ptr.To[int32](512), Interruptible: true}},
-				{Name: "root.works.0"},
-			},
-			Env:     []lightningv1alpha1.EnvVar{{Name: "FOO", Value: "bar"}},
-			Secrets: []lightningv1alpha1.SecretEnvVar{{Name: "MY_APP_SECRET", SecretRef: "my-secret"}},
-		},
-	}
+	a := builders.App("my-app", "alice").UID("uid-1").Generation(3).FlowCompute("flow-lite").
+		Work("root.work_a").Work("root.works.0").Env("FOO", "bar").Secret("MY_APP_SECRET", "my-secret").Obj()
+	a.Spec.Entrypoint = "app.py"
+	a.Spec.Works[0].CloudCompute = &lightningv1alpha1.CloudCompute{Name: "gpu", DiskSize: ptr.To[int32](80), ShmSize: ptr.To[int32](512), Interruptible: true}
+	return a
 }
 
 func TestSecretsHash(t *testing.T) {

@@ -5,10 +5,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/test/builders"
 )
 
 func TestDeploymentName(t *testing.T) {
@@ -72,12 +72,7 @@ func TestComponentLabel(t *testing.T) {
 
 func TestComponents(t *testing.T) {
 	gpu := &lightningv1alpha1.CloudCompute{Name: "gpu"}
-	a := &lightningv1alpha1.LightningApp{
-		ObjectMeta: metav1.ObjectMeta{Name: "my-app"},
-		Spec: lightningv1alpha1.LightningAppSpec{
-			Works: []lightningv1alpha1.WorkSpec{{Name: "root.work_a", CloudCompute: gpu}, {Name: "root.works.0"}},
-		},
-	}
+	a := builders.App("my-app", "").Work("root.work_a", "gpu").Work("root.works.0").Obj()
 	want := []Component{{Path: "root"}, {Path: "root.work_a", CloudCompute: gpu}, {Path: "root.works.0"}}
 	if diff := cmp.Diff(want, Components(a)); diff != "" {
 		t.Errorf("Components() mismatch (-want +got):\n%s", diff)

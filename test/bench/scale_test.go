@@ -42,9 +42,10 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
-	"github.com/lightning-operator/lightning-operator/internal/keystore"
+	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
+	"github.com/lightning-operator/lightning-operator/test/builders"
 )
 
 const operatorNamespace = "lightning-system"
@@ -109,30 +110,22 @@ func (h *harness) coldStart(ctx context.Context, n int) {
 		if err != nil {
 			return err
 		}
-		return h.c.Create(ctx, &lightningv1alpha1.LightningSecret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-			Spec:       lightningv1alpha1.LightningSecretSpec{EncryptedValue: env},
-		})
+		return h.c.Create(ctx, builders.SealedSecret(ns, name, env).Obj())
 	})
 	// Each app uses the 4 secrets i, i+10, i+20, i+30 of its namespace.
 	h.parallel(apps, func(i int) error {
 		ns := fmt.Sprintf("profile-%d", i%10)
-		a := &lightningv1alpha1.LightningApp{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("app-%d", i)},
-			Spec:       lightningv1alpha1.LightningAppSpec{Image: h.image, Works: []lightningv1alpha1.WorkSpec{{Name: "root.work"}}},
-		}
+		a := builders.App(fmt.Sprintf("app-%d", i), ns).Image(h.image).Work("root.work")
 		var names []string
 		for k := 0; k < 4; k++ {
 			name := fmt.Sprintf("S%d", k)
 			names = append(names, name)
-			a.Spec.Secrets = append(a.Spec.Secrets, lightningv1alpha1.SecretEnvVar{
-				Name: name, SecretRef: fmt.Sprintf("secret-%d", (i/10)*40+i%10+k*10),
-			})
+			a.Secret(name, fmt.Sprintf("secret-%d", (i/10)*40+i%10+k*10))
 		}
 		if h.command != nil {
-			a.Spec.Command = h.command(names)
+			a.Command(h.command(names)...)
 		}
-		return h.c.Create(ctx, a)
+		return h.c.Create(ctx, a.Obj())
 	})
 
 	// Cold start: time until every app's Secret is materialized, then until
@@ -313,7 +306,7 @@ func (h *harness) waitPublicKey(ctx context.Context) *sealing.PublicKey {
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		cm := &corev1.ConfigMap{}
-		if err := h.c.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: keystore.DefaultConfigMapName}, cm); err == nil {
+		if err := h.c.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: keysecret.DefaultConfigMapName}, cm); err == nil {
 			current, _, err := keyring.ParsePublicData(cm.Data)
 			if err == nil {
 				return current
