@@ -46,6 +46,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/lightning-operator/lightning-operator/internal/periodic"
 )
 
 // The TLS Secret lives in the operator's namespace; the webhook
@@ -235,14 +237,21 @@ func Setup(mgr ctrl.Manager, opts Options) (healthz.Checker, error) {
 	if _, err := mgr.GetCache().GetInformer(context.Background(), &corev1.Secret{}, cache.BlockUntilSynced(false)); err != nil {
 		return nil, fmt.Errorf("registering the Secret informer: %w", err)
 	}
-	if err := mgr.Add(&rotator{
-		store: st, cache: mgr.GetCache(), configName: opts.WebhookConfigName,
-		interval: opts.CheckInterval, log: log,
+	onSecret := func(ctx context.Context) (<-chan struct{}, func(), error) {
+		return watchSecret(ctx, mgr.GetCache(), st.key)
+	}
+	r := &rotator{store: st, configName: opts.WebhookConfigName}
+	if err := mgr.Add(&periodic.Loop{
+		Step: r.reconcile, Interval: opts.CheckInterval, Trigger: onSecret, LeaderOnly: true,
+		Log: log, FailureMessage: "Failed to reconcile the webhook certificate",
+		KeysAndValues: []any{"secret", st.key, "configuration", opts.WebhookConfigName},
 	}); err != nil {
 		return nil, err
 	}
-	if err := mgr.Add(&syncer{
-		files: files, cache: mgr.GetCache(), key: st.key, interval: opts.SyncInterval, log: log,
+	s := &syncer{files: files, cache: mgr.GetCache(), key: st.key, log: log}
+	if err := mgr.Add(&periodic.Loop{
+		Step: s.sync, Interval: opts.SyncInterval, Trigger: onSecret,
+		Log: log, FailureMessage: "Failed to sync the webhook certificate", KeysAndValues: []any{"secret", st.key},
 	}); err != nil {
 		return nil, err
 	}

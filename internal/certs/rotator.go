@@ -6,71 +6,21 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 )
 
 // rotator is the single writer: it renews the certificates and keeps the
-// caBundle in the webhook configuration.
+// caBundle in the webhook configuration. A periodic.Loop runs it on the
+// leader: now, at the bundle's next renewal or expiry, on every change of
+// the Secret, and at least every interval.
 type rotator struct {
 	store      *store
-	cache      cache.Cache
 	configName string
-	interval   time.Duration
-	log        logr.Logger
-}
-
-var (
-	_ manager.Runnable               = (*rotator)(nil)
-	_ manager.LeaderElectionRunnable = (*rotator)(nil)
-)
-
-// NeedLeaderElection makes the rotator run on the leader only.
-func (r *rotator) NeedLeaderElection() bool { return true }
-
-// Start reconciles now, at the bundle's next renewal or expiry, on every
-// change of the Secret, and at least every interval.
-func (r *rotator) Start(ctx context.Context) error {
-	trigger, stop, err := watchSecret(ctx, r.cache, r.store.key)
-	if err != nil {
-		return err
-	}
-	defer stop()
-
-	const minBackoff = time.Second
-	backoff := minBackoff
-	for {
-		next, err := r.reconcile(ctx)
-		wait := r.interval
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case err != nil:
-			r.log.Error(err, "Failed to reconcile the webhook certificate", "secret", r.store.key,
-				"configuration", r.configName, "retryIn", backoff)
-			wait, backoff = backoff, min(2*backoff, r.interval)
-		default:
-			backoff = minBackoff
-			if d := time.Until(next); d < wait {
-				wait = max(d, 0) + 10*time.Millisecond
-			}
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		case <-trigger:
-			t.Stop()
-		}
-	}
 }
 
 func (r *rotator) reconcile(ctx context.Context) (time.Time, error) {
@@ -103,7 +53,7 @@ func (r *rotator) patchCABundle(ctx context.Context, ca []byte) error {
 	if err := r.store.writer.Patch(ctx, cfg, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("patching the caBundle of MutatingWebhookConfiguration %s: %w", r.configName, err)
 	}
-	r.log.Info("Patched the caBundle", "configuration", r.configName, "webhooks", len(cfg.Webhooks))
+	r.store.log.Info("Patched the caBundle", "configuration", r.configName, "webhooks", len(cfg.Webhooks))
 	caBundlePatches.Inc()
 	return nil
 }

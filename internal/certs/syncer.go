@@ -18,64 +18,33 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 )
 
-// syncer runs on every replica: it copies the Secret's serving certificate
-// to the webhook server's CertDir whenever the Secret changes.
+// syncer runs on every replica (a periodic.Loop on each Secret event and
+// every interval): it copies the Secret's serving certificate to the
+// webhook server's CertDir.
 type syncer struct {
-	files    *servedFiles
-	cache    cache.Cache
-	key      types.NamespacedName
-	interval time.Duration
-	log      logr.Logger
+	files *servedFiles
+	cache cache.Cache
+	key   types.NamespacedName
+	log   logr.Logger
 }
 
-var (
-	_ manager.Runnable               = (*syncer)(nil)
-	_ manager.LeaderElectionRunnable = (*syncer)(nil)
-)
-
-// NeedLeaderElection is false: every replica serves.
-func (s *syncer) NeedLeaderElection() bool { return false }
-
-// Start syncs on every event of the Secret and every interval.
-func (s *syncer) Start(ctx context.Context) error {
-	trigger, stop, err := watchSecret(ctx, s.cache, s.key)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	t := time.NewTicker(s.interval)
-	defer t.Stop()
-	for {
-		if err := s.sync(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error(err, "Failed to sync the webhook certificate", "secret", s.key)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		case <-trigger:
-		}
-	}
-}
-
-func (s *syncer) sync(ctx context.Context) error {
+func (s *syncer) sync(ctx context.Context) (time.Time, error) {
 	sec := &corev1.Secret{}
 	if err := s.cache.Get(ctx, s.key, sec); err != nil {
 		if apierrors.IsNotFound(err) {
 			s.log.Info("Found no webhook certificate Secret; serving the current certificate until the leader recreates it", "secret", s.key)
-			return nil
+			return time.Time{}, nil
 		}
-		return err
+		return time.Time{}, err
 	}
 	b := parseBundle(sec.Data)
 	if b.serving == nil || len(b.cas) == 0 {
 		s.log.Info("Found no valid certificate in the Secret; serving the current one until the leader repairs it", "secret", s.key)
-		return nil
+		return time.Time{}, nil
 	}
-	return s.files.write(b)
+	return time.Time{}, s.files.write(b)
 }
 
 // servedFiles are the certificate files of the webhook server, and what the
