@@ -28,7 +28,7 @@ import (
 	"github.com/lightning-operator/lightning-operator/controllers"
 	"github.com/lightning-operator/lightning-operator/internal/app"
 	"github.com/lightning-operator/lightning-operator/internal/certs"
-	"github.com/lightning-operator/lightning-operator/internal/keystore"
+	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/webhooks"
 )
 
@@ -157,10 +157,10 @@ func run(opts options) error {
 		return fmt.Errorf("creating manager: %w", err)
 	}
 	ctx := ctrl.SetupSignalHandler()
-	keyOpts := keystore.Options{Namespace: opts.operatorNamespace, RotationPeriod: opts.keyRotationPeriod, Cutoff: cutoff}
-	keys := keystore.NewSource(mgr.GetClient(), keyOpts)
-	writer := keystore.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, nil)
-	if err := mgr.Add(keystore.NewRotator(writer, keystore.AnyLightningSecret(mgr.GetAPIReader()), time.Minute, mgr.GetEventRecorder("lightning-keyring"))); err != nil {
+	keyOpts := keysecret.Options{Namespace: opts.operatorNamespace, RotationPeriod: opts.keyRotationPeriod, Cutoff: cutoff}
+	keys := keysecret.NewSource(mgr.GetClient(), keyOpts)
+	writer := keysecret.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, nil)
+	if err := mgr.Add(keysecret.NewRotator(writer, keysecret.AnyLightningSecret(mgr.GetAPIReader()), time.Minute, mgr.GetEventRecorder("lightning-keyring"))); err != nil {
 		return err
 	}
 	if err := controllers.SetupIndexes(ctx, mgr); err != nil {

@@ -62,7 +62,7 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 
 	res := r.open(ctx, lsec)
-	reason, _ := openReason(res, lsec.Namespace, lsec.Name)
+	reason, _ := openCondition(res, lsec.Namespace, lsec.Name)
 	opensTotal.WithLabelValues(reason).Inc()
 
 	apps := &lightningv1alpha1.LightningAppList{}

@@ -25,7 +25,7 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/controllers"
-	"github.com/lightning-operator/lightning-operator/internal/keystore"
+	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
 )
 
@@ -119,10 +119,10 @@ func startManager(o managerOptions) *runningManager {
 	if rotation == 0 {
 		rotation = 720 * time.Hour
 	}
-	keyOpts := keystore.Options{Namespace: operatorNamespace, RotationPeriod: rotation}
-	keys := keystore.NewSource(mgr.GetClient(), keyOpts)
-	writer := keystore.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, o.now)
-	Expect(mgr.Add(keystore.NewRotator(writer, keystore.AnyLightningSecret(mgr.GetAPIReader()), 500*time.Millisecond, mgr.GetEventRecorder("lightning-keyring")))).To(Succeed())
+	keyOpts := keysecret.Options{Namespace: operatorNamespace, RotationPeriod: rotation}
+	keys := keysecret.NewSource(mgr.GetClient(), keyOpts)
+	writer := keysecret.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, o.now)
+	Expect(mgr.Add(keysecret.NewRotator(writer, keysecret.AnyLightningSecret(mgr.GetAPIReader()), 500*time.Millisecond, mgr.GetEventRecorder("lightning-keyring")))).To(Succeed())
 	Expect(controllers.SetupIndexes(ctx, mgr)).To(Succeed())
 	Expect(controllers.NewLightningSecretReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningsecret-controller"), 2).SetupWithManager(mgr)).To(Succeed())
 	Expect(controllers.NewLightningAppReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningapp-controller"),

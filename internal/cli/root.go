@@ -21,7 +21,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 
-	"github.com/lightning-operator/lightning-operator/internal/keystore"
+	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 )
 
 // FieldManager owns the fields kubectl-lightning applies (server-side apply).
@@ -32,7 +32,7 @@ const DefaultOperatorNamespace = "lightning-system"
 
 // PublicKeysConfigMap is the ConfigMap, in the operator's namespace, that
 // publishes the sealing public keys.
-const PublicKeysConfigMap = keystore.DefaultConfigMapName
+const PublicKeysConfigMap = keysecret.DefaultConfigMapName
 
 // Options configure a root command. The zero value uses the process's
 // streams and terminal, and the kubeconfig flags.

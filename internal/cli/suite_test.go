@@ -71,14 +71,10 @@ var _ = BeforeSuite(func() {
 	k8sClient, err = client.New(restConfig, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
-	user, err := testEnv.AddUser(envtest.User{Name: "cli-admin", Groups: []string{"system:masters"}}, nil)
+	kubeconfig, err = testenv.AdminKubeconfig(testEnv, "cli-admin", GinkgoT().TempDir())
 	Expect(err).NotTo(HaveOccurred())
-	data, err := user.KubeConfig()
-	Expect(err).NotTo(HaveOccurred())
-	kubeconfig = filepath.Join(GinkgoT().TempDir(), "kubeconfig")
-	Expect(os.WriteFile(kubeconfig, data, 0o600)).To(Succeed())
 
-	// The operator's side, as its keystore publishes it.
+	// The operator's side, as internal/keysecret publishes it.
 	ring, err = keyring.New(time.Now())
 	Expect(err).NotTo(HaveOccurred())
 	publishKeys(cli.DefaultOperatorNamespace, ring)

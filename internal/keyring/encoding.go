@@ -106,7 +106,7 @@ func Unmarshal(data map[string][]byte) (*Keyring, error) {
 
 func unmarshalEntry(name string, value []byte) (Key, error) {
 	nameID, ok := strings.CutPrefix(name, EntryPrefix)
-	if !ok || !isKeyID(nameID) {
+	if !ok || !sealing.ValidKeyID(nameID) {
 		return Key{}, corrupt(name, "the name is not %s<16 hex key ID>", EntryPrefix)
 	}
 	var e entry
@@ -144,18 +144,6 @@ func unmarshalEntry(name string, value []byte) (Key, error) {
 		return Key{}, corrupt(name, "the key's ID is %s, not the ID in its name", priv.ID())
 	}
 	return Key{Private: priv, Created: created.UTC()}, nil
-}
-
-func isKeyID(s string) bool {
-	if len(s) != 16 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // Public ConfigMap data keys.

@@ -1,6 +1,6 @@
 // Package keyring models the operator's sealing keys as data: the keyring
 // kept in a Secret's data and the public keys published in a ConfigMap's
-// data. It is pure; the Kubernetes reads and writes live in keystore.
+// data. It is pure; the Kubernetes reads and writes live in keysecret.
 //
 // Keys are ordered oldest to newest and the newest is current: new values
 // are sealed to it, and every older key is kept so old values still open.

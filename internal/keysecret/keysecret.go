@@ -1,7 +1,8 @@
-// Package keystore keeps the operator's keyring in a Kubernetes Secret and
-// publishes its public keys in a ConfigMap. It never regenerates a keyring
-// over lost or corrupt data: that is reported, and the data is left alone.
-package keystore
+// Package keysecret keeps the operator's keyring in a Kubernetes Secret,
+// publishes its public keys in a ConfigMap, and rotates it on the leader.
+// It never regenerates a keyring over lost or corrupt data: that is
+// reported, and the data is left alone.
+package keysecret
 
 import (
 	"context"
@@ -24,7 +25,7 @@ import (
 
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update,namespace=system
 
-// Defaults for the objects the keystore owns in the operator's namespace.
+// Defaults for the objects this package owns in the operator's namespace.
 const (
 	DefaultSecretName    = "lightning-operator-keyring"
 	DefaultConfigMapName = "lightning-operator-public-keys"

@@ -36,7 +36,7 @@ func FuzzParseEnvelope(f *testing.F) {
 		if env.String() != s {
 			t.Fatalf("accepted non-canonical input")
 		}
-		if env.Version != Version || !validKeyID(env.KeyID) || len(env.Ciphertext) < overhead || len(s) > MaxEnvelopeLength {
+		if env.Version != Version || !ValidKeyID(env.KeyID) || len(env.Ciphertext) < overhead || len(s) > MaxEnvelopeLength {
 			t.Fatalf("accepted invalid envelope %s:%s with %d bytes", env.Version, env.KeyID, len(env.Ciphertext))
 		}
 	})

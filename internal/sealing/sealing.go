@@ -144,7 +144,7 @@ func ParseEnvelope(s string) (Envelope, error) {
 	if !ok {
 		return Envelope{}, malformed("want v1:<key ID>:<base64>, found one ':'")
 	}
-	if !validKeyID(keyID) {
+	if !ValidKeyID(keyID) {
 		return Envelope{}, malformed("the key ID must be 16 lowercase hex characters")
 	}
 	if strings.IndexByte(body, ':') >= 0 {
@@ -173,7 +173,9 @@ func validVersion(v string) bool {
 	return true
 }
 
-func validKeyID(id string) bool {
+// ValidKeyID reports whether id has the form of a key ID: 16 lowercase hex
+// characters. It is the one check, for envelopes and keyring entries alike.
+func ValidKeyID(id string) bool {
 	if len(id) != keyIDLen {
 		return false
 	}

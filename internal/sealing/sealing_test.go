@@ -422,7 +422,7 @@ func TestKeys(t *testing.T) {
 	if want := hex.EncodeToString(h.Sum(nil)[:8]); id != want {
 		t.Errorf("ID = %s, want %s", id, want)
 	}
-	if !validKeyID(id) {
+	if !ValidKeyID(id) {
 		t.Errorf("ID %q is not 16 lowercase hex", id)
 	}
 	if key.Public().ID() != id {

@@ -15,9 +15,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/lightning-operator/lightning-operator/test/localcluster"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
 	"github.com/lightning-operator/lightning-operator/test/images"
+	"github.com/lightning-operator/lightning-operator/test/localcluster"
 )
 
 // newNodeHarness starts the local cluster with a node, installs

@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"github.com/lightning-operator/lightning-operator/test/localcluster"
 	"github.com/lightning-operator/lightning-operator/internal/ociimage"
+	"github.com/lightning-operator/lightning-operator/test/localcluster"
 )
 
 // DemoApp is the image of the demo's and the e2e suite's Flow and Work

@@ -1,0 +1,59 @@
+package controllers
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/keysecret"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
+)
+
+type oneKey struct{ k *sealing.PrivateKey }
+
+func (o oneKey) PrivateKey(id string) (*sealing.PrivateKey, bool) { return o.k, id == o.k.ID() }
+
+// The reasons come from sealing.Reason; this keeps its strings the API's.
+func TestOpenCondition(t *testing.T) {
+	key, err := sealing.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := sealing.Scope{Namespace: "ns", Name: "name"}
+	env, err := sealing.Seal(key.Public(), scope, []byte("canary-value"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	openErr := func(keys sealing.KeyLookup, scope sealing.Scope, env string) error {
+		_, err := sealing.Open(keys, scope, env)
+		if err == nil {
+			t.Fatalf("%q opened", env)
+		}
+		return err
+	}
+	tests := []struct {
+		name        string
+		err         error
+		wantReason  string
+		wantMessage string
+	}{
+		{"opens", nil, lightningv1alpha1.ReasonSealed, "opens with sealing key"},
+		{"malformed", openErr(oneKey{key}, scope, "not-an-envelope"), lightningv1alpha1.ReasonMalformed, "malformed sealed value"},
+		{"unknown version", openErr(oneKey{key}, scope, "v9"+env[2:]), lightningv1alpha1.ReasonUnknownVersion, "version v9"},
+		{"key not found", openErr(nil, scope, env), lightningv1alpha1.ReasonKeyNotFound, "is not in the operator's keyring"},
+		{"tampered", openErr(oneKey{key}, sealing.Scope{Namespace: "ns", Name: "other"}, env), lightningv1alpha1.ReasonTampered, "sealed for another name or namespace"},
+		{"keyring missing", fmt.Errorf("%w: x", keysecret.ErrMissing), lightningv1alpha1.ReasonKeyNotFound, "keyring is missing"},
+		{"keyring corrupt", keyring.ErrCorrupt, lightningv1alpha1.ReasonKeyNotFound, "keyring cannot be read"},
+	}
+	for _, tt := range tests {
+		reason, message := openCondition(openResult{keyID: key.ID(), err: tt.err}, "ns", "name")
+		if reason != tt.wantReason || !strings.Contains(message, tt.wantMessage) {
+			t.Errorf("%s: got %q, %q; want %q, a message with %q", tt.name, reason, message, tt.wantReason, tt.wantMessage)
+		}
+		if strings.Contains(message, "canary") {
+			t.Errorf("%s: the message holds the value", tt.name)
+		}
+	}
+}
