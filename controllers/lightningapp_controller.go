@@ -3,6 +3,8 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -282,23 +284,16 @@ func (r *LightningAppReconciler) applyDeployment(ctx context.Context, a *lightni
 	}
 	updated := live.DeepCopy()
 	updated.Labels = desired.Labels
-	updated.Annotations = mergeMaps(live.Annotations, desired.Annotations)
+	// Keep others' annotations (DeepCopy copied them); ours win.
+	if updated.Annotations == nil {
+		updated.Annotations = map[string]string{}
+	}
+	maps.Copy(updated.Annotations, desired.Annotations)
 	updated.Spec = desired.Spec
 	if err := r.client.Update(ctx, updated); err != nil {
 		return nil, fmt.Errorf("updating Deployment %s/%s: %w", desired.Namespace, desired.Name, err)
 	}
 	return updated, nil
-}
-
-func mergeMaps(base, over map[string]string) map[string]string {
-	out := make(map[string]string, len(base)+len(over))
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range over {
-		out[k] = v
-	}
-	return out
 }
 
 // cleanupSecrets deletes the app's older Secrets once no pod refers to them.
@@ -310,7 +305,7 @@ func (r *LightningAppReconciler) cleanupSecrets(ctx context.Context, a *lightnin
 	}
 	for i := range secrets.Items {
 		s := &secrets.Items[i]
-		if contains(keep, s.Name) || !metav1.IsControlledBy(s, a) {
+		if slices.Contains(keep, s.Name) || !metav1.IsControlledBy(s, a) {
 			continue
 		}
 		pods := &corev1.PodList{}
@@ -326,15 +321,6 @@ func (r *LightningAppReconciler) cleanupSecrets(ctx context.Context, a *lightnin
 		logf.FromContext(ctx).Info("Deleted unused Secret", "secret", s.Name)
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // writeStatus writes the status only when it changed, and announces transitions.

@@ -12,7 +12,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"slices"
 	"time"
@@ -288,22 +287,14 @@ func (b *bundle) nextEvent(cfg *pkiConfig) time.Time {
 
 func newKey() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }
 
-func serial() (*big.Int, error) {
-	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
-}
-
 // newCA makes a self-signed CA that signs serving certificates only.
 func newCA(now time.Time, lifetime time.Duration) (authority, error) {
 	key, err := newKey()
 	if err != nil {
 		return authority{}, err
 	}
-	sn, err := serial()
-	if err != nil {
-		return authority{}, err
-	}
+	// No SerialNumber: CreateCertificate draws a random one (RFC 5280).
 	tmpl := &x509.Certificate{
-		SerialNumber:          sn,
 		Subject:               pkix.Name{CommonName: fmt.Sprintf("lightning-operator-webhook-ca@%d", now.Unix())},
 		NotBefore:             now.Add(-backdate(lifetime)),
 		NotAfter:              now.Add(lifetime),
@@ -333,23 +324,18 @@ func issueServing(ca authority, now time.Time, cfg *pkiConfig) (certPEM, keyPEM 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	sn, err := serial()
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	notAfter := now.Add(cfg.certLifetime)
 	if ca.cert.NotAfter.Before(notAfter) {
 		notAfter = ca.cert.NotAfter
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: sn,
-		Subject:      pkix.Name{CommonName: cfg.dnsNames[0]},
-		DNSNames:     cfg.dnsNames,
-		IPAddresses:  cfg.ips,
-		NotBefore:    now.Add(-backdate(notAfter.Sub(now))),
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		Subject:     pkix.Name{CommonName: cfg.dnsNames[0]},
+		DNSNames:    cfg.dnsNames,
+		IPAddresses: cfg.ips,
+		NotBefore:   now.Add(-backdate(notAfter.Sub(now))),
+		NotAfter:    notAfter,
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
 	if err != nil {

@@ -15,7 +15,8 @@ import (
 )
 
 // Limits of the LightningApp schema (config/crd/bases), checked here so a
-// printed manifest is never refused at apply time.
+// printed manifest is never refused at apply time. TestChecksMatchTheCRD
+// keeps these and the patterns below equal to the generated CRD.
 const (
 	maxEnvNameLen    = 256
 	maxEnvValueLen   = 32768

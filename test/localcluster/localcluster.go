@@ -38,6 +38,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -168,7 +169,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 			wanted = append(wanted, Containerd, Scheduler, Kubelet)
 		}
 	}
-	c.HasNode = contains(wanted, Kubelet)
+	c.HasNode = slices.Contains(wanted, Kubelet)
 
 	// Reuse what runs.
 	st, haveState := readState(dir)
@@ -564,7 +565,7 @@ func (c *Cluster) Stop() error {
 		}
 	}
 	for name := range c.procs {
-		if !core[name] && !contains(names, name) {
+		if !core[name] && !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 	}
@@ -583,15 +584,6 @@ func (c *Cluster) Stop() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func readState(dir string) (state, bool) {

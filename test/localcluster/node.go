@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -607,7 +608,7 @@ func deleteNewChains(before map[string][]string) {
 		cmd, table, _ := strings.Cut(key, " ")
 		var created []string
 		for _, chain := range chains {
-			if strings.HasPrefix(chain, "KUBE-") && !contains(before[key], chain) {
+			if strings.HasPrefix(chain, "KUBE-") && !slices.Contains(before[key], chain) {
 				created = append(created, chain)
 			}
 		}
@@ -617,11 +618,11 @@ func deleteNewChains(before map[string][]string) {
 		rules, _ := exec.Command(cmd, "-w", "-t", table, "-S").Output()
 		for _, line := range strings.Split(string(rules), "\n") {
 			f := strings.Fields(line)
-			if len(f) < 2 || f[0] != "-A" || contains(created, f[1]) {
+			if len(f) < 2 || f[0] != "-A" || slices.Contains(created, f[1]) {
 				continue
 			}
 			for i := 0; i+1 < len(f); i++ {
-				if f[i] == "-j" && contains(created, f[i+1]) {
+				if f[i] == "-j" && slices.Contains(created, f[i+1]) {
 					_ = exec.Command(cmd, append([]string{"-w", "-t", table, "-D"}, f[1:]...)...).Run()
 					break
 				}
@@ -646,7 +647,7 @@ func killShims(socket string) {
 			continue
 		}
 		args := strings.Split(string(data), "\x00")
-		if len(args) == 0 || !strings.Contains(filepath.Base(args[0]), "containerd-shim") || !contains(args, socket) {
+		if len(args) == 0 || !strings.Contains(filepath.Base(args[0]), "containerd-shim") || !slices.Contains(args, socket) {
 			continue
 		}
 		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {
@@ -822,7 +823,7 @@ func shimsOf(socket string) int {
 	for _, p := range procs {
 		data, _ := os.ReadFile(p)
 		args := strings.Split(string(data), "\x00")
-		if len(args) > 0 && strings.Contains(filepath.Base(args[0]), "containerd-shim") && contains(args, socket) {
+		if len(args) > 0 && strings.Contains(filepath.Base(args[0]), "containerd-shim") && slices.Contains(args, socket) {
 			count++
 		}
 	}

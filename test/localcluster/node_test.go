@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lightning-operator/lightning-operator/test/localcluster"
 	"github.com/lightning-operator/lightning-operator/test/images"
+	"github.com/lightning-operator/lightning-operator/test/localcluster"
 )
 
 // machineFacts is what a node may change on the machine and must put back.

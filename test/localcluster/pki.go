@@ -11,7 +11,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -56,8 +55,8 @@ func loadOrCreateCA(dir string) (*ca, error) {
 		return nil, err
 	}
 	now := time.Now()
+	// No SerialNumber: CreateCertificate draws a random one (RFC 5280).
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: "lightning-localcluster-ca"},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(certLifetime),
@@ -93,12 +92,11 @@ func (c *ca) issue(commonName string, orgs []string, hosts []string) (certPEM, k
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: commonName, Organization: orgs},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(certLifetime),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		Subject:     pkix.Name{CommonName: commonName, Organization: orgs},
+		NotBefore:   now.Add(-time.Hour),
+		NotAfter:    now.Add(certLifetime),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
 	if len(hosts) > 0 {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
@@ -173,14 +171,6 @@ func ensureServiceAccountKey(keyPath, pubPath string) error {
 		return err
 	}
 	return writeFile(pubPath, pemBlock("PUBLIC KEY", pub), 0o644)
-}
-
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		panic(err) // crypto/rand does not fail
-	}
-	return n
 }
 
 func pemBlock(typ string, der []byte) []byte {
