@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -12,13 +13,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
-	"github.com/lightning-operator/lightning-operator/internal/keystore"
+	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
 
@@ -66,7 +71,7 @@ func newNamespace(ctx context.Context, name string) {
 // storedKeyring reads the keyring the operator wrote.
 func storedKeyring(ctx context.Context) (*keyring.Keyring, error) {
 	s := &corev1.Secret{}
-	if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: keystore.DefaultSecretName}, s); err != nil {
+	if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: keysecret.DefaultSecretName}, s); err != nil {
 		return nil, err
 	}
 	return keyring.Unmarshal(s.Data)
@@ -130,4 +135,31 @@ func toJSON(v any) string {
 	data, err := json.Marshal(v)
 	ExpectWithOffset(2, err).NotTo(HaveOccurred())
 	return string(data)
+}
+
+// objectsIn lists every object in ns, of every kind the apiserver serves, as
+// Kind/name. Events are left out: they record what happened, belong to no
+// one and expire on their own.
+func objectsIn(ctx context.Context, ns string) []string {
+	quiet := rest.CopyConfig(cfg)
+	quiet.WarningHandler = rest.NoWarnings{} // listing v1 Endpoints warns
+	lists, err := discovery.NewDiscoveryClientForConfigOrDie(quiet).ServerPreferredNamespacedResources()
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	mc := metadata.NewForConfigOrDie(quiet)
+	var out []string
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		ExpectWithOffset(1, err).NotTo(HaveOccurred())
+		for _, r := range l.APIResources {
+			if r.Kind == "Event" || !slices.Contains(r.Verbs, "list") {
+				continue
+			}
+			items, err := mc.Resource(gv.WithResource(r.Name)).Namespace(ns).List(ctx, metav1.ListOptions{})
+			ExpectWithOffset(1, err).NotTo(HaveOccurred(), r.Name)
+			for _, o := range items.Items {
+				out = append(out, r.Kind+"/"+o.Name)
+			}
+		}
+	}
+	return out
 }

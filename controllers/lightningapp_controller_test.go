@@ -14,6 +14,7 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
+	"github.com/lightning-operator/lightning-operator/internal/testenv"
 )
 
 func newApp(ns, name string, secrets map[string]string) *lightningv1alpha1.LightningApp {
@@ -229,25 +230,26 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 	})
 
 	It("owns everything it made, so deleting the app leaves nothing behind", func() {
+		// envtest runs no garbage collector; run the real one, so the owner
+		// references are followed as a cluster would follow them.
+		stop, err := testenv.StartGarbageCollector(env, GinkgoT().TempDir(), GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(stop)
 		const ns = "app-delete"
 		newNamespace(ctx, ns)
 		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "v"))).To(Succeed())
 		Expect(k8sClient.Create(ctx, newApp(ns, "doomed", map[string]string{"S": "s"}))).To(Succeed())
 		a := resolvedApp(ctx, ns, "doomed")
 		Eventually(func() int { return len(deploymentsOf(ctx, ns, "doomed")) }).Should(Equal(2))
-		// envtest runs no garbage collector: assert the owner references it would follow.
-		secrets := &corev1.SecretList{}
-		Expect(k8sClient.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{lightningv1alpha1.LabelApp: "doomed"})).To(Succeed())
-		Expect(secrets.Items).NotTo(BeEmpty())
-		for _, s := range secrets.Items {
-			Expect(metav1.IsControlledBy(&s, a)).To(BeTrue(), s.Name)
-			Expect(*metav1.GetControllerOf(&s).BlockOwnerDeletion).To(BeTrue())
-		}
+		made := []string{"LightningSecret/s", "LightningApp/doomed", "Secret/" + a.Status.SecretName}
 		for _, d := range deploymentsOf(ctx, ns, "doomed") {
-			Expect(metav1.IsControlledBy(&d, a)).To(BeTrue(), d.Name)
+			made = append(made, "Deployment/"+d.Name)
 		}
+		Expect(objectsIn(ctx, ns)).To(ConsistOf(made))
+
 		Expect(k8sClient.Delete(ctx, a)).To(Succeed())
-		Eventually(getApp(ctx, ns, "doomed")).Should(HaveField("Name", ""))
+		Eventually(func() []string { return objectsIn(ctx, ns) }, time.Minute, time.Second).
+			Should(ConsistOf("LightningSecret/s"), "only what the user made is left")
 	})
 
 	It("deletes the Deployment of a work removed from the spec", func() {

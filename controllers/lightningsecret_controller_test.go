@@ -15,7 +15,7 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
-	"github.com/lightning-operator/lightning-operator/internal/keystore"
+	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 )
 
 // tamper flips one byte inside the ciphertext, keeping the envelope well formed.
@@ -52,7 +52,7 @@ var _ = Describe("Keyring and LightningSecret controller", Ordered, func() {
 
 		cm := &corev1.ConfigMap{}
 		Eventually(func() error {
-			return k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: keystore.DefaultConfigMapName}, cm)
+			return k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: keysecret.DefaultConfigMapName}, cm)
 		}).Should(Succeed())
 		current, _, err := keyring.ParsePublicData(cm.Data)
 		Expect(err).NotTo(HaveOccurred())
@@ -120,8 +120,8 @@ var _ = Describe("Keyring and LightningSecret controller", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		// Sync as the leader would, at a time past the rotation period.
 		later := func() time.Time { return time.Now().Add(31 * 24 * time.Hour) }
-		w := keystore.NewWriter(k8sClient, k8sClient, keystore.Options{Namespace: operatorNamespace, RotationPeriod: 720 * time.Hour}, later)
-		ring, rotated, err := w.Sync(ctx, keystore.AnyLightningSecret(k8sClient))
+		w := keysecret.NewWriter(k8sClient, k8sClient, keysecret.Options{Namespace: operatorNamespace, RotationPeriod: 720 * time.Hour}, later)
+		ring, rotated, err := w.Sync(ctx, keysecret.AnyLightningSecret(k8sClient))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rotated).To(BeTrue())
 		Expect(ring.Len()).To(Equal(before.Len() + 1))
@@ -140,7 +140,7 @@ var _ = Describe("Keyring and LightningSecret controller", Ordered, func() {
 	})
 
 	It("never creates a fresh keyring over a deleted one, says why, and heals on restore", func() {
-		key := types.NamespacedName{Namespace: operatorNamespace, Name: keystore.DefaultSecretName}
+		key := types.NamespacedName{Namespace: operatorNamespace, Name: keysecret.DefaultSecretName}
 		backup := &corev1.Secret{}
 		Expect(k8sClient.Get(ctx, key, backup)).To(Succeed())
 		Expect(k8sClient.Delete(ctx, backup)).To(Succeed())

@@ -1,10 +1,13 @@
 // Package testenv starts the real control plane (kube-apiserver and etcd from
-// bin/k8s) for the project's envtest suites, with the CRDs installed.
+// bin/k8s) for the project's envtest suites, with the CRDs installed, and on
+// request the real garbage collector.
 package testenv
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 
@@ -50,4 +53,43 @@ func New(opts Options) (*envtest.Environment, error) {
 		}
 	}
 	return env, nil
+}
+
+// AdminKubeconfig writes a kubeconfig of a system:masters user named user
+// into dir and returns its path.
+func AdminKubeconfig(env *envtest.Environment, user, dir string) (string, error) {
+	u, err := env.AddUser(envtest.User{Name: user, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return "", err
+	}
+	data, err := u.KubeConfig()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, user+".kubeconfig")
+	return path, os.WriteFile(path, data, 0o600)
+}
+
+// StartGarbageCollector runs kube-controller-manager from the assets with
+// only its garbage collector, against env: envtest runs none, so without it
+// owner references are never followed. Its output goes to logs; stop ends it.
+func StartGarbageCollector(env *envtest.Environment, dir string, logs io.Writer) (stop func(), err error) {
+	bin := filepath.Join(AssetsDir(), "kube-controller-manager")
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("no kube-controller-manager in %s: run 'make envtest-binaries'", AssetsDir())
+	}
+	kubeconfig, err := AdminKubeconfig(env, "garbage-collector", dir)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "--kubeconfig="+kubeconfig, "--controllers=garbagecollector",
+		"--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false")
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}, nil
 }
