@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/periodic"
 )
 
 var (
@@ -55,19 +56,15 @@ func NewRotator(w *Writer, secretsExist SecretsExist, interval time.Duration, re
 // NeedLeaderElection makes only one replica write keys.
 func (r *Rotator) NeedLeaderElection() bool { return true }
 
-// Start syncs until ctx ends. Errors are reported and retried, never fatal:
-// the controllers keep opening with the keys they have.
+// Start syncs now and every interval until ctx ends. syncOnce reports its
+// errors (log, Event, metric) and they are retried, never fatal: the
+// controllers keep opening with the keys they have.
 func (r *Rotator) Start(ctx context.Context) error {
-	ticker := time.NewTicker(r.interval)
-	defer ticker.Stop()
-	for {
+	loop := &periodic.Loop{Interval: r.interval, LeaderOnly: true, Step: func(ctx context.Context) (time.Time, error) {
 		r.syncOnce(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-ticker.C:
-		}
-	}
+		return time.Time{}, nil
+	}}
+	return loop.Start(ctx)
 }
 
 func (r *Rotator) syncOnce(ctx context.Context) {
