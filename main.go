@@ -10,15 +10,10 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -28,7 +23,7 @@ import (
 	"github.com/lightning-operator/lightning-operator/controllers"
 	"github.com/lightning-operator/lightning-operator/internal/app"
 	"github.com/lightning-operator/lightning-operator/internal/certs"
-	"github.com/lightning-operator/lightning-operator/internal/keysecret"
+	"github.com/lightning-operator/lightning-operator/internal/operator"
 	"github.com/lightning-operator/lightning-operator/webhooks"
 )
 
@@ -142,7 +137,7 @@ func run(opts options) error {
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
-		Cache:                   cacheOptions(),
+		Cache:                   operator.CacheOptions(),
 		Metrics:                 metricsserver.Options{BindAddress: opts.metricsAddr},
 		HealthProbeBindAddress:  opts.probeAddr,
 		LeaderElection:          opts.leaderElect,
@@ -157,39 +152,24 @@ func run(opts options) error {
 		return fmt.Errorf("creating manager: %w", err)
 	}
 	ctx := ctrl.SetupSignalHandler()
-	keyOpts := keysecret.Options{Namespace: opts.operatorNamespace, RotationPeriod: opts.keyRotationPeriod, Cutoff: cutoff}
-	keys := keysecret.NewSource(mgr.GetClient(), keyOpts)
-	writer := keysecret.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, nil)
-	if err := mgr.Add(keysecret.NewRotator(writer, keysecret.AnyLightningSecret(mgr.GetAPIReader()), time.Minute, mgr.GetEventRecorder("lightning-keyring"))); err != nil {
-		return err
-	}
-	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
-		return fmt.Errorf("registering field indexes: %w", err)
-	}
-	if err := controllers.NewLightningSecretReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningsecret-controller"), opts.workers).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the LightningSecret controller: %w", err)
-	}
-	appOpts := controllers.AppOptions{Presets: presets, MinRolloutInterval: opts.minRolloutInterval, Workers: opts.workers}
-	if err := controllers.NewLightningAppReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningapp-controller"), appOpts).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the LightningApp controller: %w", err)
-	}
-
 	tlsMode, err := certs.ParseMode(opts.webhookTLS)
 	if err != nil {
 		return err
 	}
-	certReady, err := certs.Setup(mgr, certs.Options{Mode: tlsMode, Namespace: opts.operatorNamespace,
-		ServiceName: opts.webhookServiceName, WebhookConfigName: opts.webhookConfigName,
-		CertDir: opts.webhookCertDir, ExtraHosts: opts.webhookCertHosts})
-	if err != nil {
-		return fmt.Errorf("setting up the webhook certificate: %w", err)
-	}
-	if err := mgr.AddReadyzCheck("webhook-cert", certReady); err != nil {
-		return fmt.Errorf("adding webhook certificate check: %w", err)
-	}
-	if err := webhooks.SetupPodWebhook(mgr, webhooks.Options{OperatorNamespace: opts.operatorNamespace,
-		WebhookConfigName: opts.webhookConfigName}); err != nil {
-		return fmt.Errorf("setting up the pod webhook: %w", err)
+	if err := operator.Setup(ctx, mgr, operator.Options{
+		Namespace:         opts.operatorNamespace,
+		KeyRotationPeriod: opts.keyRotationPeriod,
+		KeyCutoff:         cutoff,
+		Workers:           opts.workers,
+		App:               controllers.AppOptions{Presets: presets, MinRolloutInterval: opts.minRolloutInterval},
+		Webhook: &operator.WebhookOptions{
+			TLS: certs.Options{Mode: tlsMode, Namespace: opts.operatorNamespace,
+				ServiceName: opts.webhookServiceName, WebhookConfigName: opts.webhookConfigName,
+				CertDir: opts.webhookCertDir, ExtraHosts: opts.webhookCertHosts},
+			Pod: webhooks.Options{OperatorNamespace: opts.operatorNamespace, WebhookConfigName: opts.webhookConfigName},
+		},
+	}); err != nil {
+		return err
 	}
 
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -200,16 +180,4 @@ func run(opts options) error {
 	}
 	log.Info("Starting manager", "operatorNamespace", opts.operatorNamespace, "leaderElection", opts.leaderElect)
 	return mgr.Start(ctx)
-}
-
-// cacheOptions keep only the operator's own Secrets and Deployments, and app
-// pods, in memory, so memory does not grow with the cluster's other objects.
-func cacheOptions() cache.Options {
-	ours := labels.SelectorFromSet(labels.Set{lightningv1alpha1.LabelManagedBy: lightningv1alpha1.ManagedByValue})
-	appPods, _ := labels.Parse(lightningv1alpha1.LabelApp) // "key exists" always parses
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.Secret{}:     {Label: ours},
-		&appsv1.Deployment{}: {Label: ours},
-		&corev1.Pod{}:        {Label: appPods},
-	}}
 }

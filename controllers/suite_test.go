@@ -9,14 +9,11 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -25,7 +22,7 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/controllers"
-	"github.com/lightning-operator/lightning-operator/internal/keysecret"
+	"github.com/lightning-operator/lightning-operator/internal/operator"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
 )
 
@@ -101,16 +98,10 @@ func startManager(o managerOptions) *runningManager {
 			return rt.RoundTrip(req)
 		})
 	}
-	ours := labels.SelectorFromSet(labels.Set{lightningv1alpha1.LabelManagedBy: lightningv1alpha1.ManagedByValue})
-	appPods, _ := labels.Parse(lightningv1alpha1.LabelApp)
 	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
-		Scheme:  scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}:     {Label: ours},
-			&appsv1.Deployment{}: {Label: ours},
-			&corev1.Pod{}:        {Label: appPods},
-		}},
+		Scheme:     scheme,
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Cache:      operator.CacheOptions(),
 		Controller: ctrlConfigSkipNameValidation(),
 	})
 	Expect(err).NotTo(HaveOccurred())
@@ -119,14 +110,14 @@ func startManager(o managerOptions) *runningManager {
 	if rotation == 0 {
 		rotation = 720 * time.Hour
 	}
-	keyOpts := keysecret.Options{Namespace: operatorNamespace, RotationPeriod: rotation}
-	keys := keysecret.NewSource(mgr.GetClient(), keyOpts)
-	writer := keysecret.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, o.now)
-	Expect(mgr.Add(keysecret.NewRotator(writer, keysecret.AnyLightningSecret(mgr.GetAPIReader()), 500*time.Millisecond, mgr.GetEventRecorder("lightning-keyring")))).To(Succeed())
-	Expect(controllers.SetupIndexes(ctx, mgr)).To(Succeed())
-	Expect(controllers.NewLightningSecretReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningsecret-controller"), 2).SetupWithManager(mgr)).To(Succeed())
-	Expect(controllers.NewLightningAppReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningapp-controller"),
-		controllers.AppOptions{MinRolloutInterval: o.minInterval, Workers: 2, Now: o.now}).SetupWithManager(mgr)).To(Succeed())
+	Expect(operator.Setup(ctx, mgr, operator.Options{
+		Namespace:         operatorNamespace,
+		KeyRotationPeriod: rotation,
+		KeyCheckInterval:  500 * time.Millisecond,
+		Workers:           2,
+		App:               controllers.AppOptions{MinRolloutInterval: o.minInterval},
+		Now:               o.now,
+	})).To(Succeed())
 	done := make(chan struct{})
 	go func() {
 		defer GinkgoRecover()

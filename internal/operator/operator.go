@@ -1,0 +1,103 @@
+// Package operator puts the operator's parts on a controller-runtime
+// manager: the keyring and its rotation, the field indexes, both
+// controllers and, when asked, the webhook's TLS and the pod webhook.
+// main.go and the envtest suites call the same Setup, so the suites run
+// what ships.
+package operator
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/controllers"
+	"github.com/lightning-operator/lightning-operator/internal/certs"
+	"github.com/lightning-operator/lightning-operator/internal/keysecret"
+	"github.com/lightning-operator/lightning-operator/webhooks"
+)
+
+// Options configure Setup.
+type Options struct {
+	// Namespace holds the keyring, the certificates and the public keys.
+	Namespace string
+	// KeyRotationPeriod is the age at which a new sealing key is made;
+	// KeyCutoff forces one when the newest key is older.
+	KeyRotationPeriod time.Duration
+	KeyCutoff         time.Time
+	// KeyCheckInterval is how often the leader checks the keyring; default 1m.
+	KeyCheckInterval time.Duration
+	// Workers is the reconciles run in parallel per controller.
+	Workers int
+	// App tunes the LightningApp controller.
+	App controllers.AppOptions
+	// Now is the clock of key rotation and rollouts; tests set it.
+	Now func() time.Time
+	// Webhook, when set, serves the pod webhook with its TLS.
+	Webhook *WebhookOptions
+}
+
+// WebhookOptions configure the webhook's TLS and the pod webhook.
+type WebhookOptions struct {
+	TLS certs.Options
+	Pod webhooks.Options
+}
+
+// CacheOptions keep only the operator's own Secrets and Deployments, and
+// app pods, in memory, so memory does not grow with the cluster's other
+// objects.
+func CacheOptions() cache.Options {
+	ours := labels.SelectorFromSet(labels.Set{lightningv1alpha1.LabelManagedBy: lightningv1alpha1.ManagedByValue})
+	appPods, _ := labels.Parse(lightningv1alpha1.LabelApp) // "key exists" always parses
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.Secret{}:     {Label: ours},
+		&appsv1.Deployment{}: {Label: ours},
+		&corev1.Pod{}:        {Label: appPods},
+	}}
+}
+
+// Setup adds every part to mgr. ctx bounds the index registration.
+func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
+	keyOpts := keysecret.Options{Namespace: o.Namespace, RotationPeriod: o.KeyRotationPeriod, Cutoff: o.KeyCutoff}
+	keys := keysecret.NewSource(mgr.GetClient(), keyOpts)
+	writer := keysecret.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, o.Now)
+	rotator := keysecret.NewRotator(writer, keysecret.AnyLightningSecret(mgr.GetAPIReader()), o.KeyCheckInterval, mgr.GetEventRecorder("lightning-keyring"))
+	if err := mgr.Add(rotator); err != nil {
+		return err
+	}
+	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
+		return fmt.Errorf("registering field indexes: %w", err)
+	}
+	if err := controllers.NewLightningSecretReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningsecret-controller"), o.Workers).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the LightningSecret controller: %w", err)
+	}
+	appOpts := o.App
+	appOpts.Workers = o.Workers
+	if appOpts.Now == nil {
+		appOpts.Now = o.Now
+	}
+	if err := controllers.NewLightningAppReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningapp-controller"), appOpts).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the LightningApp controller: %w", err)
+	}
+	if o.Webhook == nil {
+		return nil
+	}
+	certReady, err := certs.Setup(mgr, o.Webhook.TLS)
+	if err != nil {
+		return fmt.Errorf("setting up the webhook certificate: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("webhook-cert", certReady); err != nil {
+		return fmt.Errorf("adding webhook certificate check: %w", err)
+	}
+	if err := webhooks.SetupPodWebhook(mgr, o.Webhook.Pod); err != nil {
+		return fmt.Errorf("setting up the pod webhook: %w", err)
+	}
+	return nil
+}
