@@ -25,6 +25,7 @@ import (
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
+	"github.com/lightning-operator/lightning-operator/test/builders"
 )
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -91,10 +92,7 @@ func currentPublicKey(ctx context.Context) *sealing.PublicKey {
 func sealedSecret(pub *sealing.PublicKey, ns, name, value string) *lightningv1alpha1.LightningSecret {
 	env, err := sealing.Seal(pub, sealing.Scope{Namespace: ns, Name: name}, []byte(value))
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	return &lightningv1alpha1.LightningSecret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec:       lightningv1alpha1.LightningSecretSpec{EncryptedValue: env},
-	}
+	return builders.SealedSecret(ns, name, env).Obj()
 }
 
 func readyCondition(conds []metav1.Condition, condType string) metav1.Condition {

@@ -15,21 +15,17 @@ import (
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
+	"github.com/lightning-operator/lightning-operator/test/builders"
 )
 
-func newApp(ns, name string, secrets map[string]string) *lightningv1alpha1.LightningApp {
-	a := &lightningv1alpha1.LightningApp{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: lightningv1alpha1.LightningAppSpec{
-			Image: "registry.example/app:1.0",
-			Works: []lightningv1alpha1.WorkSpec{{Name: "root.work_a", CloudCompute: &lightningv1alpha1.CloudCompute{Name: "gpu"}}},
-			Env:   []lightningv1alpha1.EnvVar{{Name: "FOO", Value: "bar"}},
-		},
+// newApp is an app with one GPU Work, FOO=bar, and the env name / secret
+// ref pairs in order.
+func newApp(ns, name string, secretPairs ...string) *lightningv1alpha1.LightningApp {
+	a := builders.App(name, ns).Image("registry.example/app:1.0").Work("root.work_a", "gpu").Env("FOO", "bar")
+	for i := 0; i+1 < len(secretPairs); i += 2 {
+		a.Secret(secretPairs[i], secretPairs[i+1])
 	}
-	for env, ref := range secrets {
-		a.Spec.Secrets = append(a.Spec.Secrets, lightningv1alpha1.SecretEnvVar{Name: env, SecretRef: ref})
-	}
-	return a
+	return a.Obj()
 }
 
 func appSecret(ctx context.Context, a *lightningv1alpha1.LightningApp) *corev1.Secret {
@@ -75,7 +71,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		const ns = "app-path"
 		newNamespace(ctx, ns)
 		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "my-secret", "canary-path-value"))).To(Succeed())
-		Expect(k8sClient.Create(ctx, newApp(ns, "my-app", map[string]string{"MY_APP_SECRET": "my-secret"}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "my-app", "MY_APP_SECRET", "my-secret"))).To(Succeed())
 
 		a := resolvedApp(ctx, ns, "my-app")
 		Expect(a.Status.SecretName).To(HavePrefix("my-app-env-"))
@@ -113,7 +109,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 	It("reports a missing secret with Lightning's message and recovers once it exists", func() {
 		const ns = "app-missing"
 		newNamespace(ctx, ns)
-		Expect(k8sClient.Create(ctx, newApp(ns, "waits", map[string]string{"TOKEN": "later"}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "waits", "TOKEN", "later"))).To(Succeed())
 		Eventually(func() []metav1.Condition { return getApp(ctx, ns, "waits")().Status.Conditions }, 20*time.Second).
 			Should(Satisfy(haveCondition("SecretsResolved", "False", "SecretNotFound")))
 		a := getApp(ctx, ns, "waits")()
@@ -133,7 +129,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		bad := sealedSecret(pub, ns, "bad", "v")
 		bad.Spec.EncryptedValue = tamper(bad.Spec.EncryptedValue)
 		Expect(k8sClient.Create(ctx, bad)).To(Succeed())
-		Expect(k8sClient.Create(ctx, newApp(ns, "victim", map[string]string{"TOKEN": "bad"}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "victim", "TOKEN", "bad"))).To(Succeed())
 		Eventually(func() []metav1.Condition { return getApp(ctx, ns, "victim")().Status.Conditions }, 20*time.Second).
 			Should(Satisfy(haveCondition("SecretsResolved", "False", "SecretNotReady")))
 		Expect(readyCondition(getApp(ctx, ns, "victim")().Status.Conditions, "SecretsResolved").Message).
@@ -148,9 +144,9 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		newNamespace(ctx, ns)
 		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "shared", "one"))).To(Succeed())
 		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "other", "x"))).To(Succeed())
-		Expect(k8sClient.Create(ctx, newApp(ns, "user-a", map[string]string{"S": "shared"}))).To(Succeed())
-		Expect(k8sClient.Create(ctx, newApp(ns, "user-b", map[string]string{"S": "shared", "O": "other"}))).To(Succeed())
-		Expect(k8sClient.Create(ctx, newApp(ns, "bystander", map[string]string{"O": "other"}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "user-a", "S", "shared"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "user-b", "S", "shared", "O", "other"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "bystander", "O", "other"))).To(Succeed())
 		before := map[string]*lightningv1alpha1.LightningApp{}
 		for _, name := range []string{"user-a", "user-b", "bystander"} {
 			before[name] = resolvedApp(ctx, ns, name)
@@ -183,13 +179,9 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		const ns = "app-inuse"
 		newNamespace(ctx, ns)
 		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "one"))).To(Succeed())
-		Expect(k8sClient.Create(ctx, newApp(ns, "busy", map[string]string{"S": "s"}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "busy", "S", "s"))).To(Succeed())
 		old := resolvedApp(ctx, ns, "busy").Status.SecretName
-		pod := &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "busy-pod", Labels: map[string]string{lightningv1alpha1.LabelApp: "busy"},
-				Annotations: map[string]string{lightningv1alpha1.AnnotationInjectedSecret: old}},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "img"}}},
-		}
+		pod := builders.Pod(ns, "busy", "root").Name("busy-pod").Annotation(lightningv1alpha1.AnnotationInjectedSecret, old).Containers("c").Obj()
 		Expect(k8sClient.Create(ctx, pod)).To(Succeed())
 
 		lsec := &lightningv1alpha1.LightningSecret{}
@@ -211,7 +203,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		for _, ns := range []string{"team-red", "team-blue"} {
 			newNamespace(ctx, ns)
 			Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "token", "value-of-"+ns))).To(Succeed())
-			Expect(k8sClient.Create(ctx, newApp(ns, "app", map[string]string{"TOKEN": "token"}))).To(Succeed())
+			Expect(k8sClient.Create(ctx, newApp(ns, "app", "TOKEN", "token"))).To(Succeed())
 		}
 		for _, ns := range []string{"team-red", "team-blue"} {
 			a := resolvedApp(ctx, ns, "app")
@@ -224,7 +216,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		Expect(k8sClient.Create(ctx, &lightningv1alpha1.LightningSecret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "team-green", Name: "token"}, Spec: copied.Spec,
 		})).To(Succeed())
-		Expect(k8sClient.Create(ctx, newApp("team-green", "app", map[string]string{"TOKEN": "token"}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp("team-green", "app", "TOKEN", "token"))).To(Succeed())
 		Eventually(func() []metav1.Condition { return getApp(ctx, "team-green", "app")().Status.Conditions }, 20*time.Second).
 			Should(Satisfy(haveCondition("SecretsResolved", "False", "SecretNotReady")))
 	})
@@ -238,7 +230,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		const ns = "app-delete"
 		newNamespace(ctx, ns)
 		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "v"))).To(Succeed())
-		Expect(k8sClient.Create(ctx, newApp(ns, "doomed", map[string]string{"S": "s"}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "doomed", "S", "s"))).To(Succeed())
 		a := resolvedApp(ctx, ns, "doomed")
 		Eventually(func() int { return len(deploymentsOf(ctx, ns, "doomed")) }).Should(Equal(2))
 		made := []string{"LightningSecret/s", "LightningApp/doomed", "Secret/" + a.Status.SecretName}
@@ -255,7 +247,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 	It("deletes the Deployment of a work removed from the spec", func() {
 		const ns = "app-shrink"
 		newNamespace(ctx, ns)
-		Expect(k8sClient.Create(ctx, newApp(ns, "shrinks", nil))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "shrinks"))).To(Succeed())
 		Eventually(func() int { return len(deploymentsOf(ctx, ns, "shrinks")) }, 20*time.Second).Should(Equal(2))
 		Eventually(func() int { return len(getApp(ctx, ns, "shrinks")().Status.Components) }).Should(Equal(2))
 		Eventually(func() error {
@@ -284,7 +276,7 @@ var _ = Describe("LightningApp rollout debounce", Ordered, func() {
 		const ns = "app-debounce"
 		newNamespace(ctx, ns)
 		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "one"))).To(Succeed())
-		Expect(k8sClient.Create(ctx, newApp(ns, "calm", map[string]string{"S": "s"}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "calm", "S", "s"))).To(Succeed())
 		first := resolvedApp(ctx, ns, "calm")
 		Eventually(func() []string { return templateHashes(ctx, ns, "calm") }).Should(HaveEach(first.Status.SecretsHash))
 		Expect(first.Status.LastRolloutTime).NotTo(BeNil())

@@ -16,6 +16,7 @@ import (
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
+	"github.com/lightning-operator/lightning-operator/test/builders"
 )
 
 // tamper flips one byte inside the ciphertext, keeping the envelope well formed.
@@ -81,12 +82,7 @@ var _ = Describe("Keyring and LightningSecret controller", Ordered, func() {
 		for _, s := range []*lightningv1alpha1.LightningSecret{valid, tampered, renamed, foreign} {
 			Expect(k8sClient.Create(ctx, s)).To(Succeed())
 		}
-		app := &lightningv1alpha1.LightningApp{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "uses-db"},
-			Spec: lightningv1alpha1.LightningAppSpec{Image: "img", Secrets: []lightningv1alpha1.SecretEnvVar{
-				{Name: "DB_PASSWORD", SecretRef: "db-password"}, {Name: "DB_AGAIN", SecretRef: "db-password"},
-			}},
-		}
+		app := builders.App("uses-db", ns).Image("img").Secret("DB_PASSWORD", "db-password").Secret("DB_AGAIN", "db-password").Obj()
 		Expect(k8sClient.Create(ctx, app)).To(Succeed())
 
 		Eventually(getSecretStatus(ctx, ns, "db-password"), 20*time.Second).Should(And(
