@@ -166,7 +166,7 @@ func run(opts options) error {
 			TLS: certs.Options{Mode: tlsMode, Namespace: opts.operatorNamespace,
 				ServiceName: opts.webhookServiceName, WebhookConfigName: opts.webhookConfigName,
 				CertDir: opts.webhookCertDir, ExtraHosts: opts.webhookCertHosts},
-			Pod: webhooks.Options{OperatorNamespace: opts.operatorNamespace, WebhookConfigName: opts.webhookConfigName},
+			Pod: webhooks.Options{OperatorNamespace: opts.operatorNamespace},
 		},
 	}); err != nil {
 		return err

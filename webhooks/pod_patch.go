@@ -90,7 +90,9 @@ type patchOperation struct {
 // they differ only in metadata.annotations and in the env of containers and
 // init containers: one operation per changed field, replacing it whole.
 // ok is false when anything else differs; the caller then diffs the whole
-// pod. Neither pod is modified.
+// pod. Neither pod is modified. It exists for speed: BenchmarkPodWebhookHandler
+// in bench_test.go runs Handle (this patch) against Handle-generic-defaulter
+// (controller-runtime's whole-pod diff).
 func podPatch(original, defaulted *corev1.Pod) (patch []patchOperation, ok bool) {
 	if len(original.Spec.InitContainers) != len(defaulted.Spec.InitContainers) ||
 		len(original.Spec.Containers) != len(defaulted.Spec.Containers) {

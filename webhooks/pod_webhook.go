@@ -54,25 +54,17 @@ const (
 
 // Options configure the pod webhook.
 type Options struct {
-	// OperatorNamespace is the operator's own namespace. With
-	// WebhookConfigName, the operator makes sure the webhook's
-	// namespaceSelector excludes it (and kube-system).
+	// OperatorNamespace is the operator's own namespace; KeepSelectors
+	// excludes it (and kube-system) from the webhook.
 	OperatorNamespace string
-	// WebhookConfigName is the MutatingWebhookConfiguration that registers
-	// the webhook (lightning-operator-mutating-webhook-configuration in
-	// config/default). Empty: the operator does not check the selectors.
-	WebhookConfigName string
-	// SelectorCheckInterval is how often the leader checks the selectors.
-	// Default: one minute.
-	SelectorCheckInterval time.Duration
 }
 
 // SetupPodWebhook registers the pod defaulter with the manager's webhook
-// server at PodWebhookPath, a readiness check ("pod-webhook") that passes
-// once the LightningApp cache has synced, and, when opts.WebhookConfigName
-// is set, a leader-elected runnable that keeps the registration's selectors
-// in line with opts.OperatorNamespace. The defaulter reads LightningApps
-// from the manager's cache only.
+// server at PodWebhookPath, and a readiness check ("pod-webhook") that
+// passes once the LightningApp cache has synced. The defaulter reads
+// LightningApps from the manager's cache only. The registration's selectors
+// are kept by the configuration's one writer (internal/certs), with
+// KeepSelectors.
 func SetupPodWebhook(mgr ctrl.Manager, opts Options) error {
 	// Register the LightningApp informer now, so it starts and syncs with the
 	// cache instead of lazily inside the first admission request.
@@ -92,24 +84,7 @@ func SetupPodWebhook(mgr ctrl.Manager, opts Options) error {
 	}
 	d := NewPodDefaulter(mgr.GetCache(), mgr.GetLogger().WithName("pod-webhook"))
 	mgr.GetWebhookServer().Register(PodWebhookPath, NewPodDefaulterWebhook(mgr.GetScheme(), d))
-	if opts.WebhookConfigName == "" {
-		return nil
-	}
-	if opts.OperatorNamespace == "" {
-		return errors.New("the pod webhook needs the operator namespace to check its namespaceSelector")
-	}
-	interval := opts.SelectorCheckInterval
-	if interval <= 0 {
-		interval = time.Minute
-	}
-	return mgr.Add(&selectorEnforcer{
-		reader:     mgr.GetAPIReader(),
-		writer:     mgr.GetClient(),
-		configName: opts.WebhookConfigName,
-		excluded:   []string{opts.OperatorNamespace, metav1.NamespaceSystem},
-		interval:   interval,
-		log:        mgr.GetLogger().WithName("pod-webhook-selectors"),
-	})
+	return nil
 }
 
 // PodDefaulter injects a LightningApp's env into the app's pods.

@@ -2,6 +2,9 @@ package webhooks
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net"
 	"slices"
@@ -9,14 +12,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	dto "github.com/prometheus/client_model/go"
+	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -24,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/app"
 )
 
 const (
@@ -302,13 +309,51 @@ var _ = Describe("Pod env injection", func() {
 	})
 
 	It("never puts a secret value into the pod", func() {
-		got := createAdmitted(appPod("alice", "my-app", "root", "flow"))
+		// The app's materialized Secret exists, holding a random canary, where
+		// the webhook could read it: in the manager's cache behind the served
+		// webhook, and in the live client behind the handler called below.
+		canary := "canary-" + rand.Text()
+		secret := app.DesiredSecret(resolvedApp, "0123456789",
+			map[string][]byte{"MY_APP_SECRET": []byte(canary), "API_TOKEN": []byte(canary)})
+		Expect(secret.Name).To(Equal(secretName))
+		Expect(k8sClient.Create(ctx, secret)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(k8sClient.Delete(ctx, secret))).To(Succeed()) })
+		// Counts only, so that a failure never prints the value.
+		occurrences := func(data []byte) int {
+			return strings.Count(string(data), canary) +
+				strings.Count(string(data), base64.StdEncoding.EncodeToString([]byte(canary)))
+		}
+
+		p := appPod("alice", "my-app", "root", "flow")
+		got := createAdmitted(p)
+		raw, err := json.Marshal(got)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(occurrences(raw)).To(BeZero(), "the stored pod carries the secret value")
 		for _, e := range got.Spec.Containers[0].Env {
 			if e.Name == "MY_APP_SECRET" || e.Name == "API_TOKEN" {
-				Expect(e.Value).To(BeEmpty())
-				Expect(e.ValueFrom.SecretKeyRef.Name).To(Equal(secretName))
+				Expect(e.Value).To(BeEmpty(), "%s has a value", e.Name)
+				Expect(e.ValueFrom).NotTo(BeNil(), "%s has no valueFrom", e.Name)
+				Expect(e.ValueFrom.SecretKeyRef).To(Equal(&corev1.SecretKeySelector{
+					LocalObjectReference: corev1.LocalObjectReference{Name: secretName}, Key: e.Name}))
 			}
 		}
 		Expect(strings.Join(envNames(got.Spec.Containers[0]), ",")).To(Equal("FOO,MY_APP_SECRET,API_TOKEN"))
+
+		// The admission response itself, patch included.
+		raw, err = json.Marshal(p)
+		Expect(err).NotTo(HaveOccurred())
+		req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+			UID: "never-a-value", Kind: metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
+			Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
+			Namespace: "alice", Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: raw},
+		}}
+		resp := NewPodDefaulterWebhook(k8sClient.Scheme(), NewPodDefaulter(k8sClient, logr.Discard())).Handle(ctx, req)
+		Expect(resp.Complete(req)).To(Succeed())
+		Expect(resp.Allowed).To(BeTrue(), "%+v", resp.Result)
+		Expect(resp.Patch).NotTo(BeEmpty())
+		Expect(occurrences(resp.Patch)).To(BeZero(), "the admission response's patch carries the secret value")
+		raw, err = json.Marshal(resp.AdmissionResponse)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(occurrences(raw)).To(BeZero(), "the admission response carries the secret value")
 	})
 })

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/certs"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
 )
 
@@ -86,11 +87,14 @@ var _ = BeforeSuite(func() {
 		}),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(SetupPodWebhook(mgr, Options{
-		OperatorNamespace:     suiteOperatorNamespace,
-		WebhookConfigName:     generatedConfigName,
-		SelectorCheckInterval: time.Second,
-	})).To(Succeed())
+	Expect(SetupPodWebhook(mgr, Options{OperatorNamespace: suiteOperatorNamespace})).To(Succeed())
+	// The configuration's one writer, as main.go runs it with cert-manager
+	// (envtest serves the TLS here): it keeps the selectors.
+	_, err = certs.Setup(mgr, certs.Options{
+		Mode: certs.ModeExternal, WebhookConfigName: generatedConfigName,
+		ConfigureWebhook: KeepSelectors(suiteOperatorNamespace), CheckInterval: time.Second,
+	})
+	Expect(err).NotTo(HaveOccurred())
 	registerSidecarWebhook(mgr)
 
 	go func() {

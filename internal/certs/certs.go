@@ -40,6 +40,7 @@ import (
 	"strconv"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -127,6 +128,11 @@ type Options struct {
 	SyncInterval time.Duration
 	// BootstrapTimeout bounds the API calls Setup makes. Default 30s.
 	BootstrapTimeout time.Duration
+	// ConfigureWebhook, if set, is applied to every webhook of the
+	// configuration on each check, in the same patch as the caBundle (in
+	// both modes), and reports whether it changed the webhook. The leader
+	// is thus the configuration's one writer.
+	ConfigureWebhook func(*admissionregistrationv1.MutatingWebhook) bool
 }
 
 func (o *Options) complete(mgr ctrl.Manager) error {
@@ -207,13 +213,27 @@ func Setup(mgr ctrl.Manager, opts Options) (healthz.Checker, error) {
 	if err != nil {
 		return nil, err
 	}
+	log := mgr.GetLogger().WithName("webhook-certs")
+	config := &configWriter{reader: mgr.GetAPIReader(), writer: mgr.GetClient(), configName: opts.WebhookConfigName,
+		configure: opts.ConfigureWebhook, log: log}
 	if mode == ModeExternal {
+		// cert-manager injects the caBundle; the leader still keeps the rest.
+		if opts.ConfigureWebhook != nil && opts.WebhookConfigName != "" {
+			defaultDuration(&opts.CheckInterval, DefaultCheckInterval)
+			if err := mgr.Add(&periodic.Loop{
+				Step:     func(ctx context.Context) (time.Time, error) { return time.Time{}, config.patch(ctx, nil) },
+				Interval: opts.CheckInterval, LeaderOnly: true,
+				Log: log, FailureMessage: "Failed to check the webhook configuration",
+				KeysAndValues: []any{"configuration", opts.WebhookConfigName},
+			}); err != nil {
+				return nil, err
+			}
+		}
 		return mgr.GetWebhookServer().StartedChecker(), nil
 	}
 	if err := opts.complete(mgr); err != nil {
 		return nil, err
 	}
-	log := mgr.GetLogger().WithName("webhook-certs")
 	st := &store{
 		reader: mgr.GetAPIReader(),
 		writer: mgr.GetClient(),
@@ -240,7 +260,7 @@ func Setup(mgr ctrl.Manager, opts Options) (healthz.Checker, error) {
 	onSecret := func(ctx context.Context) (<-chan struct{}, func(), error) {
 		return watchSecret(ctx, mgr.GetCache(), st.key)
 	}
-	r := &rotator{store: st, configName: opts.WebhookConfigName}
+	r := &rotator{store: st, config: config}
 	if err := mgr.Add(&periodic.Loop{
 		Step: r.reconcile, Interval: opts.CheckInterval, Trigger: onSecret, LeaderOnly: true,
 		Log: log, FailureMessage: "Failed to reconcile the webhook certificate",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -14,13 +15,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// rotator is the single writer: it renews the certificates and keeps the
-// caBundle in the webhook configuration. A periodic.Loop runs it on the
-// leader: now, at the bundle's next renewal or expiry, on every change of
-// the Secret, and at least every interval.
+// rotator renews the certificates and has the configWriter put the CA in
+// the webhook configuration. A periodic.Loop runs it on the leader: now, at
+// the bundle's next renewal or expiry, on every change of the Secret, and
+// at least every interval.
 type rotator struct {
-	store      *store
-	configName string
+	store  *store
+	config *configWriter
 }
 
 func (r *rotator) reconcile(ctx context.Context) (time.Time, error) {
@@ -28,33 +29,52 @@ func (r *rotator) reconcile(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return b.nextEvent(r.store.cfg), r.patchCABundle(ctx, b.caBundle())
+	return b.nextEvent(r.store.cfg), r.config.patch(ctx, b.caBundle())
 }
 
-// patchCABundle sets the trust bundle on every webhook of the configuration.
-func (r *rotator) patchCABundle(ctx context.Context, ca []byte) error {
+// configWriter is the one writer of the MutatingWebhookConfiguration: the
+// caBundle (in self mode) and whatever configure keeps (the pod webhook's
+// selectors), in one patch.
+type configWriter struct {
+	reader     client.Reader // live: the configuration is not cached
+	writer     client.Client
+	configName string
+	configure  func(*admissionregistrationv1.MutatingWebhook) bool
+	log        logr.Logger
+}
+
+// patch sets ca (unless nil) on every webhook and applies configure.
+func (w *configWriter) patch(ctx context.Context, ca []byte) error {
 	cfg := &admissionregistrationv1.MutatingWebhookConfiguration{}
-	if err := r.store.reader.Get(ctx, types.NamespacedName{Name: r.configName}, cfg); err != nil {
-		return fmt.Errorf("reading MutatingWebhookConfiguration %s: %w", r.configName, err)
+	if err := w.reader.Get(ctx, types.NamespacedName{Name: w.configName}, cfg); err != nil {
+		return fmt.Errorf("reading MutatingWebhookConfiguration %s: %w", w.configName, err)
 	}
 	orig := cfg.DeepCopy()
-	changed := false
+	caChanged, configured := false, false
 	for i := range cfg.Webhooks {
-		if !bytes.Equal(cfg.Webhooks[i].ClientConfig.CABundle, ca) {
+		if ca != nil && !bytes.Equal(cfg.Webhooks[i].ClientConfig.CABundle, ca) {
 			cfg.Webhooks[i].ClientConfig.CABundle = ca
-			changed = true
+			caChanged = true
+		}
+		if w.configure != nil && w.configure(&cfg.Webhooks[i]) {
+			configured = true
 		}
 	}
-	if !changed {
+	if !caChanged && !configured {
 		return nil
 	}
 	// The merge patch replaces the webhooks list; the optimistic lock keeps
 	// it from undoing a concurrent change.
-	if err := r.store.writer.Patch(ctx, cfg, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
-		return fmt.Errorf("patching the caBundle of MutatingWebhookConfiguration %s: %w", r.configName, err)
+	if err := w.writer.Patch(ctx, cfg, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("patching MutatingWebhookConfiguration %s: %w", w.configName, err)
 	}
-	r.store.log.Info("Patched the caBundle", "configuration", r.configName, "webhooks", len(cfg.Webhooks))
-	caBundlePatches.Inc()
+	if caChanged {
+		w.log.Info("Patched the caBundle", "configuration", w.configName, "webhooks", len(cfg.Webhooks))
+		caBundlePatches.Inc()
+	}
+	if configured {
+		w.log.Info("Updated the webhook configuration's selectors", "configuration", w.configName)
+	}
 	return nil
 }
 

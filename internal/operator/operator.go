@@ -89,7 +89,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if o.Webhook == nil {
 		return nil
 	}
-	certReady, err := certs.Setup(mgr, o.Webhook.TLS)
+	tls := o.Webhook.TLS
+	tls.ConfigureWebhook = webhooks.KeepSelectors(o.Namespace)
+	certReady, err := certs.Setup(mgr, tls)
 	if err != nil {
 		return fmt.Errorf("setting up the webhook certificate: %w", err)
 	}
