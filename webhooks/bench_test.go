@@ -32,6 +32,7 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
+	"github.com/lightning-operator/lightning-operator/test/builders"
 )
 
 // The benchmarks below run against the real control plane: the handler
@@ -273,11 +274,7 @@ func (e *benchEnvironment) setWebhook(b *testing.B, want string) {
 
 // benchPod is a pod of the benchmark app with n containers.
 func benchPod(n int) *corev1.Pod {
-	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
-		GenerateName: "my-app-root-",
-		Namespace:    benchNamespace,
-		Labels:       map[string]string{lightningv1alpha1.LabelApp: "my-app", lightningv1alpha1.LabelComponent: "root"},
-	}}
+	p := builders.Pod(benchNamespace, "my-app", "root").Obj()
 	for i := range n {
 		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{
 			Name: fmt.Sprintf("c-%d", i), Image: "registry.example/my-app:1.0",

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/test/builders"
 )
 
 // Builders for the tables.
@@ -20,13 +21,7 @@ import (
 type appOpt func(*lightningv1alpha1.LightningApp)
 
 func newApp(opts ...appOpt) *lightningv1alpha1.LightningApp {
-	a := &lightningv1alpha1.LightningApp{
-		ObjectMeta: metav1.ObjectMeta{Name: "my-app", Namespace: "alice", Generation: 1},
-		Spec: lightningv1alpha1.LightningAppSpec{
-			Image: "registry.example/my-app:1.0",
-			Works: []lightningv1alpha1.WorkSpec{{Name: "root.work_a"}},
-		},
-	}
+	a := builders.App("my-app", "alice").Generation(1).Work("root.work_a").Obj()
 	for _, o := range opts {
 		o(a)
 	}
@@ -61,11 +56,7 @@ func numbered(prefix string, n int) []string {
 type podOpt func(*corev1.Pod)
 
 func newPod(opts ...podOpt) *corev1.Pod {
-	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
-		GenerateName: "my-app-root-",
-		Namespace:    "alice",
-		Labels:       map[string]string{lightningv1alpha1.LabelApp: "my-app", lightningv1alpha1.LabelComponent: "root"},
-	}}
+	p := builders.Pod("alice", "my-app", "root").Obj()
 	for _, o := range opts {
 		o(p)
 	}

@@ -31,6 +31,7 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/app"
+	"github.com/lightning-operator/lightning-operator/test/builders"
 )
 
 const (
@@ -87,33 +88,26 @@ var podSeq int
 
 func appPod(namespace, appName, component string, containers ...string) *corev1.Pod {
 	podSeq++
-	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
-		Name:      fmt.Sprintf("pod-%d", podSeq),
-		Namespace: namespace,
-		Labels:    map[string]string{},
-	}}
-	if appName != "" {
-		p.Labels[lightningv1alpha1.LabelApp] = appName
+	p := builders.Pod(namespace, appName, component).Name(fmt.Sprintf("pod-%d", podSeq)).Containers(containers...).Obj()
+	// An empty name or component tests a pod without that label.
+	if appName == "" {
+		delete(p.Labels, lightningv1alpha1.LabelApp)
 	}
-	if component != "" {
-		p.Labels[lightningv1alpha1.LabelComponent] = component
-	}
-	for _, c := range containers {
-		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: c, Image: "registry.example/my-app:1.0"})
+	if component == "" {
+		delete(p.Labels, lightningv1alpha1.LabelComponent)
 	}
 	return p
 }
 
 func createApp(namespace, name string, env []lightningv1alpha1.EnvVar, secrets []lightningv1alpha1.SecretEnvVar) *lightningv1alpha1.LightningApp {
-	a := &lightningv1alpha1.LightningApp{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
-		Spec: lightningv1alpha1.LightningAppSpec{
-			Image:   "registry.example/my-app:1.0",
-			Works:   []lightningv1alpha1.WorkSpec{{Name: "root.work_a"}},
-			Env:     env,
-			Secrets: secrets,
-		},
+	w := builders.App(name, namespace).Work("root.work_a")
+	for _, e := range env {
+		w.Env(e.Name, e.Value)
 	}
+	for _, s := range secrets {
+		w.Secret(s.Name, s.SecretRef)
+	}
+	a := w.Obj()
 	Expect(k8sClient.Create(ctx, a)).To(Succeed())
 	return a
 }
