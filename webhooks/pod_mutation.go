@@ -11,8 +11,10 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/app"
 )
 
 // mutatePod returns a copy of the pod with the app's env added to every
@@ -126,4 +128,20 @@ func withOwnValueFrom(e corev1.EnvVar, storage *valueFromCopy) corev1.EnvVar {
 		return secretKeyRef(e.Name, e.ValueFrom.SecretKeyRef.Name, storage)
 	}
 	return e
+}
+
+// secretForPod is the Secret whose references the pod gets. A pod its
+// ReplicaSet made from a component's template gets the Secret of the
+// template's own secrets hash (AnnotationSecretsHash): the controller writes
+// a template only after that Secret exists, so whatever order the
+// controller's writes and this call interleave in, the pod never gets an
+// older Secret than its template names. Any other pod (a Work the Flow
+// launches at run time) gets the app's current Secret.
+func secretForPod(pod *corev1.Pod, a *lightningv1alpha1.LightningApp) string {
+	hash := pod.Annotations[lightningv1alpha1.AnnotationSecretsHash]
+	owner := metav1.GetControllerOfNoCopy(pod)
+	if hash == "" || owner == nil || owner.Kind != "ReplicaSet" || len(a.Spec.Secrets) == 0 {
+		return a.Status.SecretName
+	}
+	return app.SecretName(a.Name, hash)
 }

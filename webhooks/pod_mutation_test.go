@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/test/builders"
@@ -396,5 +397,35 @@ func expectNoSecretValue(t *testing.T, what string, data []byte, value string) {
 		if n := strings.Count(string(data), form); n > 0 {
 			t.Errorf("%s carries the secret value %d time(s)", what, n)
 		}
+	}
+}
+
+func TestSecretForPod(t *testing.T) {
+	a := newApp(withSecrets("my-app-env-current000", "API_TOKEN"))
+	rsOwner := metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "my-app-root-1", UID: "u", Controller: ptr.To(true)}
+	fromTemplate := func(hash string, owners ...metav1.OwnerReference) *corev1.Pod {
+		p := newPod()
+		p.Annotations = map[string]string{lightningv1alpha1.AnnotationSecretsHash: hash}
+		p.OwnerReferences = owners
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		pod  *corev1.Pod
+		app  *lightningv1alpha1.LightningApp
+		want string
+	}{
+		{"a ReplicaSet's pod gets its template's Secret, even a newer one than the status names", fromTemplate("newer00000", rsOwner), a, "my-app-env-newer00000"},
+		{"an older template's pod gets that template's Secret", fromTemplate("older00000", rsOwner), a, "my-app-env-older00000"},
+		{"a run-time pod gets the current Secret", newPod(), a, "my-app-env-current000"},
+		{"a run-time pod cannot pick a Secret by copying the annotation", fromTemplate("older00000"), a, "my-app-env-current000"},
+		{"another owner's pod gets the current Secret", fromTemplate("older00000", metav1.OwnerReference{Kind: "Job", Name: "j", UID: "u", Controller: ptr.To(true)}), a, "my-app-env-current000"},
+		{"an app without secrets has none", fromTemplate("older00000", rsOwner), newApp(), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := secretForPod(tc.pod, tc.app); got != tc.want {
+				t.Errorf("secretForPod = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

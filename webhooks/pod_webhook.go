@@ -139,6 +139,11 @@ func (d *PodDefaulter) Default(ctx context.Context, pod *corev1.Pod) error {
 		return apierrors.NewInternalError(fmt.Errorf("looking up LightningApp %s/%s: %w", namespace, appName, err))
 	}
 
+	if secret := secretForPod(pod, a); secret != a.Status.SecretName {
+		forTemplate := *a // shallow: mutatePod only reads it
+		forTemplate.Status.SecretName = secret
+		a = &forTemplate
+	}
 	mutated := mutatePod(pod, a)
 	if mutated == pod {
 		podInjections.WithLabelValues(resultUnchanged).Inc()

@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/app"
+)
+
+// seenPod is what the race spec records of each app pod it saw.
+type seenPod struct {
+	templateHash string // the pod's own lightning.ai/secrets-hash, from its template
+	secret       string // the Secret the webhook pointed its env at
+	fromTemplate bool   // made by a ReplicaSet
+}
+
+// While a value changes 20 times, the ReplicaSets keep creating pods from
+// the live templates (the spec deletes the app's pods over and over). Every
+// pod must get exactly the Secret its template names, never an older one.
+var _ = Describe("Pods created while the value changes", Ordered, func() {
+	const (
+		ns      = "carol"
+		appName = "racy"
+		secName = "token"
+		envName = "TOKEN"
+		changes = 20
+	)
+
+	It("get the Secret their template names, never an older one", func(ctx SpecContext) {
+		createNamespace(ctx, ns)
+		cli(ctx, canary("race-0"), "secret", "create", secName, "-n", ns, "--apply")
+		appFile := filepath.Join(workDir, "racy.py")
+		Expect(os.WriteFile(appFile, []byte("import lightning as L\n"), 0o644)).To(Succeed())
+		args := []string{"run", "app", appFile, "--cloud", "--name", appName, "-n", ns,
+			"--work", "root.work_a", "--env", "FOO=bar", "--secret", envName + "=" + secName, "--apply"}
+		cli(ctx, "", append(args, appImage("--secret", envName+"="+secName)...)...)
+		resolvedSecretName(ctx, ns, appName)
+
+		var mu sync.Mutex
+		seen := map[string]seenPod{}
+		churnCtx, stopChurn := context.WithCancel(ctx)
+		var churn sync.WaitGroup
+		churn.Add(2)
+		go func() { // record every app pod, as soon as it exists
+			defer churn.Done()
+			defer GinkgoRecover()
+			for churnCtx.Err() == nil {
+				pods := &corev1.PodList{}
+				if err := k8sClient.List(churnCtx, pods, client.InNamespace(ns), appSelector(appName)); err == nil {
+					mu.Lock()
+					for _, p := range pods.Items {
+						owner := metav1.GetControllerOfNoCopy(&p)
+						seen[string(p.UID)] = seenPod{
+							templateHash: p.Annotations[lightningv1alpha1.AnnotationSecretsHash],
+							secret:       p.Annotations[lightningv1alpha1.AnnotationInjectedSecret],
+							fromTemplate: owner != nil && owner.Kind == "ReplicaSet",
+						}
+					}
+					mu.Unlock()
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}()
+		go func() { // make the ReplicaSets create pods all the time
+			defer churn.Done()
+			defer GinkgoRecover()
+			for churnCtx.Err() == nil {
+				_ = k8sClient.DeleteAllOf(churnCtx, &corev1.Pod{}, client.InNamespace(ns), appSelector(appName),
+					client.GracePeriodSeconds(0))
+				time.Sleep(300 * time.Millisecond)
+			}
+		}()
+
+		for i := 1; i <= changes; i++ {
+			before := getApp(ctx, ns, appName).Status.SecretName
+			cli(ctx, canary(fmt.Sprintf("race-%d", i)), "secret", "create", secName, "-n", ns, "--overwrite", "--apply")
+			Eventually(func() string { return getApp(ctx, ns, appName).Status.SecretName }).
+				WithContext(ctx).ShouldNot(Equal(before), "change %d", i)
+		}
+		time.Sleep(2 * time.Second) // pods of the last templates
+		stopChurn()
+		churn.Wait()
+
+		mu.Lock()
+		defer mu.Unlock()
+		var older []string
+		checked := 0
+		for uid, p := range seen {
+			if !p.fromTemplate || p.templateHash == "" {
+				continue
+			}
+			checked++
+			if want := app.SecretName(appName, p.templateHash); p.secret != want {
+				older = append(older, fmt.Sprintf("pod %s: Secret %s, its template names %s", uid, p.secret, want))
+			}
+		}
+		AddReportEntry("race", fmt.Sprintf("%d value changes, %d pods from templates checked, %d with another Secret than their template names",
+			changes, checked, len(older)))
+		GinkgoWriter.Printf("race: %d value changes, %d pods checked, %d wrong\n", changes, checked, len(older))
+		Expect(checked).To(BeNumerically(">=", changes), "pods checked")
+		Expect(older).To(BeEmpty(), strings.Join(older, "\n"))
+	})
+})
