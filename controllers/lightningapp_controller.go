@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -39,6 +40,9 @@ type AppOptions struct {
 	// burst of secret changes rolls its pods once.
 	MinRolloutInterval time.Duration
 	Workers            int
+	// ExcludedNamespaces run no app: the pod webhook does not inject env
+	// there (the operator's namespace and kube-system).
+	ExcludedNamespaces []string
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
@@ -80,6 +84,14 @@ func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if !a.DeletionTimestamp.IsZero() {
 		// Everything we made is owned by the app; the garbage collector removes it.
 		return ctrl.Result{}, nil
+	}
+	if slices.Contains(r.opts.ExcludedNamespaces, a.Namespace) {
+		// Its pods would run without their env: make nothing, and say why.
+		return ctrl.Result{}, r.writeStatus(ctx, a, app.Observed{Generation: a.Generation, Resolution: app.Resolution{
+			Reason: lightningv1alpha1.ReasonNamespaceExcluded,
+			Message: fmt.Sprintf("LightningApp %s is in namespace %q, where the pod webhook does not inject env (it excludes %s); no Secret or Deployment is made: run the app in another namespace",
+				a.Name, a.Namespace, strings.Join(r.opts.ExcludedNamespaces, ", ")),
+		}})
 	}
 
 	refs, resolution, err := r.resolve(ctx, a)

@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -219,6 +220,23 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		Expect(k8sClient.Create(ctx, newApp("team-green", "app", "TOKEN", "token"))).To(Succeed())
 		Eventually(func() []metav1.Condition { return getApp(ctx, "team-green", "app")().Status.Conditions }, 20*time.Second).
 			Should(Satisfy(haveCondition("SecretsResolved", "False", "SecretNotReady")))
+	})
+
+	It("runs no app where the pod webhook does not inject: the operator's namespace and kube-system", func() {
+		for _, ns := range []string{operatorNamespace, metav1.NamespaceSystem} {
+			Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))).To(Succeed())
+			Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "token", "v"))).To(Succeed())
+			Expect(k8sClient.Create(ctx, newApp(ns, "misplaced", "TOKEN", "token"))).To(Succeed())
+			Eventually(func() []metav1.Condition { return getApp(ctx, ns, "misplaced")().Status.Conditions }, 20*time.Second).
+				Should(And(Satisfy(haveCondition("Ready", "False", "NamespaceExcluded")), Satisfy(haveCondition("Stalled", "True", "NamespaceExcluded"))))
+			c := readyCondition(getApp(ctx, ns, "misplaced")().Status.Conditions, "Ready")
+			Expect(c.Message).To(ContainSubstring(fmt.Sprintf("in namespace %q", ns)))
+			Consistently(func() int {
+				secrets := &corev1.SecretList{}
+				Expect(k8sClient.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{lightningv1alpha1.LabelApp: "misplaced"})).To(Succeed())
+				return len(deploymentsOf(ctx, ns, "misplaced")) + len(secrets.Items)
+			}, 2*time.Second).Should(BeZero(), "Deployments and Secrets of an app in %s", ns)
+		}
 	})
 
 	It("owns everything it made, so deleting the app leaves nothing behind", func() {

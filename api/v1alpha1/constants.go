@@ -54,4 +54,7 @@ const (
 	ReasonProgressing         = "Progressing"
 	ReasonComponentsReady     = "ComponentsReady"
 	ReasonReconcileError      = "ReconcileError"
+	// ReasonNamespaceExcluded: the app is in a namespace the pod webhook
+	// does not inject into, so it is not run.
+	ReasonNamespaceExcluded = "NamespaceExcluded"
 )

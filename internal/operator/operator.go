@@ -12,6 +12,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -80,6 +81,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	}
 	appOpts := o.App
 	appOpts.Workers = o.Workers
+	if appOpts.ExcludedNamespaces == nil {
+		// The pod webhook's namespaceSelector excludes these (webhooks.KeepSelectors).
+		appOpts.ExcludedNamespaces = []string{o.Namespace, metav1.NamespaceSystem}
+	}
 	if appOpts.Now == nil {
 		appOpts.Now = o.Now
 	}
