@@ -3,6 +3,9 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -311,5 +314,72 @@ var _ = Describe("LightningApp rollout debounce", Ordered, func() {
 		}, 20*time.Second).Should(Equal(2))
 		Consistently(func() []string { return templateHashes(ctx, ns, "calm") }, 2*time.Second).Should(HaveEach(first.Status.SecretsHash))
 		Expect(getApp(ctx, ns, "calm")().Status.SecretName).To(Equal(first.Status.SecretName))
+	})
+
+	It("rolls once, after the interval, to the last of several quick changes, also across a restart", func() {
+		ctx := context.Background()
+		const interval = 6 * time.Second
+		mgr := startManager(managerOptions{minInterval: interval})
+		pub := currentPublicKey(ctx)
+		const ns = "app-burst"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "one"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "burst", "S", "s"))).To(Succeed())
+		first := resolvedApp(ctx, ns, "burst")
+		Eventually(func() []string { return templateHashes(ctx, ns, "burst") }).Should(HaveEach(first.Status.SecretsHash))
+
+		// Record every distinct set of template hashes the Deployments go through.
+		var mu sync.Mutex
+		var seen []string
+		stopWatching := make(chan struct{})
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			for {
+				select {
+				case <-stopWatching:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				hashes := templateHashes(ctx, ns, "burst")
+				slices.Sort(hashes)
+				key := strings.Join(slices.Compact(hashes), "+")
+				mu.Lock()
+				if len(seen) == 0 || seen[len(seen)-1] != key {
+					seen = append(seen, key)
+				}
+				mu.Unlock()
+			}
+		}()
+		setValue := func(v string) {
+			lsec := &lightningv1alpha1.LightningSecret{}
+			Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "s"}, lsec)).To(Succeed())
+			lsec.Spec.EncryptedValue = sealedSecret(pub, ns, "s", v).Spec.EncryptedValue
+			Expect(k8sClient.Update(ctx, lsec)).To(Succeed())
+		}
+		setValue("two")
+		time.Sleep(500 * time.Millisecond)
+		setValue("three")
+		By("restarting the operator within the interval")
+		mgr.Stop()
+		mgr = startManager(managerOptions{minInterval: interval})
+		defer mgr.Stop()
+		setValue("four")
+
+		Eventually(func(g Gomega) {
+			a := getApp(ctx, ns, "burst")()
+			g.Expect(a.Status.SecretsHash).NotTo(Equal(first.Status.SecretsHash))
+			g.Expect(templateHashes(ctx, ns, "burst")).To(HaveEach(a.Status.SecretsHash))
+		}, 30*time.Second).Should(Succeed())
+		final := getApp(ctx, ns, "burst")()
+		Expect(appSecret(ctx, final).Data["S"]).To(Equal([]byte("four")))
+		Expect(final.Status.LastRolloutTime.Sub(first.Status.LastRolloutTime.Time)).To(BeNumerically(">=", interval-time.Second),
+			"the roll waited for the interval")
+		Consistently(func() string { return getApp(ctx, ns, "burst")().Status.SecretsHash }, 2*time.Second).Should(Equal(final.Status.SecretsHash))
+		close(stopWatching)
+		<-watched
+		mu.Lock()
+		defer mu.Unlock()
+		Expect(seen).To(Equal([]string{first.Status.SecretsHash, final.Status.SecretsHash}), "one roll, from the first hash to the last")
 	})
 })
