@@ -24,6 +24,18 @@ func machineFacts() map[string]string {
 		v, _ := os.ReadFile(filepath.Join("/proc/sys", key))
 		facts["sysctl "+key] = strings.TrimSpace(string(v))
 	}
+	for _, cmd := range []string{"iptables", "ip6tables"} {
+		for _, table := range []string{"filter", "nat", "mangle"} {
+			out, _ := exec.Command(cmd, "-w", "-t", table, "-S").Output()
+			var rules []string
+			for _, line := range strings.Split(string(out), "\n") {
+				if strings.Contains(line, "KUBE-") {
+					rules = append(rules, line)
+				}
+			}
+			facts[cmd+" "+table] = strings.Join(rules, "; ")
+		}
+	}
 	for _, p := range []string{"/var/log/containers", "/var/lib/kubelet", "/var/lib/cni", "/run/containerd", "/run/mount", "/run/netns", "/run/lightning-localcluster"} {
 		_, err := os.Stat(p)
 		facts["exists "+p] = map[bool]string{true: "yes", false: "no"}[err == nil]
