@@ -122,7 +122,7 @@ func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			return ctrl.Result{}, err
 		}
 	}
-	obs := r.observed(a, resolution, plan, applied)
+	obs := r.observed(a, resolution, plan, newHash, applied)
 	if plan.Roll && a.Status.SecretsHash != "" {
 		rolloutsTotal.Inc()
 		r.recorder.Eventf(a, nil, corev1.EventTypeNormal, "SecretsChanged", "Rollout", "Rolling components to Secret %s", obs.SecretName)
@@ -139,7 +139,7 @@ func secretName(a *lightningv1alpha1.LightningApp, hash string) string {
 }
 
 // observed is what this reconcile saw and did, for the status.
-func (r *LightningAppReconciler) observed(a *lightningv1alpha1.LightningApp, resolution app.Resolution, plan app.RolloutPlan, applied appliedComponents) app.Observed {
+func (r *LightningAppReconciler) observed(a *lightningv1alpha1.LightningApp, resolution app.Resolution, plan app.RolloutPlan, newHash string, applied appliedComponents) app.Observed {
 	obs := app.Observed{
 		Generation:   a.Generation,
 		Resolution:   resolution,
@@ -149,6 +149,12 @@ func (r *LightningAppReconciler) observed(a *lightningv1alpha1.LightningApp, res
 	if resolution.Resolved {
 		obs.SecretsHash = plan.TemplateHash
 		obs.SecretCount = int32(len(a.Spec.Secrets))
+		// What the templates' Secret holds: the spec's refs once it is the
+		// newest, the last ones while a roll is held back.
+		obs.Secrets = a.Status.Secrets
+		if plan.TemplateHash == newHash {
+			obs.Secrets = a.Spec.Secrets
+		}
 		obs.SecretName = secretName(a, plan.TemplateHash)
 	}
 	if plan.Roll {

@@ -225,6 +225,29 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 			Should(Satisfy(haveCondition("SecretsResolved", "False", "SecretNotReady")))
 	})
 
+	It("keeps an app on its last good Secret when a secret it uses is deleted, and says so", func() {
+		const ns = "app-last-good"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "good"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "steady", "S", "s"))).To(Succeed())
+		good := resolvedApp(ctx, ns, "steady")
+		Expect(good.Status.Secrets).To(Equal([]lightningv1alpha1.SecretEnvVar{{Name: "S", SecretRef: "s"}}))
+
+		Expect(k8sClient.Delete(ctx, &lightningv1alpha1.LightningSecret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s"}})).To(Succeed())
+		Eventually(func() []metav1.Condition { return getApp(ctx, ns, "steady")().Status.Conditions }, 20*time.Second).Should(And(
+			Satisfy(haveCondition("SecretsResolved", "False", "SecretNotFound")),
+			Satisfy(haveCondition("Ready", "False", "LastGoodSecrets")),
+			Satisfy(haveCondition("Stalled", "True", "LastGoodSecrets"))))
+		a := getApp(ctx, ns, "steady")()
+		Expect(readyCondition(a.Status.Conditions, "Ready").Message).To(ContainSubstring("keeps running on its last good Secret " + good.Status.SecretName))
+		Expect(a.Status.SecretName).To(Equal(good.Status.SecretName))
+		Expect(a.Status.Secrets).To(Equal(good.Status.Secrets))
+		Consistently(func(g Gomega) {
+			g.Expect(templateHashes(ctx, ns, "steady")).To(HaveEach(good.Status.SecretsHash))
+			g.Expect(appSecret(ctx, good).Data["S"]).To(Equal([]byte("good")))
+		}, 2*time.Second).Should(Succeed())
+	})
+
 	It("runs no app where the pod webhook does not inject: the operator's namespace and kube-system", func() {
 		for _, ns := range []string{operatorNamespace, metav1.NamespaceSystem} {
 			Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))).To(Succeed())

@@ -145,3 +145,20 @@ func secretForPod(pod *corev1.Pod, a *lightningv1alpha1.LightningApp) string {
 	}
 	return app.SecretName(a.Name, hash)
 }
+
+// runsOnLastGood says whether the app's pods may start with its last good
+// Secret while its secrets do not resolve: it has one, and that Secret holds
+// every env var the spec maps, from the same ref. An app that never resolved
+// has none, so it still fails closed; a spec change that needs the broken
+// secret is not covered, so its pods are refused.
+func runsOnLastGood(a *lightningv1alpha1.LightningApp) bool {
+	if a.Status.SecretName == "" || len(a.Spec.Secrets) == 0 {
+		return false
+	}
+	for _, want := range a.Spec.Secrets {
+		if !slices.Contains(a.Status.Secrets, want) {
+			return false
+		}
+	}
+	return true
+}

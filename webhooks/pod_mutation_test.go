@@ -429,3 +429,30 @@ func TestSecretForPod(t *testing.T) {
 		})
 	}
 }
+
+func TestRunsOnLastGood(t *testing.T) {
+	token := lightningv1alpha1.SecretEnvVar{Name: "TOKEN", SecretRef: "tok"}
+	db := lightningv1alpha1.SecretEnvVar{Name: "DB", SecretRef: "db"}
+	app := func(spec, last []lightningv1alpha1.SecretEnvVar, secretName string) *lightningv1alpha1.LightningApp {
+		a := newApp()
+		a.Spec.Secrets, a.Status.Secrets, a.Status.SecretName = spec, last, secretName
+		return a
+	}
+	for _, tc := range []struct {
+		name string
+		app  *lightningv1alpha1.LightningApp
+		want bool
+	}{
+		{"the last good Secret holds every mapped var", app([]lightningv1alpha1.SecretEnvVar{token}, []lightningv1alpha1.SecretEnvVar{token, db}, "my-app-env-1"), true},
+		{"never resolved: fail closed", app([]lightningv1alpha1.SecretEnvVar{token}, nil, ""), false},
+		{"a new var the last good Secret lacks", app([]lightningv1alpha1.SecretEnvVar{token, db}, []lightningv1alpha1.SecretEnvVar{token}, "my-app-env-1"), false},
+		{"the same var from another ref", app([]lightningv1alpha1.SecretEnvVar{{Name: "TOKEN", SecretRef: "other"}}, []lightningv1alpha1.SecretEnvVar{token}, "my-app-env-1"), false},
+		{"no secrets: nothing to fall back on", app(nil, nil, ""), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := runsOnLastGood(tc.app); got != tc.want {
+				t.Errorf("runsOnLastGood = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -187,26 +187,35 @@ func (d *PodDefaulter) check(ctx context.Context, namespace, appName string, pod
 			appName, component, lightningv1alpha1.LabelComponent)}
 	}
 
+	if den := secretsDenial(appName, a); den != nil && !runsOnLastGood(a) {
+		return nil, den
+	}
+	return a, nil
+}
+
+// secretsDenial refuses the pods of an app whose secrets are not resolved
+// for its generation, or not materialized.
+func secretsDenial(appName string, a *lightningv1alpha1.LightningApp) *denial {
 	cond := meta.FindStatusCondition(a.Status.Conditions, lightningv1alpha1.ConditionSecretsResolved)
 	switch {
 	case cond == nil:
-		return nil, &denial{ReasonSecretsNotResolved, fmt.Sprintf(
+		return &denial{ReasonSecretsNotResolved, fmt.Sprintf(
 			"the secrets of LightningApp %q are not resolved yet (no %s condition); the pod is refused until they are",
 			appName, lightningv1alpha1.ConditionSecretsResolved)}
 	case cond.Status != metav1.ConditionTrue:
-		return nil, &denial{ReasonSecretsNotResolved, fmt.Sprintf(
+		return &denial{ReasonSecretsNotResolved, fmt.Sprintf(
 			"the secrets of LightningApp %q are not resolved (%s=%s, reason %s: %s); the pod is refused until they are",
 			appName, cond.Type, cond.Status, cond.Reason, cond.Message)}
 	case cond.ObservedGeneration < a.Generation:
-		return nil, &denial{ReasonSecretsNotResolved, fmt.Sprintf(
+		return &denial{ReasonSecretsNotResolved, fmt.Sprintf(
 			"the secrets of LightningApp %q are not resolved yet for generation %d (%s describes generation %d); the pod is refused until they are",
 			appName, a.Generation, cond.Type, cond.ObservedGeneration)}
 	case len(a.Spec.Secrets) > 0 && a.Status.SecretName == "":
-		return nil, &denial{ReasonSecretsNotResolved, fmt.Sprintf(
+		return &denial{ReasonSecretsNotResolved, fmt.Sprintf(
 			"the secrets of LightningApp %q are not materialized yet (status.secretName is empty); the pod is refused until they are",
 			appName)}
 	}
-	return a, nil
+	return nil
 }
 
 func podName(pod *corev1.Pod) string {

@@ -243,6 +243,27 @@ var _ = Describe("Pod env injection", func() {
 		Expect(deniedCount(ReasonSecretsNotResolved)).To(BeNumerically(">", before))
 	})
 
+	It("admits a pod with the last good Secret when a secret broke after the app resolved", func() {
+		x := lightningv1alpha1.SecretEnvVar{Name: "X", SecretRef: "broken"}
+		a := createApp("alice", "last-good", nil, []lightningv1alpha1.SecretEnvVar{x})
+		setSecretsStatus(a, metav1.ConditionFalse, lightningv1alpha1.ReasonSecretNotFound, "Secret with name 'broken' not found", "last-good-env-1")
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(a), a)).To(Succeed())
+		a.Status.Secrets = []lightningv1alpha1.SecretEnvVar{x}
+		Expect(k8sClient.Status().Update(ctx, a)).To(Succeed())
+
+		got := createAdmitted(appPod("alice", "last-good", "root", "flow"))
+		Expect(got.Spec.Containers[0].Env).To(ContainElement(corev1.EnvVar{Name: "X", ValueFrom: &corev1.EnvVarSource{
+			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "last-good-env-1"}, Key: "X"}}}))
+
+		By("refusing it once the spec needs a var the last good Secret lacks")
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(a), a)).To(Succeed())
+		a.Spec.Secrets = append(a.Spec.Secrets, lightningv1alpha1.SecretEnvVar{Name: "Y", SecretRef: "y"})
+		Expect(k8sClient.Update(ctx, a)).To(Succeed())
+		Eventually(func() error {
+			return k8sClient.Create(ctx, appPod("alice", "last-good", "root", "flow"))
+		}).WithTimeout(10 * time.Second).Should(MatchError(ContainSubstring(`the secrets of LightningApp "last-good" are not resolved`)))
+	})
+
 	It("refuses a pod of an app the controller has not processed yet", func() {
 		createApp("alice", "fresh", []lightningv1alpha1.EnvVar{{Name: "A", Value: "1"}}, nil)
 		Eventually(func() error {

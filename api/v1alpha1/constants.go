@@ -57,4 +57,7 @@ const (
 	// ReasonNamespaceExcluded: the app is in a namespace the pod webhook
 	// does not inject into, so it is not run.
 	ReasonNamespaceExcluded = "NamespaceExcluded"
+	// ReasonLastGoodSecrets: a referenced secret broke after the app
+	// resolved; it keeps running on its last good Secret.
+	ReasonLastGoodSecrets = "LastGoodSecrets"
 )

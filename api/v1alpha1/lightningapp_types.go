@@ -154,6 +154,14 @@ type LightningAppStatus struct {
 	// secretCount is the number of secret env vars materialized.
 	// +optional
 	SecretCount int32 `json:"secretCount,omitempty"`
+	// secrets are the env names and refs that secretName holds, as last
+	// resolved. While a referenced secret is broken, pods that need only
+	// these are admitted with secretName (the last good Secret).
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=128
+	// +optional
+	Secrets []SecretEnvVar `json:"secrets,omitempty"`
 	// lastRolloutTime is when the pod templates last got a new secrets hash.
 	// +optional
 	LastRolloutTime *metav1.Time `json:"lastRolloutTime,omitempty"`

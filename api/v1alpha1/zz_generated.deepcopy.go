@@ -207,6 +207,11 @@ func (in *LightningAppStatus) DeepCopyInto(out *LightningAppStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.Secrets != nil {
+		in, out := &in.Secrets, &out.Secrets
+		*out = make([]SecretEnvVar, len(*in))
+		copy(*out, *in)
+	}
 	if in.LastRolloutTime != nil {
 		in, out := &in.LastRolloutTime, &out.LastRolloutTime
 		*out = (*in).DeepCopy()

@@ -31,6 +31,8 @@ type Observed struct {
 	SecretName  string
 	SecretsHash string
 	SecretCount int32
+	// Secrets are the env names and refs in SecretName.
+	Secrets []lightningv1alpha1.SecretEnvVar
 	// ComputeError is set when a component names an unknown preset.
 	ComputeError error
 	Components   []lightningv1alpha1.ComponentStatus
@@ -61,6 +63,7 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 		st.SecretName = obs.SecretName
 		st.SecretsHash = obs.SecretsHash
 		st.SecretCount = obs.SecretCount
+		st.Secrets = obs.Secrets
 	}
 	if obs.RolledOutAt != nil {
 		st.LastRolloutTime = obs.RolledOutAt
@@ -87,6 +90,10 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 	}
 	var stalledReason, stalledMessage string
 	switch {
+	case !obs.Resolution.Resolved && st.SecretName != "" && obs.Resolution.Reason != lightningv1alpha1.ReasonNamespaceExcluded:
+		stalledReason = lightningv1alpha1.ReasonLastGoodSecrets
+		stalledMessage = fmt.Sprintf("%s; the app keeps running on its last good Secret %s, and re-created pods get it: fix or restore the secret, or remove its reference",
+			obs.Resolution.Message, st.SecretName)
 	case !obs.Resolution.Resolved:
 		stalledReason, stalledMessage = obs.Resolution.Reason, obs.Resolution.Message
 	case obs.ComputeError != nil:

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -152,5 +153,31 @@ var _ = Describe("On the node", Ordered, func() {
 		after := expectProcessesRead(ctx, value)
 		Expect(after["root.work_a"]).NotTo(Equal(work))
 		Expect(after["root"]).To(Equal(before["root"]), "the Flow kept running through it")
+	})
+	It("keeps the last good value when a used LightningSecret is deleted, and takes the restored one", func(ctx SpecContext) {
+		before := expectProcessesRead(ctx, value)
+		kubectl(ctx, "", "delete", "lightningsecret", secName, "-n", ns)
+		Eventually(func(g Gomega) {
+			a := getApp(ctx, ns, appName)
+			c := meta.FindStatusCondition(a.Status.Conditions, lightningv1alpha1.ConditionReady)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Reason).To(Equal(lightningv1alpha1.ReasonLastGoodSecrets), c.Message)
+			g.Expect(a.Status.SecretName).To(Equal(secret))
+		}).WithContext(ctx).Should(Succeed())
+
+		By("bringing a deleted pod back with the last good value")
+		kubectl(ctx, "", "delete", "pod", "-n", ns, before["root"])
+		Eventually(func(g Gomega) {
+			now := runningPods(ctx, ns, appName)
+			g.Expect(now).To(HaveKey("root"))
+			g.Expect(now["root"]).NotTo(Equal(before["root"]))
+		}).WithContext(ctx).Should(Succeed())
+		logs := componentLogs(ctx, ns, appName)
+		Expect(logs["root"]).To(ContainSubstring("secret " + envName + " sha256=" + sha256Hex(value) + "\n"))
+		Expect(runningPods(ctx, ns, appName)["root.work_a"]).To(Equal(before["root.work_a"]), "the other components kept running")
+
+		By("resolving again once the secret is restored")
+		cli(ctx, value, "secret", "create", secName, "-n", ns, "--apply")
+		expectProcessesRead(ctx, value)
 	})
 })
