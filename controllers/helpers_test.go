@@ -95,6 +95,14 @@ func sealedSecret(pub *sealing.PublicKey, ns, name, value string) *lightningv1al
 	return builders.SealedSecret(ns, name, env).Obj()
 }
 
+// reseal gives the stored LightningSecret ns/name a new sealed value.
+func reseal(ctx context.Context, pub *sealing.PublicKey, ns, name, value string) {
+	lsec := &lightningv1alpha1.LightningSecret{}
+	ExpectWithOffset(1, k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, lsec)).To(Succeed())
+	lsec.Spec.EncryptedValue = sealedSecret(pub, ns, name, value).Spec.EncryptedValue
+	ExpectWithOffset(1, k8sClient.Update(ctx, lsec)).To(Succeed())
+}
+
 func readyCondition(conds []metav1.Condition, condType string) metav1.Condition {
 	if c := meta.FindStatusCondition(conds, condType); c != nil {
 		return *c

@@ -157,10 +157,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 			Eventually(func() []string { return templateHashes(ctx, ns, name) }).Should(HaveEach(before[name].Status.SecretsHash))
 		}
 
-		lsec := &lightningv1alpha1.LightningSecret{}
-		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "shared"}, lsec)).To(Succeed())
-		lsec.Spec.EncryptedValue = sealedSecret(pub, ns, "shared", "two").Spec.EncryptedValue
-		Expect(k8sClient.Update(ctx, lsec)).To(Succeed())
+		reseal(ctx, pub, ns, "shared", "two")
 
 		for _, name := range []string{"user-a", "user-b"} {
 			Eventually(func() string { return getApp(ctx, ns, name)().Status.SecretName }, 20*time.Second).
@@ -188,10 +185,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		pod := builders.Pod(ns, "busy", "root").Name("busy-pod").Annotation(lightningv1alpha1.AnnotationInjectedSecret, old).Containers("c").Obj()
 		Expect(k8sClient.Create(ctx, pod)).To(Succeed())
 
-		lsec := &lightningv1alpha1.LightningSecret{}
-		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "s"}, lsec)).To(Succeed())
-		lsec.Spec.EncryptedValue = sealedSecret(pub, ns, "s", "two").Spec.EncryptedValue
-		Expect(k8sClient.Update(ctx, lsec)).To(Succeed())
+		reseal(ctx, pub, ns, "s", "two")
 		Eventually(func() string { return getApp(ctx, ns, "busy")().Status.SecretName }, 20*time.Second).ShouldNot(Equal(old))
 		Consistently(func() error {
 			return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: old}, &corev1.Secret{})
@@ -325,10 +319,7 @@ var _ = Describe("LightningApp rollout debounce", Ordered, func() {
 		Eventually(func() []string { return templateHashes(ctx, ns, "calm") }).Should(HaveEach(first.Status.SecretsHash))
 		Expect(first.Status.LastRolloutTime).NotTo(BeNil())
 
-		lsec := &lightningv1alpha1.LightningSecret{}
-		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "s"}, lsec)).To(Succeed())
-		lsec.Spec.EncryptedValue = sealedSecret(pub, ns, "s", "two").Spec.EncryptedValue
-		Expect(k8sClient.Update(ctx, lsec)).To(Succeed())
+		reseal(ctx, pub, ns, "s", "two")
 		// The new Secret is written at once, but the pods do not roll yet.
 		Eventually(func() int {
 			list := &corev1.SecretList{}
@@ -374,12 +365,7 @@ var _ = Describe("LightningApp rollout debounce", Ordered, func() {
 				mu.Unlock()
 			}
 		}()
-		setValue := func(v string) {
-			lsec := &lightningv1alpha1.LightningSecret{}
-			Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "s"}, lsec)).To(Succeed())
-			lsec.Spec.EncryptedValue = sealedSecret(pub, ns, "s", v).Spec.EncryptedValue
-			Expect(k8sClient.Update(ctx, lsec)).To(Succeed())
-		}
+		setValue := func(v string) { reseal(ctx, pub, ns, "s", v) }
 		setValue("two")
 		time.Sleep(500 * time.Millisecond)
 		setValue("three")
