@@ -108,6 +108,7 @@ func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	plan := app.PlanRollout(app.RolloutInput{
 		Status: a.Status, Resolved: resolution.Resolved, NewHash: newHash,
 		Now: r.opts.Now(), MinInterval: r.opts.MinRolloutInterval,
+		RefsChanged: !slices.Equal(a.Spec.Secrets, a.Status.Secrets),
 	})
 	if plan.RequeueAfter > 0 {
 		logf.FromContext(ctx).V(1).Info("Delayed a roll", "wait", plan.RequeueAfter)

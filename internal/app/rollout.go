@@ -19,6 +19,10 @@ type RolloutInput struct {
 	Now     time.Time
 	// MinInterval is the least time between two rolls; 0 rolls at once.
 	MinInterval time.Duration
+	// RefsChanged is true when spec.secrets names other env vars or refs
+	// than the templates' Secret holds: that roll is never held back, since
+	// the pods would ask the old Secret for keys it lacks.
+	RefsChanged bool
 }
 
 // RolloutPlan says which secrets hash the pod templates get.
@@ -34,13 +38,13 @@ type RolloutPlan struct {
 // PlanRollout decides the templates' hash. An unresolved app keeps its last
 // good hash, so a secret that breaks later never takes it down. A change
 // within MinInterval of the last roll is held back until the interval ends,
-// so a burst of changes rolls the pods once.
+// so a burst of value changes rolls the pods once.
 func PlanRollout(in RolloutInput) RolloutPlan {
 	current := in.Status.SecretsHash
 	if !in.Resolved || in.NewHash == current {
 		return RolloutPlan{TemplateHash: current}
 	}
-	if current != "" && in.Status.LastRolloutTime != nil && in.MinInterval > 0 {
+	if current != "" && in.Status.LastRolloutTime != nil && in.MinInterval > 0 && !in.RefsChanged {
 		if wait := in.Status.LastRolloutTime.Add(in.MinInterval).Sub(in.Now); wait > 0 {
 			return RolloutPlan{TemplateHash: current, RequeueAfter: wait}
 		}

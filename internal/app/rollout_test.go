@@ -49,6 +49,10 @@ func TestPlanRollout(t *testing.T) {
 		in:   RolloutInput{Status: rolledAt(20 * time.Second), Resolved: true, NewHash: "new", Now: now, MinInterval: time.Minute},
 		want: RolloutPlan{TemplateHash: "old", RequeueAfter: 40 * time.Second},
 	}, {
+		name: "a change of the refs within the interval rolls at once",
+		in:   RolloutInput{Status: rolledAt(20 * time.Second), Resolved: true, NewHash: "new", Now: now, MinInterval: time.Minute, RefsChanged: true},
+		want: RolloutPlan{TemplateHash: "new", Roll: true},
+	}, {
 		name: "no interval rolls at once",
 		in:   RolloutInput{Status: rolledAt(time.Second), Resolved: true, NewHash: "new", Now: now},
 		want: RolloutPlan{TemplateHash: "new", Roll: true},
