@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs the local node's runtime from Debian when it is missing: containerd
-# (with ctr), runc, the CNI plugins, iptables and conntrack. It needs root on
+# (with ctr), runc, the CNI plugins, iptables, conntrack and iproute2 (ip, which
+# removes the node's bridge). It needs root on
 # Debian; anywhere else it prints one line saying the node is skipped, and
 # the demo and the tests run without a node. It never fails the build.
 set -uo pipefail
-packages=(containerd runc containernetworking-plugins iptables conntrack)
+packages=(containerd runc containernetworking-plugins iptables conntrack iproute2)
 # One file of each package that the node uses.
 declare -A probe=(
   [containerd]=/usr/bin/containerd [runc]=/usr/sbin/runc
   [containernetworking-plugins]=/usr/lib/cni/bridge [iptables]=/usr/sbin/iptables
-  [conntrack]=/usr/sbin/conntrack
+  [conntrack]=/usr/sbin/conntrack [iproute2]=/usr/sbin/ip
 )
 
 missing=()

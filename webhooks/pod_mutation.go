@@ -31,10 +31,10 @@ import (
 // It never modifies pod or app, and returns pod itself when nothing changes,
 // so mutatePod(mutatePod(p, a), a) is the same pod (reinvocationPolicy
 // IfNeeded). No secret value passes through it: the app holds only names.
-func mutatePod(pod *corev1.Pod, app *lightningv1alpha1.LightningApp) *corev1.Pod {
+func mutatePod(pod *corev1.Pod, a *lightningv1alpha1.LightningApp) *corev1.Pod {
 	oldSecret := pod.Annotations[lightningv1alpha1.AnnotationInjectedSecret]
-	rotated := oldSecret != "" && oldSecret != app.Status.SecretName
-	want := appEnv(app)
+	rotated := oldSecret != "" && oldSecret != a.Status.SecretName
+	want := appEnv(a)
 	added := make([]bool, len(want)) // added[i]: want[i] went into some container
 	out := pod.DeepCopy()
 	for _, containers := range [][]corev1.Container{out.Spec.InitContainers, out.Spec.Containers} {
@@ -75,7 +75,7 @@ func mutatePod(pod *corev1.Pod, app *lightningv1alpha1.LightningApp) *corev1.Pod
 		}
 		names = append(names, w.Name)
 		if w.ValueFrom != nil {
-			out.Annotations[lightningv1alpha1.AnnotationInjectedSecret] = app.Status.SecretName
+			out.Annotations[lightningv1alpha1.AnnotationInjectedSecret] = a.Status.SecretName
 		}
 	}
 	slices.Sort(names)
@@ -86,17 +86,17 @@ func mutatePod(pod *corev1.Pod, app *lightningv1alpha1.LightningApp) *corev1.Pod
 }
 
 // appEnv returns the entries the app wants in every container.
-func appEnv(app *lightningv1alpha1.LightningApp) []corev1.EnvVar {
-	env := make([]corev1.EnvVar, 0, len(app.Spec.Env)+len(app.Spec.Secrets))
-	for _, e := range app.Spec.Env {
+func appEnv(a *lightningv1alpha1.LightningApp) []corev1.EnvVar {
+	env := make([]corev1.EnvVar, 0, len(a.Spec.Env)+len(a.Spec.Secrets))
+	for _, e := range a.Spec.Env {
 		env = append(env, corev1.EnvVar{Name: e.Name, Value: e.Value})
 	}
-	if app.Status.SecretName == "" {
+	if a.Status.SecretName == "" {
 		return env
 	}
-	storage := make([]valueFromCopy, len(app.Spec.Secrets)) // one allocation, as in mutatePod
-	for i, s := range app.Spec.Secrets {
-		env = append(env, secretKeyRef(s.Name, app.Status.SecretName, &storage[i]))
+	storage := make([]valueFromCopy, len(a.Spec.Secrets)) // one allocation, as in mutatePod
+	for i, s := range a.Spec.Secrets {
+		env = append(env, secretKeyRef(s.Name, a.Status.SecretName, &storage[i]))
 	}
 	return env
 }

@@ -191,7 +191,11 @@ func (c *Cluster) startNode(ctx context.Context, st state, images []string) erro
 	}); err != nil {
 		return err
 	}
-	return c.waitFor(ctx, Kubelet, func() error { return c.nodeReady(ctx) })
+	cs, err := c.clientset()
+	if err != nil {
+		return err
+	}
+	return c.waitFor(ctx, Kubelet, func() error { return nodeReady(ctx, cs) })
 }
 
 // prepareNodeFiles writes the kubelet's certificates, kubeconfig and
@@ -395,11 +399,7 @@ func (c *Cluster) clientset() (*kubernetes.Clientset, error) {
 }
 
 // nodeReady wants the Node registered and Ready.
-func (c *Cluster) nodeReady(ctx context.Context) error {
-	cs, err := c.clientset()
-	if err != nil {
-		return err
-	}
+func nodeReady(ctx context.Context, cs kubernetes.Interface) error {
 	node, err := cs.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
 	if err != nil {
 		return err
@@ -529,7 +529,7 @@ func (c *Cluster) stopNode() error {
 	if err := os.RemoveAll(n.run); err != nil {
 		errs = append(errs, err)
 	}
-	if lastNode() {
+	if NodesRunning() == 0 {
 		if err := restoreMachineState(); err != nil {
 			errs = append(errs, err)
 		}
@@ -606,20 +606,6 @@ func starterAlive(run string) bool {
 	return err == nil && pid > 0 && syscall.Kill(pid, 0) == nil
 }
 
-// lastNode says whether no other node is registered under runRoot.
-func lastNode() bool {
-	entries, err := os.ReadDir(runRoot)
-	if err != nil {
-		return true
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			return false
-		}
-	}
-	return true
-}
-
 func restoreMachineState() error {
 	data, err := os.ReadFile(machineStatePath())
 	if err != nil {
@@ -688,6 +674,15 @@ func deleteNewChains(before map[string][]string) {
 // killShims kills containerd-shim processes of this node's containerd
 // that outlived it.
 func killShims(socket string) {
+	for _, pid := range shimPIDs(socket) {
+		_ = (&proc{name: "containerd-shim", pid: pid}).stop(5 * time.Second)
+	}
+}
+
+// shimPIDs are the containerd-shim processes started for the containerd
+// listening on socket.
+func shimPIDs(socket string) []int {
+	var pids []int
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		data, err := os.ReadFile(p)
@@ -695,13 +690,14 @@ func killShims(socket string) {
 			continue
 		}
 		args := strings.Split(string(data), "\x00")
-		if len(args) == 0 || !strings.Contains(filepath.Base(args[0]), "containerd-shim") || !slices.Contains(args, socket) {
+		if !strings.Contains(filepath.Base(args[0]), "containerd-shim") || !slices.Contains(args, socket) {
 			continue
 		}
 		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {
-			_ = (&proc{name: "containerd-shim", pid: pid}).stop(5 * time.Second)
+			pids = append(pids, pid)
 		}
 	}
+	return pids
 }
 
 // mountsUnder lists the mount points at or below root, deepest first.
@@ -849,26 +845,13 @@ func NodeLeftovers(clusterDir string) []string {
 			}
 		}
 	}
-	if killed := shimsOf(n.socket()); killed > 0 {
-		out = append(out, fmt.Sprintf("%d containerd-shim processes", killed))
+	if shims := len(shimPIDs(n.socket())); shims > 0 {
+		out = append(out, fmt.Sprintf("%d containerd-shim processes", shims))
 	}
-	if lastNode() {
+	if NodesRunning() == 0 {
 		if exists(machineStatePath()) {
 			out = append(out, "file "+machineStatePath())
 		}
 	}
 	return out
-}
-
-func shimsOf(socket string) int {
-	count := 0
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		data, _ := os.ReadFile(p)
-		args := strings.Split(string(data), "\x00")
-		if len(args) > 0 && strings.Contains(filepath.Base(args[0]), "containerd-shim") && slices.Contains(args, socket) {
-			count++
-		}
-	}
-	return count
 }
