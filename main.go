@@ -137,7 +137,7 @@ func run(opts options) error {
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
-		Cache:                   operator.CacheOptions(),
+		Cache:                   operator.CacheOptions(opts.webhookConfigName),
 		Metrics:                 metricsserver.Options{BindAddress: opts.metricsAddr},
 		HealthProbeBindAddress:  opts.probeAddr,
 		LeaderElection:          opts.leaderElect,
@@ -162,6 +162,7 @@ func run(opts options) error {
 		KeyCutoff:         cutoff,
 		Workers:           opts.workers,
 		App:               controllers.AppOptions{Presets: presets, MinRolloutInterval: opts.minRolloutInterval},
+		WebhookConfigName: opts.webhookConfigName,
 		Webhook: &operator.WebhookOptions{
 			TLS: certs.Options{Mode: tlsMode, Namespace: opts.operatorNamespace,
 				ServiceName: opts.webhookServiceName, WebhookConfigName: opts.webhookConfigName,

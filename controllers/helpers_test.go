@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -76,6 +77,20 @@ func storedKeyring(ctx context.Context) (*keyring.Keyring, error) {
 		return nil, err
 	}
 	return keyring.Unmarshal(s.Data)
+}
+
+// rotateKeyring syncs the keyring as the leader would at a time one period
+// past its current key, so it rotates whatever ran before.
+func rotateKeyring(ctx context.Context) *keyring.Keyring {
+	before, err := storedKeyring(ctx)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	const period = 720 * time.Hour
+	later := func() time.Time { return before.Current().Created.Add(period + time.Hour) }
+	ring, rotated, err := keysecret.NewWriter(k8sClient, k8sClient, keysecret.Options{Namespace: operatorNamespace, RotationPeriod: period}, later).
+		Sync(ctx, keysecret.AnyLightningSecret(k8sClient))
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	ExpectWithOffset(1, rotated).To(BeTrue())
+	return ring
 }
 
 func currentPublicKey(ctx context.Context) *sealing.PublicKey {

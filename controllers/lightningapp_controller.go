@@ -8,12 +8,15 @@ import (
 	"strings"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -27,6 +30,7 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/app"
+	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
 
@@ -43,8 +47,17 @@ type AppOptions struct {
 	// ExcludedNamespaces run no app: the pod webhook does not inject env
 	// there (the operator's namespace and kube-system).
 	ExcludedNamespaces []string
+	// PodWebhook names the registered pod webhook. When set, an app in a
+	// namespace its namespaceSelector does not select runs nothing either.
+	PodWebhook PodWebhookRef
 	// Now is the clock; tests set it.
 	Now func() time.Time
+}
+
+// PodWebhookRef names the pod webhook: its MutatingWebhookConfiguration and
+// the webhook's name in it.
+type PodWebhookRef struct {
+	ConfigName, WebhookName string
 }
 
 // LightningAppReconciler resolves an app's secrets into one immutable Secret
@@ -54,6 +67,7 @@ type LightningAppReconciler struct {
 	keys     KeySource
 	recorder recorder.EventRecorder
 	opts     AppOptions
+	versions *valueVersions
 }
 
 var _ reconcile.Reconciler = &LightningAppReconciler{}
@@ -66,7 +80,7 @@ func NewLightningAppReconciler(c client.Client, keys KeySource, rec recorder.Eve
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &LightningAppReconciler{client: c, keys: keys, recorder: rec, opts: opts}
+	return &LightningAppReconciler{client: c, keys: keys, recorder: rec, opts: opts, versions: newValueVersions()}
 }
 
 // +kubebuilder:rbac:groups=lightning.ai,resources=lightningapps,verbs=get;list;watch
@@ -74,6 +88,8 @@ func NewLightningAppReconciler(c client.Client, keys KeySource, rec recorder.Eve
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=list;watch,resourceNames=lightning-operator-mutating-webhook-configuration
 
 // Reconcile: get, resolve, materialize, plan, apply, clean up, status.
 func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -85,30 +101,35 @@ func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		// Everything we made is owned by the app; the garbage collector removes it.
 		return ctrl.Result{}, nil
 	}
-	if slices.Contains(r.opts.ExcludedNamespaces, a.Namespace) {
-		// Its pods would run without their env: make nothing, and say why.
+	excluded, err := r.injectionExcluded(ctx, a)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if excluded != "" {
+		// Its pods would run without their env: make nothing, stop what runs, and say why.
+		if err := r.deleteDeployments(ctx, a, nil); err != nil {
+			return ctrl.Result{}, err
+		}
 		return ctrl.Result{}, r.writeStatus(ctx, a, app.Observed{Generation: a.Generation, Resolution: app.Resolution{
-			Reason: lightningv1alpha1.ReasonNamespaceExcluded,
-			Message: fmt.Sprintf("LightningApp %s is in namespace %q, where the pod webhook does not inject env (it excludes %s); no Secret or Deployment is made: run the app in another namespace",
-				a.Name, a.Namespace, strings.Join(r.opts.ExcludedNamespaces, ", ")),
+			Reason: lightningv1alpha1.ReasonNamespaceExcluded, Message: excluded,
 		}})
 	}
 
-	refs, resolution, err := r.resolve(ctx, a)
+	secrets, resolution, err := r.resolve(ctx, a)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	newHash := ""
-	if resolution.Resolved && len(refs) > 0 {
-		newHash = app.SecretsHash(a.Namespace, a.Name, refs)
-		if resolution, err = r.materialize(ctx, a, refs, newHash); err != nil {
+	if resolution.Resolved && len(secrets.refs) > 0 {
+		newHash = app.SecretsHash(a.Namespace, a.Name, secrets.refs)
+		if resolution, err = r.materialize(ctx, a, secrets, newHash); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
 	plan := app.PlanRollout(app.RolloutInput{
 		Status: a.Status, Resolved: resolution.Resolved, NewHash: newHash,
 		Now: r.opts.Now(), MinInterval: r.opts.MinRolloutInterval,
-		RefsChanged: !slices.Equal(a.Spec.Secrets, a.Status.Secrets),
+		RefsChanged: !app.SameRefs(a.Spec.Secrets, a.Status.Secrets),
 	})
 	if plan.RequeueAfter > 0 {
 		logf.FromContext(ctx).V(1).Info("Delayed a roll", "wait", plan.RequeueAfter)
@@ -123,12 +144,52 @@ func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 			return ctrl.Result{}, err
 		}
 	}
-	obs := r.observed(a, resolution, plan, newHash, applied)
+	obs := r.observed(a, resolution, plan, newHash, secrets.refs, applied)
 	if plan.Roll && a.Status.SecretsHash != "" {
 		rolloutsTotal.Inc()
 		r.recorder.Eventf(a, nil, corev1.EventTypeNormal, "SecretsChanged", "Rollout", "Rolling components to Secret %s", obs.SecretName)
 	}
 	return ctrl.Result{RequeueAfter: plan.RequeueAfter}, r.writeStatus(ctx, a, obs)
+}
+
+// injectionExcluded says why the pod webhook does not inject env into the
+// app's namespace, or "" when it does: the namespace is one it never serves,
+// or the registered namespaceSelector does not select it (an admin may have
+// narrowed it). A registration that is missing is not an exclusion: then no
+// namespace is served, and that is the installation's error to fix.
+func (r *LightningAppReconciler) injectionExcluded(ctx context.Context, a *lightningv1alpha1.LightningApp) (string, error) {
+	if slices.Contains(r.opts.ExcludedNamespaces, a.Namespace) {
+		return fmt.Sprintf("LightningApp %s is in namespace %q, where the pod webhook does not inject env (it excludes %s); no Secret or Deployment is made: run the app in another namespace",
+			a.Name, a.Namespace, strings.Join(r.opts.ExcludedNamespaces, ", ")), nil
+	}
+	ref := r.opts.PodWebhook
+	if ref.ConfigName == "" {
+		return "", nil
+	}
+	mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
+	if err := r.client.Get(ctx, types.NamespacedName{Name: ref.ConfigName}, mwc); err != nil {
+		if apierrors.IsNotFound(err) {
+			return "", nil
+		}
+		return "", fmt.Errorf("reading MutatingWebhookConfiguration %s: %w", ref.ConfigName, err)
+	}
+	i := slices.IndexFunc(mwc.Webhooks, func(w admissionregistrationv1.MutatingWebhook) bool { return w.Name == ref.WebhookName })
+	if i < 0 {
+		return "", nil
+	}
+	ns := &corev1.Namespace{}
+	if err := r.client.Get(ctx, types.NamespacedName{Name: a.Namespace}, ns); err != nil {
+		return "", fmt.Errorf("reading namespace %s: %w", a.Namespace, err)
+	}
+	selected, err := app.WebhookSelectsNamespace(&mwc.Webhooks[i], ns.Labels)
+	if err != nil {
+		return "", reconcile.TerminalError(err)
+	}
+	if selected {
+		return "", nil
+	}
+	return fmt.Sprintf("LightningApp %s is in namespace %q, which the namespaceSelector of webhook %s in MutatingWebhookConfiguration %s does not select, so its pods would get no env; no Secret or Deployment is made: label the namespace to match, or run the app in another namespace",
+		a.Name, a.Namespace, ref.WebhookName, ref.ConfigName), nil
 }
 
 // secretName is the app's Secret for hash; "" for no hash (no secrets).
@@ -140,7 +201,7 @@ func secretName(a *lightningv1alpha1.LightningApp, hash string) string {
 }
 
 // observed is what this reconcile saw and did, for the status.
-func (r *LightningAppReconciler) observed(a *lightningv1alpha1.LightningApp, resolution app.Resolution, plan app.RolloutPlan, newHash string, applied appliedComponents) app.Observed {
+func (r *LightningAppReconciler) observed(a *lightningv1alpha1.LightningApp, resolution app.Resolution, plan app.RolloutPlan, newHash string, refs []app.ResolvedRef, applied appliedComponents) app.Observed {
 	obs := app.Observed{
 		Generation:   a.Generation,
 		Resolution:   resolution,
@@ -150,11 +211,11 @@ func (r *LightningAppReconciler) observed(a *lightningv1alpha1.LightningApp, res
 	if resolution.Resolved {
 		obs.SecretsHash = plan.TemplateHash
 		obs.SecretCount = int32(len(a.Spec.Secrets))
-		// What the templates' Secret holds: the spec's refs once it is the
-		// newest, the last ones while a roll is held back.
+		// What the templates' Secret holds: the spec's refs and their
+		// versions once it is the newest, the last ones while a roll is held back.
 		obs.Secrets = a.Status.Secrets
 		if plan.TemplateHash == newHash {
-			obs.Secrets = a.Spec.Secrets
+			obs.Secrets = app.SecretVersions(refs)
 		}
 		obs.SecretName = secretName(a, plan.TemplateHash)
 	}
@@ -165,27 +226,81 @@ func (r *LightningAppReconciler) observed(a *lightningv1alpha1.LightningApp, res
 	return obs
 }
 
-// resolve finds every referenced LightningSecret in the app's namespace.
-func (r *LightningAppReconciler) resolve(ctx context.Context, a *lightningv1alpha1.LightningApp) ([]app.SealedRef, app.Resolution, error) {
-	refs := make([]app.SealedRef, 0, len(a.Spec.Secrets))
+// resolvedSecrets are an app's refs with their value versions. Values
+// opened on the way (a version not yet known) are kept for materialize, for
+// this reconcile only.
+type resolvedSecrets struct {
+	refs   []app.ResolvedRef
+	lsecs  []*lightningv1alpha1.LightningSecret
+	ring   *keyring.Keyring
+	opened map[string][]byte // by env name
+}
+
+// resolve finds every referenced LightningSecret in the app's namespace and
+// the version of its value. A version is computed by opening the value only
+// when it is not known for that spec yet.
+func (r *LightningAppReconciler) resolve(ctx context.Context, a *lightningv1alpha1.LightningApp) (resolvedSecrets, app.Resolution, error) {
+	res := resolvedSecrets{opened: map[string][]byte{}}
+	if len(a.Spec.Secrets) == 0 {
+		return res, app.Resolution{Resolved: true}, nil
+	}
 	for _, s := range a.Spec.Secrets {
 		lsec := &lightningv1alpha1.LightningSecret{}
 		// The key has the app's own namespace: no reference can leave it.
 		err := r.client.Get(ctx, types.NamespacedName{Namespace: a.Namespace, Name: s.SecretRef}, lsec)
 		if apierrors.IsNotFound(err) {
-			return nil, app.Resolution{Reason: lightningv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf("Secret with name '%s' not found", s.SecretRef)}, nil
+			return res, app.Resolution{Reason: lightningv1alpha1.ReasonSecretNotFound, Message: fmt.Sprintf("Secret with name '%s' not found", s.SecretRef)}, nil
 		}
 		if err != nil {
-			return nil, app.Resolution{}, fmt.Errorf("reading LightningSecret %s/%s: %w", a.Namespace, s.SecretRef, err)
+			return res, app.Resolution{}, fmt.Errorf("reading LightningSecret %s/%s: %w", a.Namespace, s.SecretRef, err)
 		}
-		refs = append(refs, app.SealedRef{EnvName: s.Name, SecretRef: s.SecretRef, EncryptedValue: lsec.Spec.EncryptedValue})
+		res.lsecs = append(res.lsecs, lsec)
 	}
-	return refs, app.Resolution{Resolved: true}, nil
+
+	ring, err := r.keys.Keyring(ctx)
+	if err != nil {
+		return res, app.Resolution{Reason: lightningv1alpha1.ReasonSecretNotReady,
+			Message: fmt.Sprintf("The operator's keyring is unavailable, so no secret can be opened: %v", err)}, nil
+	}
+	vk := ring.VersionKey()
+	if vk == nil {
+		return res, app.Resolution{Reason: lightningv1alpha1.ReasonSecretNotReady,
+			Message: "The operator's keyring has no version key yet, so value versions cannot be computed; the leader adds one when it starts"}, nil
+	}
+	res.ring = ring
+	for i, s := range a.Spec.Secrets {
+		lsec := res.lsecs[i]
+		version, ok := r.versions.get(lsec, vk.ID())
+		if !ok {
+			plain, resolution := openValue(ring, lsec)
+			if !resolution.Resolved {
+				return res, resolution, nil
+			}
+			version = vk.Version(sealing.Scope{Namespace: lsec.Namespace, Name: lsec.Name}, plain)
+			r.versions.put(lsec, vk.ID(), version)
+			res.opened[s.Name] = plain
+		}
+		res.refs = append(res.refs, app.ResolvedRef{EnvName: s.Name, SecretRef: s.SecretRef, Version: version})
+	}
+	return res, app.Resolution{Resolved: true}, nil
 }
 
-// materialize makes sure the Secret for hash exists. It opens the values only
-// when the Secret is not there yet, so a restart opens and writes nothing.
-func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1alpha1.LightningApp, refs []app.SealedRef, hash string) (app.Resolution, error) {
+// openValue opens a LightningSecret's value, or says why it does not open.
+func openValue(ring *keyring.Keyring, lsec *lightningv1alpha1.LightningSecret) ([]byte, app.Resolution) {
+	plain, err := sealing.Open(ring, sealing.Scope{Namespace: lsec.Namespace, Name: lsec.Name}, lsec.Spec.EncryptedValue)
+	if err != nil {
+		opensTotal.WithLabelValues(sealing.Reason(err)).Inc()
+		return nil, app.Resolution{Reason: lightningv1alpha1.ReasonSecretNotReady,
+			Message: fmt.Sprintf("Secret with name '%s' is not ready: %s", lsec.Name, sealing.Reason(err))}
+	}
+	opensTotal.WithLabelValues(lightningv1alpha1.ReasonSealed).Inc()
+	return plain, app.Resolution{Resolved: true}
+}
+
+// materialize makes sure the Secret for hash exists. It opens the values
+// only when the Secret is not there yet (and only those resolve did not
+// open), so a restart writes nothing.
+func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1alpha1.LightningApp, res resolvedSecrets, hash string) (app.Resolution, error) {
 	name := app.SecretName(a.Name, hash)
 	existing := &corev1.Secret{}
 	err := r.client.Get(ctx, types.NamespacedName{Namespace: a.Namespace, Name: name}, existing)
@@ -196,21 +311,16 @@ func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1
 		return app.Resolution{}, fmt.Errorf("reading Secret %s/%s: %w", a.Namespace, name, err)
 	}
 
-	ring, err := r.keys.Keyring(ctx)
-	if err != nil {
-		return app.Resolution{Reason: lightningv1alpha1.ReasonSecretNotReady,
-			Message: fmt.Sprintf("The operator's keyring is unavailable, so no secret can be opened: %v", err)}, nil
-	}
-	values := make(map[string][]byte, len(refs))
+	values := make(map[string][]byte, len(res.refs))
 	total := 0
-	for _, ref := range refs {
-		plain, err := sealing.Open(ring, sealing.Scope{Namespace: a.Namespace, Name: ref.SecretRef}, ref.EncryptedValue)
-		if err != nil {
-			opensTotal.WithLabelValues(sealing.Reason(err)).Inc()
-			return app.Resolution{Reason: lightningv1alpha1.ReasonSecretNotReady,
-				Message: fmt.Sprintf("Secret with name '%s' is not ready: %s", ref.SecretRef, sealing.Reason(err))}, nil
+	for i, ref := range res.refs {
+		plain, ok := res.opened[ref.EnvName]
+		if !ok {
+			var resolution app.Resolution
+			if plain, resolution = openValue(res.ring, res.lsecs[i]); !resolution.Resolved {
+				return resolution, nil
+			}
 		}
-		opensTotal.WithLabelValues(lightningv1alpha1.ReasonSealed).Inc()
 		values[ref.EnvName] = plain
 		total += len(plain)
 	}
@@ -258,6 +368,15 @@ func (r *LightningAppReconciler) applyDeployments(ctx context.Context, a *lightn
 		}
 		statuses = append(statuses, lightningv1alpha1.ComponentStatus{Name: c.Path, Deployment: name, Ready: app.DeploymentReady(live)})
 	}
+	if err := r.deleteDeployments(ctx, a, wanted); err != nil {
+		return appliedComponents{}, err
+	}
+	return appliedComponents{statuses: statuses, computeErr: computeErr}, nil
+}
+
+// deleteDeployments deletes the app's Deployments (the last status lists
+// what we made) that are not wanted.
+func (r *LightningAppReconciler) deleteDeployments(ctx context.Context, a *lightningv1alpha1.LightningApp, wanted map[string]bool) error {
 	// The last status lists what we made; what is no longer wanted goes.
 	for _, old := range a.Status.Components {
 		if wanted[old.Deployment] {
@@ -269,17 +388,17 @@ func (r *LightningAppReconciler) applyDeployments(ctx context.Context, a *lightn
 			continue
 		}
 		if err != nil {
-			return appliedComponents{}, fmt.Errorf("reading Deployment %s/%s: %w", a.Namespace, old.Deployment, err)
+			return fmt.Errorf("reading Deployment %s/%s: %w", a.Namespace, old.Deployment, err)
 		}
 		if !metav1.IsControlledBy(d, a) {
 			continue
 		}
 		if err := r.client.Delete(ctx, d, client.Preconditions{UID: &d.UID}); client.IgnoreNotFound(err) != nil {
-			return appliedComponents{}, fmt.Errorf("deleting Deployment %s/%s of removed component %s: %w", a.Namespace, d.Name, old.Name, err)
+			return fmt.Errorf("deleting Deployment %s/%s of component %s: %w", a.Namespace, d.Name, old.Name, err)
 		}
-		logf.FromContext(ctx).Info("Deleted Deployment of removed component", "deployment", d.Name, "component", old.Name)
+		logf.FromContext(ctx).Info("Deleted Deployment of a component that must not run", "deployment", d.Name, "component", old.Name)
 	}
-	return appliedComponents{statuses: statuses, computeErr: computeErr}, nil
+	return nil
 }
 
 // applyDeployment writes desired when it differs from what we last wrote.
@@ -372,14 +491,33 @@ func (r *LightningAppReconciler) writeStatus(ctx context.Context, a *lightningv1
 }
 
 // SetupWithManager watches apps, their Deployments and Secrets, the
-// LightningSecrets they reference (through the index) and their pods (so an
-// old Secret goes when its last pod does).
+// LightningSecrets they reference (through the index), the keyring (so a
+// restored one heals the apps it failed) and their pods (so an old Secret
+// goes when its last pod does).
 func (r *LightningAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	keyringKey := r.keys.SecretKey()
+	b := ctrl.NewControllerManagedBy(mgr)
+	if name := r.opts.PodWebhook.ConfigName; name != "" {
+		// Where the webhook injects follows its namespaceSelector and the
+		// namespaces' labels.
+		b = b.Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.appsInNamespace),
+			builder.WithPredicates(predicate.LabelChangedPredicate{})).
+			Watches(&admissionregistrationv1.MutatingWebhookConfiguration{}, handler.EnqueueRequestsFromMapFunc(r.allApps),
+				builder.WithPredicates(predicate.GenerationChangedPredicate{}, predicate.NewPredicateFuncs(func(o client.Object) bool {
+					return o.GetName() == name
+				})))
+	}
+	return b.
 		For(&lightningv1alpha1.LightningApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Secret{}).
-		Watches(&lightningv1alpha1.LightningSecret{}, handler.EnqueueRequestsFromMapFunc(r.appsUsingSecret)).
+		// Only a new value matters to an app; its status is the other reconciler's.
+		Watches(&lightningv1alpha1.LightningSecret{}, r.lightningSecretHandler(),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.unresolvedApps),
+			builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+				return client.ObjectKeyFromObject(o) == keyringKey
+			}))).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(appOfPod),
 			builder.WithPredicates(predicate.Funcs{
 				CreateFunc: func(event.CreateEvent) bool { return false },
@@ -395,6 +533,63 @@ func (r *LightningAppReconciler) appsUsingSecret(ctx context.Context, o client.O
 	apps := &lightningv1alpha1.LightningAppList{}
 	if err := r.client.List(ctx, apps, client.InNamespace(o.GetNamespace()), client.MatchingFields{IndexAppSecretRefs: o.GetName()}); err != nil {
 		logf.FromContext(ctx).Error(err, "Looking up apps of a LightningSecret failed", "lightningsecret", client.ObjectKeyFromObject(o))
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(apps.Items))
+	for i := range apps.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&apps.Items[i])})
+	}
+	return out
+}
+
+// lightningSecretHandler enqueues the apps that use a LightningSecret, and
+// forgets a deleted one's version.
+func (r *LightningAppReconciler) lightningSecretHandler() handler.EventHandler {
+	enqueue := handler.EnqueueRequestsFromMapFunc(r.appsUsingSecret)
+	return handler.Funcs{
+		CreateFunc:  enqueue.Create,
+		UpdateFunc:  enqueue.Update,
+		GenericFunc: enqueue.Generic,
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			r.versions.forget(client.ObjectKeyFromObject(e.Object))
+			enqueue.Delete(ctx, e, q)
+		},
+	}
+}
+
+// unresolvedApps maps a keyring change to the apps whose secrets do not
+// resolve: a restored keyring, or one that gained its version key, heals
+// them. Resolved apps do not need it (their versions are known), so a
+// rotation reconciles none.
+func (r *LightningAppReconciler) unresolvedApps(ctx context.Context, _ client.Object) []reconcile.Request {
+	apps := &lightningv1alpha1.LightningAppList{}
+	if err := r.client.List(ctx, apps); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing LightningApps after a keyring change failed")
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range apps.Items {
+		if !meta.IsStatusConditionTrue(apps.Items[i].Status.Conditions, lightningv1alpha1.ConditionSecretsResolved) {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&apps.Items[i])})
+		}
+	}
+	return out
+}
+
+// appsInNamespace maps a namespace to its apps.
+func (r *LightningAppReconciler) appsInNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	return r.listApps(ctx, client.InNamespace(o.GetName()))
+}
+
+// allApps maps a change of the webhook's registration to every app.
+func (r *LightningAppReconciler) allApps(ctx context.Context, _ client.Object) []reconcile.Request {
+	return r.listApps(ctx)
+}
+
+func (r *LightningAppReconciler) listApps(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
+	apps := &lightningv1alpha1.LightningAppList{}
+	if err := r.client.List(ctx, apps, opts...); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing LightningApps failed")
 		return nil
 	}
 	out := make([]reconcile.Request, 0, len(apps.Items))

@@ -10,10 +10,12 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
@@ -176,6 +178,54 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		Expect(templateHashes(ctx, ns, "bystander")).To(HaveEach(before["bystander"].Status.SecretsHash))
 	})
 
+	It("follows value versions: re-sealing the same value, to the same or a newer key, restarts nothing", func() {
+		const ns = "app-versions"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "same"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "stable", "S", "s"))).To(Succeed())
+		first := resolvedApp(ctx, ns, "stable")
+		Eventually(func() []string { return templateHashes(ctx, ns, "stable") }).Should(HaveEach(first.Status.SecretsHash))
+		Eventually(getSecretStatus(ctx, ns, "s")).Should(HaveField("Version", MatchRegexp("^[0-9a-f]{16}$")))
+		version := getSecretStatus(ctx, ns, "s")().Version
+		Expect(first.Status.Secrets).To(Equal([]lightningv1alpha1.SecretVersion{{Name: "S", SecretRef: "s", Version: version}}))
+
+		// unchanged waits until the LightningSecret's status describes its
+		// newest spec, then holds that nothing about the app moved.
+		unchanged := func(keyID string) {
+			GinkgoHelper()
+			lsec := &lightningv1alpha1.LightningSecret{}
+			Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "s"}, lsec)).To(Succeed())
+			Eventually(getSecretStatus(ctx, ns, "s")).Should(And(
+				HaveField("ObservedGeneration", lsec.Generation), HaveField("KeyID", keyID), HaveField("Version", version)))
+			Consistently(func(g Gomega) {
+				a := getApp(ctx, ns, "stable")()
+				g.Expect(a.Status.SecretsHash).To(Equal(first.Status.SecretsHash))
+				g.Expect(a.Status.Secrets).To(Equal(first.Status.Secrets))
+				g.Expect(a.Status.LastRolloutTime).To(Equal(first.Status.LastRolloutTime))
+				g.Expect(templateHashes(ctx, ns, "stable")).To(HaveEach(first.Status.SecretsHash))
+			}, 2*time.Second).Should(Succeed())
+		}
+		By("re-sealing the same value to the same key")
+		reseal(ctx, pub, ns, "s", "same")
+		unchanged(pub.ID())
+
+		By("re-sealing the same value to a newer key")
+		newer := rotateKeyring(ctx).Current().Private.Public()
+		reseal(ctx, newer, ns, "s", "same")
+		unchanged(newer.ID())
+
+		By("a new value rolls, and its version is what the app runs")
+		reseal(ctx, newer, ns, "s", "different")
+		Eventually(func() string { return getApp(ctx, ns, "stable")().Status.SecretsHash }, 20*time.Second).
+			ShouldNot(Equal(first.Status.SecretsHash))
+		next := getSecretStatus(ctx, ns, "s")().Version
+		Expect(next).NotTo(Equal(version))
+		a := getApp(ctx, ns, "stable")()
+		Expect(a.Status.Secrets).To(Equal([]lightningv1alpha1.SecretVersion{{Name: "S", SecretRef: "s", Version: next}}))
+		Expect(appSecret(ctx, a).Data["S"]).To(Equal([]byte("different")))
+		Eventually(func() []string { return templateHashes(ctx, ns, "stable") }).Should(HaveEach(a.Status.SecretsHash))
+	})
+
 	It("keeps an old Secret while a pod still refers to it", func() {
 		const ns = "app-inuse"
 		newNamespace(ctx, ns)
@@ -225,7 +275,9 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "good"))).To(Succeed())
 		Expect(k8sClient.Create(ctx, newApp(ns, "steady", "S", "s"))).To(Succeed())
 		good := resolvedApp(ctx, ns, "steady")
-		Expect(good.Status.Secrets).To(Equal([]lightningv1alpha1.SecretEnvVar{{Name: "S", SecretRef: "s"}}))
+		Expect(good.Status.Secrets).To(ConsistOf(HaveField("Name", "S")))
+		Expect(good.Status.Secrets[0].SecretRef).To(Equal("s"))
+		Expect(good.Status.Secrets[0].Version).NotTo(BeEmpty())
 
 		Expect(k8sClient.Delete(ctx, &lightningv1alpha1.LightningSecret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s"}})).To(Succeed())
 		Eventually(func() []metav1.Condition { return getApp(ctx, ns, "steady")().Status.Conditions }, 20*time.Second).Should(And(
@@ -240,6 +292,17 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 			g.Expect(templateHashes(ctx, ns, "steady")).To(HaveEach(good.Status.SecretsHash))
 			g.Expect(appSecret(ctx, good).Data["S"]).To(Equal([]byte("good")))
 		}, 2*time.Second).Should(Succeed())
+
+		By("restoring the same value, sealed anew, heals the app without a roll")
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "good"))).To(Succeed())
+		Eventually(func() []metav1.Condition { return getApp(ctx, ns, "steady")().Status.Conditions }, 20*time.Second).Should(And(
+			Satisfy(haveCondition("SecretsResolved", "True", "Resolved")),
+			Not(Satisfy(haveCondition("Stalled", "True", "LastGoodSecrets")))))
+		a = getApp(ctx, ns, "steady")()
+		Expect(a.Status.SecretsHash).To(Equal(good.Status.SecretsHash))
+		Expect(a.Status.Secrets).To(Equal(good.Status.Secrets))
+		Expect(a.Status.LastRolloutTime).To(Equal(good.Status.LastRolloutTime))
+		Expect(templateHashes(ctx, ns, "steady")).To(HaveEach(good.Status.SecretsHash))
 	})
 
 	It("runs no app where the pod webhook does not inject: the operator's namespace and kube-system", func() {
@@ -257,6 +320,58 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 				return len(deploymentsOf(ctx, ns, "misplaced")) + len(secrets.Items)
 			}, 2*time.Second).Should(BeZero(), "Deployments and Secrets of an app in %s", ns)
 		}
+	})
+
+	It("runs no app in a namespace the registered namespaceSelector leaves out, and stops one when an admin narrows it", func() {
+		const ns, optOut = "app-opt-out", "lightning.ai/injection"
+		// A registration as an admin may narrow it; its endpoint is closed and
+		// ignored, since only its selector matters here.
+		mwc := &admissionregistrationv1.MutatingWebhookConfiguration{
+			ObjectMeta: metav1.ObjectMeta{Name: webhookConfigName},
+			Webhooks: []admissionregistrationv1.MutatingWebhook{{
+				Name:                    "pod-env.lightning.ai",
+				ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: ptr.To("https://127.0.0.1:9/mutate")},
+				Rules:                   []admissionregistrationv1.RuleWithOperations{{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create}, Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}}}},
+				FailurePolicy:           ptr.To(admissionregistrationv1.Ignore),
+				SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+				AdmissionReviewVersions: []string{"v1"},
+				ObjectSelector:          &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: lightningv1alpha1.LabelApp, Operator: metav1.LabelSelectorOpExists}}},
+				NamespaceSelector:       &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: optOut, Operator: metav1.LabelSelectorOpNotIn, Values: []string{"disabled"}}}},
+			}},
+		}
+		Expect(k8sClient.Create(ctx, mwc)).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) { Expect(k8sClient.Delete(ctx, mwc)).To(Succeed()) })
+		Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{optOut: "disabled"}}})).To(Succeed())
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "token", "v"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "opted-out", "TOKEN", "token"))).To(Succeed())
+		madeNothing := func() {
+			GinkgoHelper()
+			Eventually(func() []metav1.Condition { return getApp(ctx, ns, "opted-out")().Status.Conditions }, 20*time.Second).
+				Should(And(Satisfy(haveCondition("Ready", "False", "NamespaceExcluded")), Satisfy(haveCondition("Stalled", "True", "NamespaceExcluded"))))
+			Expect(readyCondition(getApp(ctx, ns, "opted-out")().Status.Conditions, "Ready").Message).
+				To(ContainSubstring(`in namespace "app-opt-out", which the namespaceSelector of webhook pod-env.lightning.ai in MutatingWebhookConfiguration ` + webhookConfigName + " does not select"))
+			Eventually(func() []appsv1.Deployment { return deploymentsOf(ctx, ns, "opted-out") }).Should(BeEmpty())
+		}
+		madeNothing()
+		secrets := &corev1.SecretList{}
+		Expect(k8sClient.List(ctx, secrets, client.InNamespace(ns), client.MatchingLabels{lightningv1alpha1.LabelApp: "opted-out"})).To(Succeed())
+		Expect(secrets.Items).To(BeEmpty())
+
+		setOptOut := func(value string) {
+			GinkgoHelper()
+			n := &corev1.Namespace{}
+			Expect(k8sClient.Get(ctx, types.NamespacedName{Name: ns}, n)).To(Succeed())
+			n.Labels[optOut] = value
+			Expect(k8sClient.Update(ctx, n)).To(Succeed())
+		}
+		By("the namespace relabelled into the selector: the app runs")
+		setOptOut("no")
+		resolvedApp(ctx, ns, "opted-out")
+		Eventually(func() []appsv1.Deployment { return deploymentsOf(ctx, ns, "opted-out") }).Should(HaveLen(2))
+
+		By("an admin opts the namespace out again: its Deployments go")
+		setOptOut("disabled")
+		madeNothing()
 	})
 
 	It("owns everything it made, so deleting the app leaves nothing behind", func() {

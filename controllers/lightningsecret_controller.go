@@ -50,7 +50,7 @@ func NewLightningSecretReconciler(c client.Client, keys KeySource, rec recorder.
 // +kubebuilder:rbac:groups=lightning.ai,resources=lightningsecrets/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile opens the value, then writes Ready, keyID and usedBy when they changed.
+// Reconcile opens the value, then writes Ready, keyID, version and usedBy when they changed.
 func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 	lsec := &lightningv1alpha1.LightningSecret{}
@@ -90,12 +90,13 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 			eventType = corev1.EventTypeWarning
 		}
 		r.recorder.Eventf(lsec, nil, eventType, t.cond.Reason, "Open", "%s", t.cond.Message)
-		log.Info("LightningSecret changed readiness", "ready", t.cond.Status, "reason", t.cond.Reason, "keyID", res.keyID)
+		log.Info("LightningSecret changed readiness", "ready", t.cond.Status, "reason", t.cond.Reason, "keyID", res.keyID, "version", res.version)
 	}
 	return ctrl.Result{}, nil
 }
 
-// open proves the value opens; the plaintext is dropped at once.
+// open proves the value opens and computes its version; the plaintext is
+// dropped at once.
 func (r *LightningSecretReconciler) open(ctx context.Context, lsec *lightningv1alpha1.LightningSecret) openResult {
 	env, err := sealing.ParseEnvelope(lsec.Spec.EncryptedValue)
 	if err != nil {
@@ -105,8 +106,19 @@ func (r *LightningSecretReconciler) open(ctx context.Context, lsec *lightningv1a
 	if err != nil {
 		return openResult{keyID: env.KeyID, err: err}
 	}
-	_, err = sealing.Open(ring, sealing.Scope{Namespace: lsec.Namespace, Name: lsec.Name}, lsec.Spec.EncryptedValue)
-	return openResult{keyID: env.KeyID, err: err}
+	scope := sealing.Scope{Namespace: lsec.Namespace, Name: lsec.Name}
+	plain, err := sealing.Open(ring, scope, lsec.Spec.EncryptedValue)
+	if err != nil {
+		return openResult{keyID: env.KeyID, err: err}
+	}
+	res := openResult{keyID: env.KeyID}
+	// A keyring from before value versions gets its version key from the
+	// leader; its change brings every LightningSecret back here.
+	if vk := ring.VersionKey(); vk != nil {
+		res.version = vk.Version(scope, plain)
+	}
+	clear(plain)
+	return res
 }
 
 // SetupWithManager watches LightningSecrets, the apps that reference them

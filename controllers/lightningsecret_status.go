@@ -16,7 +16,9 @@ import (
 // openResult is what proving a LightningSecret's value opens came to.
 type openResult struct {
 	keyID string
-	err   error
+	// version is the value's version; empty when it does not open.
+	version string
+	err     error
 }
 
 // openCondition gives the Ready condition's reason and a deterministic
@@ -47,6 +49,7 @@ func desiredSecretStatus(prev lightningv1alpha1.LightningSecretStatus, generatio
 	st := *prev.DeepCopy()
 	st.ObservedGeneration = generation
 	st.KeyID = res.keyID
+	st.Version = res.version
 	sorted := append([]string(nil), usedBy...)
 	sort.Strings(sorted)
 	st.UsedBy = sorted

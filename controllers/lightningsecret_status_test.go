@@ -57,3 +57,28 @@ func TestOpenCondition(t *testing.T) {
 		}
 	}
 }
+
+func TestDesiredSecretStatusVersion(t *testing.T) {
+	prev := lightningv1alpha1.LightningSecretStatus{KeyID: "old", Version: "0123456789abcdef"}
+	tests := []struct {
+		name        string
+		res         openResult
+		wantVersion string
+		wantReady   string
+	}{
+		{"a value that opens shows its version", openResult{keyID: "k", version: "fedcba9876543210"}, "fedcba9876543210", "True"},
+		{"a value that no longer opens shows none", openResult{keyID: "k", err: keyring.ErrCorrupt}, "", "False"},
+		{"a keyring without version key yet shows none, and still opens", openResult{keyID: "k"}, "", "True"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := desiredSecretStatus(prev, 2, "ns", "name", tt.res, nil)
+			if st.Version != tt.wantVersion {
+				t.Errorf("Version = %q, want %q", st.Version, tt.wantVersion)
+			}
+			if len(st.Conditions) != 1 || string(st.Conditions[0].Status) != tt.wantReady {
+				t.Errorf("Conditions = %+v, want Ready=%s", st.Conditions, tt.wantReady)
+			}
+		})
+	}
+}

@@ -77,6 +77,10 @@ func (m *runningManager) Stop() {
 	Eventually(m.done, 30*time.Second).Should(BeClosed())
 }
 
+// webhookConfigName is the pod webhook registration the controller reads;
+// the suite serves no webhook, so a spec that needs one registers it.
+const webhookConfigName = "lightning-operator-mutating-webhook-configuration"
+
 type managerOptions struct {
 	rotation    time.Duration
 	minInterval time.Duration
@@ -101,7 +105,7 @@ func startManager(o managerOptions) *runningManager {
 	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
 		Scheme:     scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
-		Cache:      operator.CacheOptions(),
+		Cache:      operator.CacheOptions(webhookConfigName),
 		Controller: ctrlConfigSkipNameValidation(),
 	})
 	Expect(err).NotTo(HaveOccurred())
@@ -116,6 +120,7 @@ func startManager(o managerOptions) *runningManager {
 		KeyCheckInterval:  500 * time.Millisecond,
 		Workers:           2,
 		App:               controllers.AppOptions{MinRolloutInterval: o.minInterval},
+		WebhookConfigName: webhookConfigName,
 		Now:               o.now,
 	})).To(Succeed())
 	done := make(chan struct{})

@@ -155,10 +155,5 @@ func runsOnLastGood(a *lightningv1alpha1.LightningApp) bool {
 	if a.Status.SecretName == "" || len(a.Spec.Secrets) == 0 {
 		return false
 	}
-	for _, want := range a.Spec.Secrets {
-		if !slices.Contains(a.Status.Secrets, want) {
-			return false
-		}
-	}
-	return true
+	return app.HoldsRefs(a.Status.Secrets, a.Spec.Secrets)
 }

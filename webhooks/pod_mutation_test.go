@@ -435,7 +435,10 @@ func TestRunsOnLastGood(t *testing.T) {
 	db := lightningv1alpha1.SecretEnvVar{Name: "DB", SecretRef: "db"}
 	app := func(spec, last []lightningv1alpha1.SecretEnvVar, secretName string) *lightningv1alpha1.LightningApp {
 		a := newApp()
-		a.Spec.Secrets, a.Status.Secrets, a.Status.SecretName = spec, last, secretName
+		a.Spec.Secrets, a.Status.SecretName = spec, secretName
+		for _, s := range last {
+			a.Status.Secrets = append(a.Status.Secrets, lightningv1alpha1.SecretVersion{Name: s.Name, SecretRef: s.SecretRef, Version: "0123456789abcdef"})
+		}
 		return a
 	}
 	for _, tc := range []struct {

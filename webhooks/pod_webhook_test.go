@@ -248,7 +248,7 @@ var _ = Describe("Pod env injection", func() {
 		a := createApp("alice", "last-good", nil, []lightningv1alpha1.SecretEnvVar{x})
 		setSecretsStatus(a, metav1.ConditionFalse, lightningv1alpha1.ReasonSecretNotFound, "Secret with name 'broken' not found", "last-good-env-1")
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(a), a)).To(Succeed())
-		a.Status.Secrets = []lightningv1alpha1.SecretEnvVar{x}
+		a.Status.Secrets = []lightningv1alpha1.SecretVersion{{Name: x.Name, SecretRef: x.SecretRef, Version: "0123456789abcdef"}}
 		Expect(k8sClient.Status().Update(ctx, a)).To(Succeed())
 
 		got := createAdmitted(appPod("alice", "last-good", "root", "flow"))

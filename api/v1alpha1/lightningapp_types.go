@@ -73,6 +73,21 @@ type SecretEnvVar struct {
 	SecretRef string `json:"secretRef"`
 }
 
+// SecretVersion is one secret env var an app runs: its name, its
+// LightningSecret, and the version of the value it holds.
+type SecretVersion struct {
+	// name of the environment variable.
+	// +required
+	Name string `json:"name"`
+	// secretRef is the LightningSecret the value came from.
+	// +required
+	SecretRef string `json:"secretRef"`
+	// version is the LightningSecret's value version (its status.version)
+	// when the value was materialized.
+	// +optional
+	Version string `json:"version,omitempty"`
+}
+
 // LightningAppSpec describes a Lightning App: its Flow, its Works and their environment.
 // +kubebuilder:validation:XValidation:rule="!has(self.env) || !has(self.secrets) || self.env.all(e, !self.secrets.exists(s, s.name == e.name))",message="a name may appear in env or in secrets, not in both",fieldPath=".secrets"
 type LightningAppSpec struct {
@@ -154,14 +169,15 @@ type LightningAppStatus struct {
 	// secretCount is the number of secret env vars materialized.
 	// +optional
 	SecretCount int32 `json:"secretCount,omitempty"`
-	// secrets are the env names and refs that secretName holds, as last
-	// resolved. While a referenced secret is broken, pods that need only
-	// these are admitted with secretName (the last good Secret).
+	// secrets are the env names, refs and value versions that secretName
+	// holds, as last resolved: which version of each value the app runs.
+	// While a referenced secret is broken, pods that need only these are
+	// admitted with secretName (the last good Secret).
 	// +listType=map
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=128
 	// +optional
-	Secrets []SecretEnvVar `json:"secrets,omitempty"`
+	Secrets []SecretVersion `json:"secrets,omitempty"`
 	// lastRolloutTime is when the pod templates last got a new secrets hash.
 	// +optional
 	LastRolloutTime *metav1.Time `json:"lastRolloutTime,omitempty"`

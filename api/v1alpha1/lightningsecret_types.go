@@ -26,6 +26,12 @@ type LightningSecretStatus struct {
 	// keyID names the sealing key the value was sealed to.
 	// +optional
 	KeyID string `json:"keyID,omitempty"`
+	// version changes exactly when the value does: a keyed digest
+	// (HMAC-SHA256, under a key only the operator holds) of the value and
+	// this object's namespace and name. Re-sealing the same value keeps it.
+	// Empty while the value does not open.
+	// +optional
+	Version string `json:"version,omitempty"`
 	// observedGeneration is the generation the status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -41,6 +47,7 @@ type LightningSecretStatus struct {
 // +kubebuilder:resource:shortName=lsec,categories=lightning
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.version`
 // +kubebuilder:printcolumn:name="Key ID",type=string,JSONPath=`.status.keyID`
 // +kubebuilder:printcolumn:name="Used By",type=string,JSONPath=`.status.usedBy`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

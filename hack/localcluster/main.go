@@ -38,8 +38,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
-	"github.com/lightning-operator/lightning-operator/test/localcluster"
 	"github.com/lightning-operator/lightning-operator/test/images"
+	"github.com/lightning-operator/lightning-operator/test/localcluster"
 )
 
 func main() {

@@ -25,21 +25,23 @@ func testApp() *lightningv1alpha1.LightningApp {
 }
 
 func TestSecretsHash(t *testing.T) {
-	base := []SealedRef{{EnvName: "A", SecretRef: "a", EncryptedValue: "v1:x:1"}, {EnvName: "B", SecretRef: "b", EncryptedValue: "v1:x:2"}}
+	base := []ResolvedRef{{EnvName: "A", SecretRef: "a", Version: "1111111111111111"}, {EnvName: "B", SecretRef: "b", Version: "2222222222222222"}}
 	h := SecretsHash("ns", "app", base)
 	tests := []struct {
 		name     string
 		ns, app  string
-		refs     []SealedRef
+		refs     []ResolvedRef
 		wantSame bool
 	}{
 		{"same input", "ns", "app", base, true},
-		{"order does not matter", "ns", "app", []SealedRef{base[1], base[0]}, true},
-		{"new ciphertext", "ns", "app", []SealedRef{base[0], {EnvName: "B", SecretRef: "b", EncryptedValue: "v1:x:3"}}, false},
-		{"env renamed", "ns", "app", []SealedRef{base[0], {EnvName: "C", SecretRef: "b", EncryptedValue: "v1:x:2"}}, false},
+		{"order does not matter", "ns", "app", []ResolvedRef{base[1], base[0]}, true},
+		{"new value version", "ns", "app", []ResolvedRef{base[0], {EnvName: "B", SecretRef: "b", Version: "3333333333333333"}}, false},
+		{"env renamed", "ns", "app", []ResolvedRef{base[0], {EnvName: "C", SecretRef: "b", Version: "2222222222222222"}}, false},
+		{"other ref, same version", "ns", "app", []ResolvedRef{base[0], {EnvName: "B", SecretRef: "c", Version: "2222222222222222"}}, false},
+		{"a ref dropped", "ns", "app", base[:1], false},
 		{"other namespace", "ns2", "app", base, false},
 		{"other app", "ns", "app2", base, false},
-		{"field boundaries are not ambiguous", "ns", "app", []SealedRef{{EnvName: "A", SecretRef: "av1:x:1"}, base[1]}, false},
+		{"field boundaries are not ambiguous", "ns", "app", []ResolvedRef{{EnvName: "A", SecretRef: "a1111111111111111"}, base[1]}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,5 +298,48 @@ func TestDeploymentReady(t *testing.T) {
 		if got := DeploymentReady(tt.d); got != tt.want {
 			t.Errorf("%s: DeploymentReady = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestSameRefsAndHoldsRefs(t *testing.T) {
+	spec := []lightningv1alpha1.SecretEnvVar{{Name: "A", SecretRef: "a"}, {Name: "B", SecretRef: "b"}}
+	v := func(name, ref, version string) lightningv1alpha1.SecretVersion {
+		return lightningv1alpha1.SecretVersion{Name: name, SecretRef: ref, Version: version}
+	}
+	tests := []struct {
+		name        string
+		status      []lightningv1alpha1.SecretVersion
+		same, holds bool
+	}{
+		{"equal, versions ignored", []lightningv1alpha1.SecretVersion{v("A", "a", "1"), v("B", "b", "2")}, true, true},
+		{"other order", []lightningv1alpha1.SecretVersion{v("B", "b", "2"), v("A", "a", "1")}, false, true},
+		{"one more in status", []lightningv1alpha1.SecretVersion{v("A", "a", "1"), v("B", "b", "2"), v("C", "c", "3")}, false, true},
+		{"one missing in status", []lightningv1alpha1.SecretVersion{v("A", "a", "1")}, false, false},
+		{"another ref for a name", []lightningv1alpha1.SecretVersion{v("A", "a", "1"), v("B", "x", "2")}, false, false},
+		{"empty status", nil, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SameRefs(spec, tt.status); got != tt.same {
+				t.Errorf("SameRefs = %v, want %v", got, tt.same)
+			}
+			if got := HoldsRefs(tt.status, spec); got != tt.holds {
+				t.Errorf("HoldsRefs = %v, want %v", got, tt.holds)
+			}
+		})
+	}
+	if !SameRefs(nil, nil) || !HoldsRefs(nil, nil) {
+		t.Error("no refs are the same as no refs")
+	}
+}
+
+func TestSecretVersions(t *testing.T) {
+	got := SecretVersions([]ResolvedRef{{EnvName: "A", SecretRef: "a", Version: "1"}})
+	want := []lightningv1alpha1.SecretVersion{{Name: "A", SecretRef: "a", Version: "1"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("SecretVersions (-want +got):\n%s", diff)
+	}
+	if SecretVersions(nil) != nil {
+		t.Error("no refs give a non-nil list")
 	}
 }

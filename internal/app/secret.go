@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,19 +15,22 @@ import (
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 )
 
-// SealedRef is one secret env var of an app with the sealed value it resolves to.
-type SealedRef struct {
-	EnvName        string
-	SecretRef      string
-	EncryptedValue string
+// ResolvedRef is one secret env var of an app with the version of the value
+// its LightningSecret holds.
+type ResolvedRef struct {
+	EnvName   string
+	SecretRef string
+	// Version is the value's keyed digest (LightningSecret status.version).
+	Version string
 }
 
 // SecretsHash identifies the content of an app's Secret. It is computed over
-// the sealed envelopes, never the plaintext, so the hash (which is visible in
-// names and pod templates) reveals nothing about the values, and the
-// controller can tell whether anything changed without opening a value.
-func SecretsHash(namespace, appName string, refs []SealedRef) string {
-	sorted := append([]SealedRef(nil), refs...)
+// value versions, never the plaintext or the ciphertext: the hash (visible in
+// names and pod templates) reveals nothing about the values, and re-sealing a
+// value unchanged, to the same or a newer key, keeps the hash and so
+// restarts nothing.
+func SecretsHash(namespace, appName string, refs []ResolvedRef) string {
+	sorted := append([]ResolvedRef(nil), refs...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].EnvName < sorted[j].EnvName })
 	h := sha256.New()
 	writeField(h, namespace)
@@ -34,9 +38,42 @@ func SecretsHash(namespace, appName string, refs []SealedRef) string {
 	for _, r := range sorted {
 		writeField(h, r.EnvName)
 		writeField(h, r.SecretRef)
-		writeField(h, r.EncryptedValue)
+		writeField(h, r.Version)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:10]
+}
+
+// SecretVersions are the status entries of refs, in order.
+func SecretVersions(refs []ResolvedRef) []lightningv1alpha1.SecretVersion {
+	if len(refs) == 0 {
+		return nil
+	}
+	out := make([]lightningv1alpha1.SecretVersion, len(refs))
+	for i, r := range refs {
+		out[i] = lightningv1alpha1.SecretVersion{Name: r.EnvName, SecretRef: r.SecretRef, Version: r.Version}
+	}
+	return out
+}
+
+// SameRefs reports whether status lists exactly the spec's env names and
+// refs, in the spec's order; versions do not count.
+func SameRefs(spec []lightningv1alpha1.SecretEnvVar, status []lightningv1alpha1.SecretVersion) bool {
+	return slices.EqualFunc(spec, status, func(s lightningv1alpha1.SecretEnvVar, v lightningv1alpha1.SecretVersion) bool {
+		return s.Name == v.Name && s.SecretRef == v.SecretRef
+	})
+}
+
+// HoldsRefs reports whether status holds every env name of spec from the
+// same ref, in any order (the Secret it describes may hold more).
+func HoldsRefs(status []lightningv1alpha1.SecretVersion, spec []lightningv1alpha1.SecretEnvVar) bool {
+	for _, want := range spec {
+		if !slices.ContainsFunc(status, func(v lightningv1alpha1.SecretVersion) bool {
+			return v.Name == want.Name && v.SecretRef == want.SecretRef
+		}) {
+			return false
+		}
+	}
+	return true
 }
 
 // writeField length-prefixes each field so no two inputs hash alike.

@@ -31,8 +31,8 @@ type Observed struct {
 	SecretName  string
 	SecretsHash string
 	SecretCount int32
-	// Secrets are the env names and refs in SecretName.
-	Secrets []lightningv1alpha1.SecretEnvVar
+	// Secrets are the env names, refs and versions in SecretName.
+	Secrets []lightningv1alpha1.SecretVersion
 	// ComputeError is set when a component names an unknown preset.
 	ComputeError error
 	Components   []lightningv1alpha1.ComponentStatus

@@ -44,6 +44,9 @@ func corrupt(entry, format string, args ...any) error {
 // is EntryPrefix + key ID, so the keys show by name in the Secret.
 const EntryPrefix = "key-"
 
+// VersionKeyEntry is the Secret data key of the version key.
+const VersionKeyEntry = "version-key"
+
 // entryVersion is the version of the JSON of one entry.
 const entryVersion = 1
 
@@ -56,9 +59,30 @@ type entry struct {
 	PrivateKey string `json:"privateKey"`
 }
 
-// Marshal returns the keyring as Secret data, one entry per key.
+// versionKeyEntry is the version key as stored.
+type versionKeyEntry struct {
+	Version int    `json:"version"`
+	ID      string `json:"id"`
+	Created string `json:"created"`
+	Key     string `json:"key"`
+}
+
+// Marshal returns the keyring as Secret data, one entry per key and one for
+// the version key.
 func (kr *Keyring) Marshal() map[string][]byte {
-	data := make(map[string][]byte, kr.Len())
+	data := make(map[string][]byte, kr.Len()+1)
+	if vk := kr.VersionKey(); vk != nil {
+		b, err := json.Marshal(versionKeyEntry{
+			Version: entryVersion,
+			ID:      vk.ID(),
+			Created: vk.Created().Format(time.RFC3339),
+			Key:     base64.StdEncoding.EncodeToString(vk.key),
+		})
+		if err != nil {
+			panic(err) // strings and an int always marshal
+		}
+		data[VersionKeyEntry] = b
+	}
 	for _, k := range kr.all() {
 		b, err := json.Marshal(entry{
 			Version:    entryVersion,
@@ -77,18 +101,25 @@ func (kr *Keyring) Marshal() map[string][]byte {
 
 // Unmarshal reads Secret data written by Marshal. Every entry must be sound:
 // a keyring with one bad entry is refused whole, so it is never rewritten
-// with a key silently dropped. Keys are ordered by Created, then ID.
+// with a key silently dropped. Keys are ordered by Created, then ID. The
+// version key may be missing (keyrings made before value versions).
 func Unmarshal(data map[string][]byte) (*Keyring, error) {
-	if len(data) == 0 {
-		return nil, ErrEmpty
-	}
 	names := make([]string, 0, len(data))
 	for name := range data {
 		names = append(names, name)
 	}
 	slices.Sort(names) // report the same bad entry every time
 	keys := make([]Key, 0, len(data))
+	var version *VersionKey
 	for _, name := range names {
+		if name == VersionKeyEntry {
+			vk, err := unmarshalVersionKey(data[name])
+			if err != nil {
+				return nil, err
+			}
+			version = vk
+			continue
+		}
 		k, err := unmarshalEntry(name, data[name])
 		if err != nil {
 			return nil, err
@@ -101,7 +132,51 @@ func Unmarshal(data map[string][]byte) (*Keyring, error) {
 		}
 		return strings.Compare(a.Private.ID(), b.Private.ID())
 	})
-	return newKeyring(keys), nil
+	if len(keys) == 0 {
+		return nil, ErrEmpty
+	}
+	return newKeyring(keys, version), nil
+}
+
+// decodeStrict decodes exactly one JSON object with no unknown fields. The
+// decoder's messages can quote input, so they are not passed on.
+func decodeStrict(name string, value []byte, v any, fields string) error {
+	dec := json.NewDecoder(bytes.NewReader(value))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return corrupt(name, "not a well-formed entry (JSON object with %s)", fields)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return corrupt(name, "data follows the JSON object")
+	}
+	return nil
+}
+
+func unmarshalVersionKey(value []byte) (*VersionKey, error) {
+	name := VersionKeyEntry
+	var e versionKeyEntry
+	if err := decodeStrict(name, value, &e, "version, id, created, key"); err != nil {
+		return nil, err
+	}
+	if e.Version != entryVersion {
+		return nil, corrupt(name, "entry version %d is not supported (want %d)", e.Version, entryVersion)
+	}
+	created, err := time.Parse(time.RFC3339, e.Created)
+	if err != nil {
+		return nil, corrupt(name, "created is not an RFC 3339 time")
+	}
+	key, err := base64.StdEncoding.Strict().DecodeString(e.Key)
+	if err != nil {
+		return nil, corrupt(name, "key is not standard base64")
+	}
+	vk, err := parseVersionKey(key, created)
+	if err != nil {
+		return nil, corrupt(name, "%v", err)
+	}
+	if vk.ID() != e.ID {
+		return nil, corrupt(name, "the key's ID is %s, not the id field", vk.ID())
+	}
+	return vk, nil
 }
 
 func unmarshalEntry(name string, value []byte) (Key, error) {
@@ -110,14 +185,8 @@ func unmarshalEntry(name string, value []byte) (Key, error) {
 		return Key{}, corrupt(name, "the name is not %s<16 hex key ID>", EntryPrefix)
 	}
 	var e entry
-	dec := json.NewDecoder(bytes.NewReader(value))
-	dec.DisallowUnknownFields()
-	// The decoder's messages can quote input, so they are not passed on.
-	if err := dec.Decode(&e); err != nil {
-		return Key{}, corrupt(name, "not a well-formed key entry (JSON object with version, id, suite, created, privateKey)")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Key{}, corrupt(name, "data follows the JSON object")
+	if err := decodeStrict(name, value, &e, "version, id, suite, created, privateKey"); err != nil {
+		return Key{}, err
 	}
 	switch {
 	case e.Version != entryVersion:

@@ -4,6 +4,7 @@
 //
 // Keys are ordered oldest to newest and the newest is current: new values
 // are sealed to it, and every older key is kept so old values still open.
+// Beside the sealing keys, a keyring holds one VersionKey for value versions.
 package keyring
 
 import (
@@ -23,15 +24,42 @@ type Key struct {
 // Keyring is an immutable set of keys, oldest first; build one with New,
 // Rotate or Unmarshal.
 type Keyring struct {
-	keys []Key
-	byID map[string]int
+	keys    []Key
+	byID    map[string]int
+	version *VersionKey
 }
 
 var _ sealing.KeyLookup = (*Keyring)(nil)
 
-// New makes a keyring with one fresh key, created at now.
+// New makes a keyring with one fresh key and a version key, created at now.
 func New(now time.Time) (*Keyring, error) {
-	return (&Keyring{}).Rotate(now)
+	kr, err := (&Keyring{}).Rotate(now)
+	if err != nil {
+		return nil, err
+	}
+	return kr.WithVersionKey(now)
+}
+
+// WithVersionKey returns the keyring with a version key: the receiver when it
+// has one, else a copy with a fresh one (keyrings made before value versions
+// had none).
+func (kr *Keyring) WithVersionKey(now time.Time) (*Keyring, error) {
+	if kr.VersionKey() != nil {
+		return kr, nil
+	}
+	vk, err := NewVersionKey(now)
+	if err != nil {
+		return nil, err
+	}
+	return newKeyring(slices.Clone(kr.all()), vk), nil
+}
+
+// VersionKey returns the key of value versions; nil when there is none yet.
+func (kr *Keyring) VersionKey() *VersionKey {
+	if kr == nil {
+		return nil
+	}
+	return kr.version
 }
 
 // Rotate returns a new keyring with a fresh current key; the receiver is left
@@ -48,15 +76,15 @@ func (kr *Keyring) Rotate(now time.Time) (*Keyring, error) {
 		created = cur.Created.Add(time.Second)
 	}
 	keys := append(slices.Clip(kr.all()), Key{Private: priv, Created: created})
-	return newKeyring(keys), nil
+	return newKeyring(keys, kr.VersionKey()), nil
 }
 
-func newKeyring(keys []Key) *Keyring {
+func newKeyring(keys []Key, version *VersionKey) *Keyring {
 	byID := make(map[string]int, len(keys))
 	for i, k := range keys {
 		byID[k.Private.ID()] = i
 	}
-	return &Keyring{keys: keys, byID: byID}
+	return &Keyring{keys: keys, byID: byID, version: version}
 }
 
 func (kr *Keyring) all() []Key {
@@ -125,5 +153,8 @@ func NeedsRotation(kr *Keyring, now time.Time, period time.Duration, cutoff time
 
 // String lists the key IDs; it never shows key material.
 func (kr *Keyring) String() string {
+	if vk := kr.VersionKey(); vk != nil {
+		return fmt.Sprintf("keyring%v %v", kr.IDs(), vk)
+	}
 	return fmt.Sprintf("keyring%v", kr.IDs())
 }

@@ -222,6 +222,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 	for _, id := range kr.IDs() {
 		names = append(names, "key-"+id)
 	}
+	names = append(names, "version-key")
 	slices.Sort(names)
 	if diff := cmp.Diff(names, slices.Sorted(maps.Keys(data))); diff != "" {
 		t.Errorf("entry names (-want +got):\n%s", diff)
@@ -242,6 +243,20 @@ func TestMarshalRoundTrip(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("entry (-want +got):\n%s", diff)
+	}
+	vk := kr.VersionKey()
+	got = nil
+	if err := json.Unmarshal(data["version-key"], &got); err != nil {
+		t.Fatal(err)
+	}
+	wantVK := map[string]any{
+		"version": 1.0,
+		"id":      vk.ID(),
+		"created": "2026-03-01T12:00:00Z",
+		"key":     base64.StdEncoding.EncodeToString(vk.key),
+	}
+	if diff := cmp.Diff(wantVK, got); diff != "" {
+		t.Errorf("version-key entry (-want +got):\n%s", diff)
 	}
 
 	back, err := Unmarshal(data)
@@ -317,6 +332,17 @@ func TestUnmarshalErrors(t *testing.T) {
 		v, _ := json.Marshal(e)
 		return with(good, nameA, v)
 	}
+	vkB64 := base64.StdEncoding.EncodeToString(kr.VersionKey().key)
+	editVK := func(f func(e map[string]any)) map[string][]byte {
+		var e map[string]any
+		if err := json.Unmarshal(good[VersionKeyEntry], &e); err != nil {
+			t.Fatal(err)
+		}
+		f(e)
+		v, _ := json.Marshal(e)
+		return with(good, VersionKeyEntry, v)
+	}
+	onlyVK := map[string][]byte{VersionKeyEntry: good[VersionKeyEntry]}
 	tests := []struct {
 		name      string
 		data      map[string][]byte
@@ -347,6 +373,14 @@ func TestUnmarshalErrors(t *testing.T) {
 		{"privateKey short", edit(func(e map[string]any) { e["privateKey"] = base64.StdEncoding.EncodeToString(a.Bytes()[:31]) }), ErrCorrupt, nameA},
 		{"privateKey of another key", edit(func(e map[string]any) { e["privateKey"] = base64.StdEncoding.EncodeToString(b.Bytes()) }), ErrCorrupt, nameA},
 		{"no privateKey", edit(func(e map[string]any) { delete(e, "privateKey") }), ErrCorrupt, nameA},
+		{"a version key and no sealing key", onlyVK, ErrEmpty, ""},
+		{"version key not JSON", with(good, VersionKeyEntry, []byte("not json "+vkB64)), ErrCorrupt, VersionKeyEntry},
+		{"version key unknown field", editVK(func(e map[string]any) { e["extra"] = 1 }), ErrCorrupt, VersionKeyEntry},
+		{"version key version 2", editVK(func(e map[string]any) { e["version"] = 2 }), ErrCorrupt, VersionKeyEntry},
+		{"version key created not RFC 3339", editVK(func(e map[string]any) { e["created"] = "yesterday" }), ErrCorrupt, VersionKeyEntry},
+		{"version key not base64", editVK(func(e map[string]any) { e["key"] = vkB64[:20] + "!" + vkB64[21:] }), ErrCorrupt, VersionKeyEntry},
+		{"version key short", editVK(func(e map[string]any) { e["key"] = base64.StdEncoding.EncodeToString(kr.VersionKey().key[:31]) }), ErrCorrupt, VersionKeyEntry},
+		{"version key id mismatched", editVK(func(e map[string]any) { e["id"] = "0123456789abcdef" }), ErrCorrupt, VersionKeyEntry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -358,8 +392,11 @@ func TestUnmarshalErrors(t *testing.T) {
 				t.Error("a keyring was returned with the error")
 			}
 			msg := err.Error()
+			material := [][]byte{kr.VersionKey().key}
 			for _, k := range kr.Keys() {
-				seed := k.Private.Bytes()
+				material = append(material, k.Private.Bytes())
+			}
+			for _, seed := range material {
 				for _, secret := range []string{base64.StdEncoding.EncodeToString(seed), base64.StdEncoding.EncodeToString(seed)[:12], hex.EncodeToString(seed)[:12], string(seed)} {
 					if strings.Contains(msg, secret) {
 						t.Fatalf("error %q holds key material", msg)

@@ -124,7 +124,8 @@ type SecretsExist func(ctx context.Context) (bool, error)
 
 // Sync makes the stored keyring current: it creates it on first start (when
 // no LightningSecret exists), rotates it when due, and publishes the public
-// keys. It returns the keyring and whether it wrote a new key.
+// keys. A keyring without a version key gets one. It returns the keyring
+// and whether it wrote a new sealing key.
 func (w *Writer) Sync(ctx context.Context, secretsExist SecretsExist) (*keyring.Keyring, bool, error) {
 	log := logf.FromContext(ctx).WithValues("secret", w.opts.Namespace+"/"+w.opts.SecretName)
 	key := types.NamespacedName{Namespace: w.opts.Namespace, Name: w.opts.SecretName}
@@ -148,7 +149,7 @@ func (w *Writer) Sync(ctx context.Context, secretsExist SecretsExist) (*keyring.
 			// Create, never overwrite: another writer may have won the race.
 			return nil, false, fmt.Errorf("creating keyring Secret %s: %w", key, err)
 		}
-		log.Info("Created keyring", "keyID", ring.Current().Private.ID())
+		log.Info("Created keyring", "keyID", ring.Current().Private.ID(), "versionKeyID", ring.VersionKey().ID())
 		return ring, true, w.publish(ctx, ring)
 	case err != nil:
 		return nil, false, fmt.Errorf("reading keyring Secret %s: %w", key, err)
@@ -158,21 +159,34 @@ func (w *Writer) Sync(ctx context.Context, secretsExist SecretsExist) (*keyring.
 	if err != nil {
 		return nil, false, fmt.Errorf("keyring Secret %s is unreadable, left untouched: %w", key, err)
 	}
-	rotated := false
-	if keyring.NeedsRotation(ring, w.now(), w.opts.RotationPeriod, w.opts.Cutoff) {
-		next, err := ring.Rotate(w.now())
-		if err != nil {
+	next, err := ring.WithVersionKey(w.now())
+	if err != nil {
+		return nil, false, err
+	}
+	addedVersionKey := next != ring
+	rotated := keyring.NeedsRotation(next, w.now(), w.opts.RotationPeriod, w.opts.Cutoff)
+	if rotated {
+		if next, err = next.Rotate(w.now()); err != nil {
 			return nil, false, err
 		}
+	}
+	if addedVersionKey || rotated {
 		updated := secret.DeepCopy()
 		updated.Data = next.Marshal()
 		// Update carries the resourceVersion we read: a concurrent change fails
 		// the write instead of being lost.
 		if err := w.client.Update(ctx, updated); err != nil {
-			return nil, false, fmt.Errorf("rotating keyring Secret %s: %w", key, err)
+			return nil, false, fmt.Errorf("writing keyring Secret %s: %w", key, err)
 		}
-		log.Info("Rotated keyring", "keyID", next.Current().Private.ID(), "keys", next.Len())
-		ring, rotated = next, true
+		if addedVersionKey {
+			// Keyrings made before value versions had none; versions, and so
+			// app hashes, start here.
+			log.Info("Added a version key to the keyring", "versionKeyID", next.VersionKey().ID())
+		}
+		if rotated {
+			log.Info("Rotated keyring", "keyID", next.Current().Private.ID(), "keys", next.Len())
+		}
+		ring = next
 	}
 	return ring, rotated, w.publish(ctx, ring)
 }

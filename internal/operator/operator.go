@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -41,6 +43,10 @@ type Options struct {
 	App controllers.AppOptions
 	// Now is the clock of key rotation and rollouts; tests set it.
 	Now func() time.Time
+	// WebhookConfigName is the pod webhook's MutatingWebhookConfiguration:
+	// apps in namespaces its namespaceSelector does not select run nothing.
+	// Pass the same name to CacheOptions. Empty skips that check.
+	WebhookConfigName string
 	// Webhook, when set, serves the pod webhook with its TLS.
 	Webhook *WebhookOptions
 }
@@ -51,17 +57,24 @@ type WebhookOptions struct {
 	Pod webhooks.Options
 }
 
-// CacheOptions keep only the operator's own Secrets and Deployments, and
-// app pods, in memory, so memory does not grow with the cluster's other
-// objects.
-func CacheOptions() cache.Options {
+// CacheOptions keep only the operator's own Secrets and Deployments, app
+// pods, and the pod webhook's registration (webhookConfigName, when set) in
+// memory, so memory does not grow with the cluster's other objects.
+func CacheOptions(webhookConfigName string) cache.Options {
 	ours := labels.SelectorFromSet(labels.Set{lightningv1alpha1.LabelManagedBy: lightningv1alpha1.ManagedByValue})
 	appPods, _ := labels.Parse(lightningv1alpha1.LabelApp) // "key exists" always parses
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+	byObject := map[client.Object]cache.ByObject{
 		&corev1.Secret{}:     {Label: ours},
 		&appsv1.Deployment{}: {Label: ours},
 		&corev1.Pod{}:        {Label: appPods},
-	}}
+	}
+	if webhookConfigName != "" {
+		// RBAC grants list and watch of this one name only.
+		byObject[&admissionregistrationv1.MutatingWebhookConfiguration{}] = cache.ByObject{
+			Field: fields.OneTermEqualSelector("metadata.name", webhookConfigName),
+		}
+	}
+	return cache.Options{ByObject: byObject}
 }
 
 // Setup adds every part to mgr. ctx bounds the index registration.
@@ -87,6 +100,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	}
 	if appOpts.Now == nil {
 		appOpts.Now = o.Now
+	}
+	if o.WebhookConfigName != "" {
+		appOpts.PodWebhook = controllers.PodWebhookRef{ConfigName: o.WebhookConfigName, WebhookName: webhooks.PodWebhookName}
 	}
 	if err := controllers.NewLightningAppReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningapp-controller"), appOpts).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the LightningApp controller: %w", err)

@@ -236,3 +236,24 @@ func runningPods(ctx context.Context, ns, app string) map[string]string {
 	}
 	return out
 }
+
+// podUIDs returns the UIDs of the app's pods that are not being deleted, by
+// pod name; a pod that restarted or was replaced shows as another entry.
+func podUIDs(ctx context.Context, ns, app string) map[string]types.UID {
+	GinkgoHelper()
+	out := map[string]types.UID{}
+	for _, p := range listPods(ctx, ns, app) {
+		if p.DeletionTimestamp == nil {
+			out[p.Name] = p.UID
+		}
+	}
+	return out
+}
+
+// getLightningSecret reads ns/name.
+func getLightningSecret(ctx context.Context, ns, name string) *lightningv1alpha1.LightningSecret {
+	GinkgoHelper()
+	lsec := &lightningv1alpha1.LightningSecret{}
+	Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, lsec)).To(Succeed())
+	return lsec
+}

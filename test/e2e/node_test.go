@@ -20,8 +20,9 @@ import (
 
 // On the node, every process of the app reads its secret: the demo app
 // prints the sha256 of each one, and the specs compare it with the sealed
-// value's. They run in order: one app, its value rotated, a pod deleted,
-// then the operator stopped and started again.
+// value's. They run in order: one app, its value rotated, the same value
+// sealed again, a pod deleted, the operator stopped and started again, then
+// the secret deleted and restored.
 var _ = Describe("On the node", Ordered, func() {
 	const (
 		ns      = "bob"
@@ -40,10 +41,18 @@ var _ = Describe("On the node", Ordered, func() {
 	})
 
 	// expectProcessesRead waits until every component runs and has printed
-	// the sha256 of want, and never want itself.
+	// the sha256 of want, and never want itself, and the app runs the
+	// version the LightningSecret reports.
 	expectProcessesRead := func(ctx context.Context, want string) map[string]string {
 		GinkgoHelper()
 		waitCurrent(ctx, ns, appName)
+		Eventually(func(g Gomega) {
+			lsec := getLightningSecret(ctx, ns, secName)
+			g.Expect(lsec.Status.ObservedGeneration).To(Equal(lsec.Generation))
+			g.Expect(getApp(ctx, ns, appName).Status.Secrets).To(ConsistOf(lightningv1alpha1.SecretVersion{
+				Name: envName, SecretRef: secName, Version: lsec.Status.Version,
+			}))
+		}).WithContext(ctx).Should(Succeed())
 		var pods map[string]string
 		Eventually(func(g Gomega) {
 			pods = runningPods(ctx, ns, appName)
@@ -94,6 +103,24 @@ var _ = Describe("On the node", Ordered, func() {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: secret}, &corev1.Secret{}))
 		}).WithContext(ctx).Should(BeTrue(), "Secret %s", secret)
 		secret, value = getApp(ctx, ns, appName).Status.SecretName, value2
+	})
+
+	It("restarts nothing when the same value is sealed again", func(ctx SpecContext) {
+		expectProcessesRead(ctx, value)
+		before, old := podUIDs(ctx, ns, appName), getLightningSecret(ctx, ns, secName)
+		cli(ctx, value, "secret", "create", secName, "-n", ns, "--overwrite", "--apply")
+		Eventually(func(g Gomega) {
+			lsec := getLightningSecret(ctx, ns, secName)
+			g.Expect(lsec.Generation).To(BeNumerically(">", old.Generation))
+			g.Expect(lsec.Status.ObservedGeneration).To(Equal(lsec.Generation))
+			g.Expect(lsec.Spec.EncryptedValue).NotTo(Equal(old.Spec.EncryptedValue), "a new ciphertext")
+			g.Expect(lsec.Status.Version).To(Equal(old.Status.Version), "the same value version")
+		}).WithContext(ctx).Should(Succeed())
+		Consistently(func(g Gomega) {
+			g.Expect(podUIDs(ctx, ns, appName)).To(Equal(before))
+			g.Expect(getApp(ctx, ns, appName).Status.SecretName).To(Equal(secret))
+		}).WithContext(ctx).WithTimeout(10 * time.Second).Should(Succeed())
+		expectProcessesRead(ctx, value)
 	})
 
 	It("brings a deleted component pod back with the current value", func(ctx SpecContext) {
@@ -176,8 +203,11 @@ var _ = Describe("On the node", Ordered, func() {
 		Expect(logs["root"]).To(ContainSubstring("secret " + envName + " sha256=" + sha256Hex(value) + "\n"))
 		Expect(runningPods(ctx, ns, appName)["root.work_a"]).To(Equal(before["root.work_a"]), "the other components kept running")
 
-		By("resolving again once the secret is restored")
+		By("resolving again once the same value is restored, with no roll")
+		running := podUIDs(ctx, ns, appName)
 		cli(ctx, value, "secret", "create", secName, "-n", ns, "--apply")
 		expectProcessesRead(ctx, value)
+		Expect(getApp(ctx, ns, appName).Status.SecretName).To(Equal(secret))
+		Expect(podUIDs(ctx, ns, appName)).To(Equal(running), "no pod was replaced")
 	})
 })
