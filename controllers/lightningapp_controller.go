@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,12 +12,14 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -87,11 +90,15 @@ func NewLightningAppReconciler(c client.Client, keys KeySource, rec recorder.Eve
 // +kubebuilder:rbac:groups=lightning.ai,resources=lightningapps/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;delete
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups="",resources=pods/log,verbs=get
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=list;watch,resourceNames=lightning-operator-mutating-webhook-configuration
 
-// Reconcile: get, resolve, materialize, plan, apply, clean up, status.
+// Reconcile gets the app and reconciles it; an error that stops a pass
+// reaches the app's status and an Event.
 func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	a := &lightningv1alpha1.LightningApp{}
 	if err := r.client.Get(ctx, req.NamespacedName, a); err != nil {
@@ -101,6 +108,15 @@ func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		// Everything we made is owned by the app; the garbage collector removes it.
 		return ctrl.Result{}, nil
 	}
+	res, err := r.reconcile(ctx, a)
+	if err != nil {
+		r.reportError(ctx, a, err)
+	}
+	return res, err
+}
+
+// reconcile: exclusion, resolve, materialize, plan, apply, clean up, status.
+func (r *LightningAppReconciler) reconcile(ctx context.Context, a *lightningv1alpha1.LightningApp) (ctrl.Result, error) {
 	excluded, err := r.injectionExcluded(ctx, a)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -133,6 +149,9 @@ func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	})
 	if plan.RequeueAfter > 0 {
 		logf.FromContext(ctx).V(1).Info("Delayed a roll", "wait", plan.RequeueAfter)
+	}
+	if err := r.applyServiceAccount(ctx, a); err != nil {
+		return ctrl.Result{}, err
 	}
 	applied, err := r.applyDeployments(ctx, a, plan.TemplateHash)
 	if err != nil {
@@ -366,7 +385,17 @@ func (r *LightningAppReconciler) applyDeployments(ctx context.Context, a *lightn
 		if err != nil {
 			return appliedComponents{}, err
 		}
-		statuses = append(statuses, lightningv1alpha1.ComponentStatus{Name: c.Path, Deployment: name, Ready: app.DeploymentReady(live)})
+		st := lightningv1alpha1.ComponentStatus{Name: c.Path, Deployment: name, Ready: app.DeploymentReady(live)}
+		if !st.Ready {
+			pods := &corev1.PodList{}
+			if err := r.client.List(ctx, pods, client.InNamespace(a.Namespace), client.MatchingLabels(desired.Spec.Selector.MatchLabels)); err != nil {
+				return appliedComponents{}, fmt.Errorf("listing pods of component %s: %w", c.Path, err)
+			}
+			if f := app.ComponentFailure(live, pods.Items); f != nil {
+				st.Reason, st.Message = f.Reason, f.Message
+			}
+		}
+		statuses = append(statuses, st)
 	}
 	if err := r.deleteDeployments(ctx, a, wanted); err != nil {
 		return appliedComponents{}, err
@@ -407,7 +436,7 @@ func (r *LightningAppReconciler) applyDeployment(ctx context.Context, a *lightni
 	err := r.client.Get(ctx, client.ObjectKeyFromObject(desired), live)
 	if apierrors.IsNotFound(err) {
 		if err := r.client.Create(ctx, desired); err != nil {
-			return nil, fmt.Errorf("creating Deployment %s/%s: %w", desired.Namespace, desired.Name, err)
+			return nil, createError(a, "Deployment", desired, err)
 		}
 		return desired, nil
 	}
@@ -415,7 +444,7 @@ func (r *LightningAppReconciler) applyDeployment(ctx context.Context, a *lightni
 		return nil, fmt.Errorf("reading Deployment %s/%s: %w", desired.Namespace, desired.Name, err)
 	}
 	if !metav1.IsControlledBy(live, a) {
-		return nil, reconcile.TerminalError(fmt.Errorf("Deployment %s/%s exists and is not owned by LightningApp %s", live.Namespace, live.Name, a.Name))
+		return nil, &foreignObjectError{kind: "Deployment", key: client.ObjectKeyFromObject(live), app: a.Name}
 	}
 	if live.Annotations[app.AnnotationTemplateHash] == desired.Annotations[app.AnnotationTemplateHash] {
 		return live, nil
@@ -511,6 +540,9 @@ func (r *LightningAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&lightningv1alpha1.LightningApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Secret{}).
+		Owns(&corev1.ServiceAccount{}).
+		Owns(&rbacv1.Role{}).
+		Owns(&rbacv1.RoleBinding{}).
 		// Only a new value matters to an app; its status is the other reconciler's.
 		Watches(&lightningv1alpha1.LightningSecret{}, r.lightningSecretHandler(),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -521,7 +553,12 @@ func (r *LightningAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(appOfPod),
 			builder.WithPredicates(predicate.Funcs{
 				CreateFunc: func(event.CreateEvent) bool { return false },
-				UpdateFunc: func(event.UpdateEvent) bool { return false },
+				// A pod that starts or stops failing changes the app's status.
+				UpdateFunc: func(e event.UpdateEvent) bool {
+					oldPod, okOld := e.ObjectOld.(*corev1.Pod)
+					newPod, okNew := e.ObjectNew.(*corev1.Pod)
+					return okOld && okNew && !equality.Semantic.DeepEqual(app.PodFailure(oldPod), app.PodFailure(newPod))
+				},
 			})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.Workers}).
 		Named("lightningapp").
@@ -606,4 +643,139 @@ func appOfPod(_ context.Context, o client.Object) []reconcile.Request {
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
+}
+
+// foreignObjectError: an object the app needs exists and is not the app's.
+// Retrying cannot help until someone removes it, so the app is Stalled.
+type foreignObjectError struct {
+	kind string
+	key  types.NamespacedName
+	app  string
+}
+
+func (e *foreignObjectError) Error() string {
+	return fmt.Sprintf("%s %s exists and is not owned by LightningApp %s: delete or rename it, or rename the app", e.kind, e.key, e.app)
+}
+
+// createError names a create that failed; AlreadyExists means an object the
+// cache does not hold (not ours) is in the way.
+func createError(a *lightningv1alpha1.LightningApp, kind string, obj client.Object, err error) error {
+	if apierrors.IsAlreadyExists(err) {
+		return &foreignObjectError{kind: kind, key: client.ObjectKeyFromObject(obj), app: a.Name}
+	}
+	return fmt.Errorf("creating %s %s/%s: %w", kind, obj.GetNamespace(), obj.GetName(), err)
+}
+
+// reportError puts the error that stopped a pass into the app's status
+// (Ready=False, and Stalled for a foreign object) and, on a change of
+// reason, an Event. A conflict only means the cache was behind: the retry
+// comes at once and says nothing.
+func (r *LightningAppReconciler) reportError(ctx context.Context, a *lightningv1alpha1.LightningApp, err error) {
+	if apierrors.IsConflict(err) || ctx.Err() != nil {
+		return
+	}
+	reason, stalled := lightningv1alpha1.ReasonReconcileError, false
+	var foreign *foreignObjectError
+	if errors.As(err, &foreign) {
+		reason, stalled = lightningv1alpha1.ReasonForeignObject, true
+	}
+	status := app.ErrorStatus(a.Status, a.Generation, reason, err.Error(), stalled)
+	if equality.Semantic.DeepEqual(status, a.Status) {
+		return
+	}
+	t := conditionTransition(a.Status.Conditions, status.Conditions, lightningv1alpha1.ConditionReady)
+	patchBase := client.MergeFrom(a.DeepCopy())
+	a.Status = status
+	if perr := r.client.Status().Patch(ctx, a, patchBase); perr != nil {
+		logf.FromContext(ctx).Error(perr, "Writing the error into the app's status failed", "reason", reason)
+		return
+	}
+	if t.changed {
+		r.recorder.Eventf(a, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", t.cond.Message)
+	}
+}
+
+// applyServiceAccount makes the app's ServiceAccount, and its Role and
+// RoleBinding when the app launches Works (and removes them when it no
+// longer does).
+func (r *LightningAppReconciler) applyServiceAccount(ctx context.Context, a *lightningv1alpha1.LightningApp) error {
+	sa := app.DesiredServiceAccount(a)
+	liveSA := &corev1.ServiceAccount{}
+	if err := r.ensureOwned(ctx, a, "ServiceAccount", sa, liveSA, func() bool {
+		if maps.Equal(liveSA.Labels, sa.Labels) && ptr.Equal(liveSA.AutomountServiceAccountToken, sa.AutomountServiceAccountToken) {
+			return false
+		}
+		liveSA.Labels, liveSA.AutomountServiceAccountToken = sa.Labels, sa.AutomountServiceAccountToken
+		return true
+	}); err != nil {
+		return err
+	}
+	role, binding := app.DesiredRole(a), app.DesiredRoleBinding(a)
+	if !a.Spec.LaunchWorks {
+		for _, obj := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.Role{}} {
+			if err := r.deleteOwned(ctx, a, client.ObjectKeyFromObject(role), obj); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	liveRole := &rbacv1.Role{}
+	if err := r.ensureOwned(ctx, a, "Role", role, liveRole, func() bool {
+		if equality.Semantic.DeepEqual(liveRole.Rules, role.Rules) {
+			return false
+		}
+		liveRole.Rules = role.Rules
+		return true
+	}); err != nil {
+		return err
+	}
+	liveBinding := &rbacv1.RoleBinding{}
+	return r.ensureOwned(ctx, a, "RoleBinding", binding, liveBinding, func() bool {
+		if equality.Semantic.DeepEqual(liveBinding.Subjects, binding.Subjects) {
+			return false
+		}
+		liveBinding.Subjects = binding.Subjects
+		return true
+	})
+}
+
+// ensureOwned creates desired, or reads it into live and, when update
+// changes live, writes it. An object the app does not control is foreign.
+func (r *LightningAppReconciler) ensureOwned(ctx context.Context, a *lightningv1alpha1.LightningApp, kind string, desired, live client.Object, update func() bool) error {
+	key := client.ObjectKeyFromObject(desired)
+	err := r.client.Get(ctx, key, live)
+	if apierrors.IsNotFound(err) {
+		if err := r.client.Create(ctx, desired); err != nil {
+			return createError(a, kind, desired, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s %s: %w", kind, key, err)
+	}
+	if !metav1.IsControlledBy(live, a) {
+		return &foreignObjectError{kind: kind, key: key, app: a.Name}
+	}
+	if !update() {
+		return nil
+	}
+	if err := r.client.Update(ctx, live); err != nil {
+		return fmt.Errorf("updating %s %s: %w", kind, key, err)
+	}
+	return nil
+}
+
+// deleteOwned deletes the object at key when the app controls it.
+func (r *LightningAppReconciler) deleteOwned(ctx context.Context, a *lightningv1alpha1.LightningApp, key types.NamespacedName, obj client.Object) error {
+	if err := r.client.Get(ctx, key, obj); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	if !metav1.IsControlledBy(obj, a) {
+		return nil
+	}
+	uid := obj.GetUID()
+	if err := r.client.Delete(ctx, obj, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("deleting %T %s: %w", obj, key, err)
+	}
+	return nil
 }

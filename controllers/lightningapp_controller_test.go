@@ -13,12 +13,15 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/app"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
 	"github.com/lightning-operator/lightning-operator/test/builders"
@@ -383,10 +386,13 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		const ns = "app-delete"
 		newNamespace(ctx, ns)
 		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "v"))).To(Succeed())
-		Expect(k8sClient.Create(ctx, newApp(ns, "doomed", "S", "s"))).To(Succeed())
+		doomed := newApp(ns, "doomed", "S", "s")
+		doomed.Spec.LaunchWorks = true // so its Role and RoleBinding are made too
+		Expect(k8sClient.Create(ctx, doomed)).To(Succeed())
 		a := resolvedApp(ctx, ns, "doomed")
 		Eventually(func() int { return len(deploymentsOf(ctx, ns, "doomed")) }).Should(Equal(2))
-		made := []string{"LightningSecret/s", "LightningApp/doomed", "Secret/" + a.Status.SecretName}
+		made := []string{"LightningSecret/s", "LightningApp/doomed", "Secret/" + a.Status.SecretName,
+			"ServiceAccount/lightning-app-doomed", "Role/lightning-app-doomed", "RoleBinding/lightning-app-doomed"}
 		for _, d := range deploymentsOf(ctx, ns, "doomed") {
 			made = append(made, "Deployment/"+d.Name)
 		}
@@ -395,6 +401,121 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		Expect(k8sClient.Delete(ctx, a)).To(Succeed())
 		Eventually(func() []string { return objectsIn(ctx, ns) }, time.Minute, time.Second).
 			Should(ConsistOf("LightningSecret/s"), "only what the user made is left")
+	})
+
+	It("runs each app as its own ServiceAccount, and gives a Role to launch Works only to an app that asks", func() {
+		const ns, name, sa = "app-identity", "launcher", "lightning-app-launcher"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, newApp(ns, name))).To(Succeed())
+		Eventually(func() error {
+			return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, &corev1.ServiceAccount{})
+		}, 20*time.Second).Should(Succeed())
+		account := &corev1.ServiceAccount{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, account)).To(Succeed())
+		Expect(account.AutomountServiceAccountToken).To(Equal(ptr.To(false)))
+		Expect(account.OwnerReferences).To(ConsistOf(HaveField("Name", name)))
+		tokens := func() map[string]bool {
+			out := map[string]bool{}
+			for _, d := range deploymentsOf(ctx, ns, name) {
+				g := d.Spec.Template.Spec
+				Expect(g.ServiceAccountName).To(Equal(sa))
+				out[d.Annotations[lightningv1alpha1.AnnotationComponent]] = ptr.Deref(g.AutomountServiceAccountToken, true)
+			}
+			return out
+		}
+		Eventually(tokens).Should(Equal(map[string]bool{"root": false, "root.work_a": false}))
+		roleExists := func() bool {
+			return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, &rbacv1.Role{}) == nil &&
+				k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, &rbacv1.RoleBinding{}) == nil
+		}
+		Consistently(roleExists, 2*time.Second).Should(BeFalse(), "no Role for an app that does not launch Works")
+
+		setLaunchWorks := func(on bool) {
+			GinkgoHelper()
+			Eventually(func() error {
+				a := getApp(ctx, ns, name)()
+				a.Spec.LaunchWorks = on
+				return k8sClient.Update(ctx, a)
+			}).Should(Succeed())
+		}
+		By("launchWorks: a Role and RoleBinding, and the Flow's token")
+		setLaunchWorks(true)
+		Eventually(roleExists, 20*time.Second).Should(BeTrue())
+		Eventually(tokens).Should(Equal(map[string]bool{"root": true, "root.work_a": false}))
+
+		By("launchWorks off again: they go")
+		setLaunchWorks(false)
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, &rbacv1.Role{})) &&
+				apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, &rbacv1.RoleBinding{}))
+		}, 20*time.Second).Should(BeTrue())
+		Eventually(tokens).Should(Equal(map[string]bool{"root": false, "root.work_a": false}))
+	})
+
+	It("stalls an app whose Deployment name is taken by a foreign one, names it, and heals once it is gone", func() {
+		const ns, name = "app-foreign", "squatted"
+		newNamespace(ctx, ns)
+		foreign := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-root"},
+			Spec: appsv1.DeploymentSpec{
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"x": "y"}},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"x": "y"}},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "img"}}}},
+			},
+		}
+		Expect(k8sClient.Create(ctx, foreign)).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, name))).To(Succeed())
+		Eventually(func() []metav1.Condition { return getApp(ctx, ns, name)().Status.Conditions }, 20*time.Second).Should(And(
+			Satisfy(haveCondition("Ready", "False", "ForeignObject")), Satisfy(haveCondition("Stalled", "True", "ForeignObject"))))
+		Expect(readyCondition(getApp(ctx, ns, name)().Status.Conditions, "Ready").Message).To(Equal(
+			"Deployment app-foreign/squatted-root exists and is not owned by LightningApp squatted: delete or rename it, or rename the app"))
+		Eventually(func() []string {
+			events := &corev1.EventList{}
+			Expect(k8sClient.List(ctx, events, client.InNamespace(ns))).To(Succeed())
+			var out []string
+			for _, e := range events.Items {
+				if e.Type == corev1.EventTypeWarning {
+					out = append(out, e.Reason)
+				}
+			}
+			return out
+		}).Should(ContainElement("ForeignObject"))
+
+		Expect(k8sClient.Delete(ctx, foreign)).To(Succeed())
+		Eventually(func() []metav1.Condition { return getApp(ctx, ns, name)().Status.Conditions }, time.Minute).Should(And(
+			Satisfy(haveCondition("Ready", "False", "Progressing")), Not(Satisfy(haveCondition("Stalled", "True", "ForeignObject")))))
+		Eventually(func() []appsv1.Deployment { return deploymentsOf(ctx, ns, name) }).Should(HaveLen(2))
+	})
+
+	It("names a failing component and the kubelet's or the ReplicaSet's reason in Ready", func() {
+		const ns, name = "app-failing", "broken-image"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, newApp(ns, name))).To(Succeed())
+		Eventually(func() []appsv1.Deployment { return deploymentsOf(ctx, ns, name) }, 20*time.Second).Should(HaveLen(2))
+		// envtest runs no kubelet or ReplicaSet controller: write what they would.
+		pod := builders.Pod(ns, name, "root").Name(name + "-root-abc").Containers(app.ContainerName).Obj()
+		Expect(k8sClient.Create(ctx, pod)).To(Succeed())
+		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: app.ContainerName, Image: "img", ImageID: "",
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImageNeverPull",
+				Message: `Container image "lightning.local/missing:dev" is not present with pull policy of Never`}}}}
+		Expect(k8sClient.Status().Update(ctx, pod)).To(Succeed())
+		work := &appsv1.Deployment{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: app.DeploymentName(name, "root.work_a")}, work)).To(Succeed())
+		work.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentReplicaFailure, Status: corev1.ConditionTrue,
+			Reason: "FailedCreate", Message: `pods "x" is forbidden: violates PodSecurity "restricted:latest"`}}
+		Expect(k8sClient.Status().Update(ctx, work)).To(Succeed())
+
+		Eventually(func() metav1.Condition { return readyCondition(getApp(ctx, ns, name)().Status.Conditions, "Ready") }, 20*time.Second).Should(And(
+			HaveField("Reason", "ComponentsFailing"),
+			HaveField("Message", `Components failing: root: ErrImageNeverPull: Container image "lightning.local/missing:dev" is not present with pull policy of Never; `+
+				`root.work_a: FailedCreate: pods "x" is forbidden: violates PodSecurity "restricted:latest"`)))
+		Expect(getApp(ctx, ns, name)().Status.Components).To(ContainElement(And(HaveField("Name", "root"), HaveField("Reason", "ErrImageNeverPull"))))
+
+		By("the pod recovering clears it")
+		pod.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+		Expect(k8sClient.Status().Update(ctx, pod)).To(Succeed())
+		Eventually(func() string { return readyCondition(getApp(ctx, ns, name)().Status.Conditions, "Ready").Message }, 20*time.Second).
+			ShouldNot(ContainSubstring("root: ErrImageNeverPull"))
 	})
 
 	It("deletes the Deployment of a work removed from the spec", func() {

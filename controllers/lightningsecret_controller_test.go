@@ -13,7 +13,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
@@ -103,6 +106,19 @@ var _ = Describe("Keyring and LightningSecret controller", Ordered, func() {
 				Should(Satisfy(haveCondition("Ready", "False", "Tampered")), name)
 			Expect(getSecretStatus(ctx, ns, name)().Version).To(BeEmpty(), "a value that does not open has no version")
 		}
+		By("kstatus, as Flux computes it, reads a value that does not open as Failed, and one that opens as Current")
+		for name, want := range map[string]kstatus.Status{"db-password": kstatus.CurrentStatus, "tampered": kstatus.FailedStatus, "api-token": kstatus.FailedStatus} {
+			Eventually(func(g Gomega) {
+				lsec := &lightningv1alpha1.LightningSecret{}
+				g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, lsec)).To(Succeed())
+				obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(lsec)
+				g.Expect(err).NotTo(HaveOccurred())
+				res, err := kstatus.Compute(&unstructured.Unstructured{Object: obj})
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(res.Status).To(Equal(want), "%s: %s", name, res.Message)
+			}).Should(Succeed())
+		}
+
 		By("the version is keyed: not a plain SHA-256 of the value, nor of scope and value")
 		version := getSecretStatus(ctx, ns, "db-password")().Version
 		for _, plain := range []string{"canary-db-value", ns + "/db-password/canary-db-value"} {

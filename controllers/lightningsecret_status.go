@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/app"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
@@ -64,5 +65,14 @@ func desiredSecretStatus(prev lightningv1alpha1.LightningSecretStatus, generatio
 	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
 		Type: lightningv1alpha1.ConditionReady, Status: status, Reason: reason, Message: message, ObservedGeneration: generation,
 	})
+	// kstatus (Flux, Argo CD through our Lua check) reads Stalled=True as
+	// Failed: a value that does not open will not open by waiting.
+	if res.err != nil {
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: app.ConditionStalled, Status: metav1.ConditionTrue, Reason: reason, Message: message, ObservedGeneration: generation,
+		})
+	} else {
+		meta.RemoveStatusCondition(&st.Conditions, app.ConditionStalled)
+	}
 	return st
 }

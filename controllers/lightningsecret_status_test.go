@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/app"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
@@ -76,8 +79,19 @@ func TestDesiredSecretStatusVersion(t *testing.T) {
 			if st.Version != tt.wantVersion {
 				t.Errorf("Version = %q, want %q", st.Version, tt.wantVersion)
 			}
-			if len(st.Conditions) != 1 || string(st.Conditions[0].Status) != tt.wantReady {
-				t.Errorf("Conditions = %+v, want Ready=%s", st.Conditions, tt.wantReady)
+			ready := meta.FindStatusCondition(st.Conditions, lightningv1alpha1.ConditionReady)
+			if ready == nil || string(ready.Status) != tt.wantReady {
+				t.Fatalf("Conditions = %+v, want Ready=%s", st.Conditions, tt.wantReady)
+			}
+			// Stalled (kstatus: Failed) exactly while the value does not open,
+			// with Ready's reason; it goes when the value opens again.
+			stalled := meta.FindStatusCondition(st.Conditions, app.ConditionStalled)
+			if (stalled != nil) != (tt.wantReady == "False") || (stalled != nil && (stalled.Reason != ready.Reason || stalled.Status != "True")) {
+				t.Errorf("Stalled = %+v with Ready %+v", stalled, ready)
+			}
+			healed := desiredSecretStatus(st, 3, "ns", "name", openResult{keyID: "k", version: "v"}, nil)
+			if meta.FindStatusCondition(healed.Conditions, app.ConditionStalled) != nil {
+				t.Errorf("Stalled stayed after the value opened: %+v", healed.Conditions)
 			}
 		})
 	}

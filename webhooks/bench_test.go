@@ -380,7 +380,7 @@ func BenchmarkPodCreateAPIServer(b *testing.B) {
 				bench.setWebhook(b, st.hook)
 				p := benchPod(containers)
 				if st.preinjected {
-					p = mutatePod(p, app).DeepCopy()
+					p = mutatePod(p, app, flow(app)).DeepCopy()
 				}
 				wantInjected := st.preinjected || st.hook == hookOurs || st.hook == hookGeneric
 				b.ReportAllocs()

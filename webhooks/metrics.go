@@ -37,7 +37,7 @@ func init() {
 	for _, r := range []string{resultInjected, resultUnchanged} {
 		podInjections.WithLabelValues(r)
 	}
-	for _, r := range []string{ReasonAppNotFound, ReasonSecretsNotResolved, ReasonUnknownComponent, ReasonLookupFailed} {
+	for _, r := range []string{ReasonAppNotFound, ReasonSecretsNotResolved, ReasonUnknownComponent, ReasonForeignApp, ReasonLookupFailed} {
 		podDenials.WithLabelValues(r)
 	}
 }

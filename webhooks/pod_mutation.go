@@ -17,24 +17,35 @@ import (
 	"github.com/lightning-operator/lightning-operator/internal/app"
 )
 
+// injection is what the handler decided for one pod.
+type injection struct {
+	// secret is the Secret its secret entries reference; "" adds none.
+	secret string
+	// component is the pod's component path (root, root.work_a, root.works.3).
+	component string
+}
+
 // mutatePod returns a copy of the pod with the app's env added to every
-// container and init container: {name, value} for each spec.env item, and
-// {name, valueFrom.secretKeyRef{name: status.secretName, key: name}} for each
-// spec.secrets item (the materialized Secret's keys are the env names). With
-// no status.secretName, no secret entry is added.
+// container and init container: {name, value} for each spec.env item,
+// {name, valueFrom.secretKeyRef{name: in.secret, key: name}} for each
+// spec.secrets item (the materialized Secret's keys are the env names), and
+// the component's identity (LIGHTNING_CLOUD_APP_ID, LIGHTNING_CLOUD_PROJECT_ID,
+// and for a Work LIGHTNING_CLOUD_WORK_NAME). With no in.secret, no secret
+// entry is added.
 //
 // A container's own entry for a name wins, except a secretKeyRef this webhook
 // wrote for the earlier Secret recorded in AnnotationInjectedSecret: it is
-// repointed to the app's current Secret. AnnotationInjectedEnv records,
-// sorted, every name ever added, including an earlier invocation's.
+// repointed to in.secret. AnnotationInjectedEnv records, sorted, every name
+// ever added, including an earlier invocation's.
 //
 // It never modifies pod or app, and returns pod itself when nothing changes,
-// so mutatePod(mutatePod(p, a), a) is the same pod (reinvocationPolicy
-// IfNeeded). No secret value passes through it: the app holds only names.
-func mutatePod(pod *corev1.Pod, a *lightningv1alpha1.LightningApp) *corev1.Pod {
+// so mutatePod(mutatePod(p, a, in), a, in) is the same pod
+// (reinvocationPolicy IfNeeded). No secret value passes through it: the app
+// holds only names.
+func mutatePod(pod *corev1.Pod, a *lightningv1alpha1.LightningApp, in injection) *corev1.Pod {
 	oldSecret := pod.Annotations[lightningv1alpha1.AnnotationInjectedSecret]
-	rotated := oldSecret != "" && oldSecret != a.Status.SecretName
-	want := appEnv(a)
+	rotated := oldSecret != "" && oldSecret != in.secret
+	want := appEnv(a, in)
 	added := make([]bool, len(want)) // added[i]: want[i] went into some container
 	out := pod.DeepCopy()
 	for _, containers := range [][]corev1.Container{out.Spec.InitContainers, out.Spec.Containers} {
@@ -75,7 +86,7 @@ func mutatePod(pod *corev1.Pod, a *lightningv1alpha1.LightningApp) *corev1.Pod {
 		}
 		names = append(names, w.Name)
 		if w.ValueFrom != nil {
-			out.Annotations[lightningv1alpha1.AnnotationInjectedSecret] = a.Status.SecretName
+			out.Annotations[lightningv1alpha1.AnnotationInjectedSecret] = in.secret
 		}
 	}
 	slices.Sort(names)
@@ -85,18 +96,24 @@ func mutatePod(pod *corev1.Pod, a *lightningv1alpha1.LightningApp) *corev1.Pod {
 	return out
 }
 
-// appEnv returns the entries the app wants in every container.
-func appEnv(a *lightningv1alpha1.LightningApp) []corev1.EnvVar {
-	env := make([]corev1.EnvVar, 0, len(a.Spec.Env)+len(a.Spec.Secrets))
+// appEnv returns the entries the app wants in every container of the pod:
+// its env, its secrets, then the component's identity.
+func appEnv(a *lightningv1alpha1.LightningApp, in injection) []corev1.EnvVar {
+	env := make([]corev1.EnvVar, 0, len(a.Spec.Env)+len(a.Spec.Secrets)+3)
 	for _, e := range a.Spec.Env {
 		env = append(env, corev1.EnvVar{Name: e.Name, Value: e.Value})
 	}
-	if a.Status.SecretName == "" {
-		return env
+	if in.secret != "" {
+		storage := make([]valueFromCopy, len(a.Spec.Secrets)) // one allocation, as in mutatePod
+		for i, s := range a.Spec.Secrets {
+			env = append(env, secretKeyRef(s.Name, in.secret, &storage[i]))
+		}
 	}
-	storage := make([]valueFromCopy, len(a.Spec.Secrets)) // one allocation, as in mutatePod
-	for i, s := range a.Spec.Secrets {
-		env = append(env, secretKeyRef(s.Name, a.Status.SecretName, &storage[i]))
+	env = append(env,
+		corev1.EnvVar{Name: lightningv1alpha1.EnvAppID, Value: a.Name},
+		corev1.EnvVar{Name: lightningv1alpha1.EnvProjectID, Value: a.Namespace})
+	if work := app.WorkName(in.component); work != "" {
+		env = append(env, corev1.EnvVar{Name: lightningv1alpha1.EnvWorkName, Value: work})
 	}
 	return env
 }

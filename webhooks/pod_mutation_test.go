@@ -120,11 +120,21 @@ func concat(envs ...[]corev1.EnvVar) []corev1.EnvVar {
 
 const secretV1 = "my-app-env-0123456789"
 
+// flow is the injection the handler decides for a Flow pod of a.
+func flow(a *lightningv1alpha1.LightningApp) injection {
+	return injection{secret: a.Status.SecretName, component: "root"}
+}
+
+// identity is what every pod of newApp gets last, and idNames its names.
+var identity = []corev1.EnvVar{plain(lightningv1alpha1.EnvAppID, "my-app"), plain(lightningv1alpha1.EnvProjectID, "alice")}
+
+const idNames = "LIGHTNING_CLOUD_APP_ID,LIGHTNING_CLOUD_PROJECT_ID"
+
 func TestMutatePod(t *testing.T) {
 	fooBar := withEnv("FOO", "bar", "EMPTY", "")
 	twoSecrets := withSecrets(secretV1, "API_TOKEN", "DB_PASSWORD")
-	wantEnv := []corev1.EnvVar{plain("FOO", "bar"), plain("EMPTY", ""), secretRef("API_TOKEN", secretV1), secretRef("DB_PASSWORD", secretV1)}
-	allNames := "API_TOKEN,DB_PASSWORD,EMPTY,FOO"
+	wantEnv := concat([]corev1.EnvVar{plain("FOO", "bar"), plain("EMPTY", ""), secretRef("API_TOKEN", secretV1), secretRef("DB_PASSWORD", secretV1)}, identity)
+	allNames := "API_TOKEN,DB_PASSWORD,EMPTY,FOO," + idNames
 	fifty := numbered("SECRET", 50)
 
 	tests := []struct {
@@ -155,8 +165,8 @@ func TestMutatePod(t *testing.T) {
 			)),
 			want: newPod(
 				withContainers(
-					container("flow", plain("FOO", "mine"), plain("API_TOKEN", "literal"), plain("OTHER", "x"),
-						plain("EMPTY", ""), secretRef("DB_PASSWORD", secretV1)),
+					container("flow", concat([]corev1.EnvVar{plain("FOO", "mine"), plain("API_TOKEN", "literal"), plain("OTHER", "x"),
+						plain("EMPTY", ""), secretRef("DB_PASSWORD", secretV1)}, identity)...),
 					container("sidecar", wantEnv...),
 				),
 				injected(allNames, secretV1),
@@ -165,34 +175,34 @@ func TestMutatePod(t *testing.T) {
 		{
 			name: "the container sets every name: nothing injected, no annotation",
 			app:  newApp(withEnv("FOO", "bar"), withSecrets(secretV1, "API_TOKEN")),
-			pod:  newPod(withContainers(container("flow", plain("API_TOKEN", "x"), plain("FOO", "y")))),
-			want: newPod(withContainers(container("flow", plain("API_TOKEN", "x"), plain("FOO", "y")))),
+			pod:  newPod(withContainers(container("flow", concat([]corev1.EnvVar{plain("API_TOKEN", "x"), plain("FOO", "y")}, identity)...))),
+			want: newPod(withContainers(container("flow", concat([]corev1.EnvVar{plain("API_TOKEN", "x"), plain("FOO", "y")}, identity)...))),
 		},
 		{
-			name: "an empty app leaves the pod alone",
+			name: "an app with no env or secrets gives the identity only",
 			app:  newApp(),
 			pod:  newPod(withContainers(container("flow", plain("A", "1")))),
-			want: newPod(withContainers(container("flow", plain("A", "1")))),
+			want: newPod(withContainers(container("flow", concat([]corev1.EnvVar{plain("A", "1")}, identity)...)), injected(idNames, "")),
 		},
 		{
 			name: "plain env only: no secret annotation",
 			app:  newApp(withEnv("FOO", "bar")),
 			pod:  newPod(withContainers(container("flow"))),
-			want: newPod(withContainers(container("flow", plain("FOO", "bar"))), injected("FOO", "")),
+			want: newPod(withContainers(container("flow", concat([]corev1.EnvVar{plain("FOO", "bar")}, identity)...)), injected("FOO,"+idNames, "")),
 		},
 		{
 			name: "secrets without a materialized Secret are not referenced",
 			app:  newApp(withEnv("FOO", "bar"), withSecrets("", "API_TOKEN")),
 			pod:  newPod(withContainers(container("flow"))),
-			want: newPod(withContainers(container("flow", plain("FOO", "bar"))), injected("FOO", "")),
+			want: newPod(withContainers(container("flow", concat([]corev1.EnvVar{plain("FOO", "bar")}, identity)...)), injected("FOO,"+idNames, "")),
 		},
 		{
 			name: "50 secrets",
 			app:  newApp(withSecrets(secretV1, fifty...)),
 			pod:  newPod(withContainers(container("flow"), container("sidecar"))),
 			want: newPod(
-				withContainers(container("flow", refs(secretV1, fifty...)...), container("sidecar", refs(secretV1, fifty...)...)),
-				injected(strings.Join(fifty, ","), secretV1),
+				withContainers(container("flow", concat(refs(secretV1, fifty...), identity)...), container("sidecar", concat(refs(secretV1, fifty...), identity)...)),
+				injected(idNames+","+strings.Join(fifty, ","), secretV1),
 			),
 		},
 		{
@@ -221,9 +231,9 @@ func TestMutatePod(t *testing.T) {
 				injected("API_TOKEN", "my-app-env-old"),
 			),
 			want: newPod(
-				withContainers(container("flow", secretRef("API_TOKEN", secretV1), secretRef("OWN", "my-app-env-old"),
-					secretRef("DB_PASSWORD", secretV1))),
-				injected("API_TOKEN,DB_PASSWORD", secretV1),
+				withContainers(container("flow", concat([]corev1.EnvVar{secretRef("API_TOKEN", secretV1), secretRef("OWN", "my-app-env-old"),
+					secretRef("DB_PASSWORD", secretV1)}, identity)...)),
+				injected("API_TOKEN,DB_PASSWORD,"+idNames, secretV1),
 			),
 		},
 		{
@@ -234,8 +244,8 @@ func TestMutatePod(t *testing.T) {
 				injected("API_TOKEN", "my-app-env-old"),
 			),
 			want: newPod(
-				withContainers(container("flow", secretRef("API_TOKEN", "vault-token"), secretRef("DB_PASSWORD", secretV1))),
-				injected("API_TOKEN,DB_PASSWORD", secretV1),
+				withContainers(container("flow", concat([]corev1.EnvVar{secretRef("API_TOKEN", "vault-token"), secretRef("DB_PASSWORD", secretV1)}, identity)...)),
+				injected("API_TOKEN,DB_PASSWORD,"+idNames, secretV1),
 			),
 		},
 		{
@@ -246,15 +256,15 @@ func TestMutatePod(t *testing.T) {
 				injected("GONE", ""), withAnnotations("keep", "me"),
 			),
 			want: newPod(
-				withContainers(container("flow", plain("GONE", "x"), plain("NEW", "1"))),
-				injected("GONE,NEW", ""), withAnnotations("keep", "me"),
+				withContainers(container("flow", concat([]corev1.EnvVar{plain("GONE", "x"), plain("NEW", "1")}, identity)...)),
+				injected("GONE,"+idNames+",NEW", ""), withAnnotations("keep", "me"),
 			),
 		},
 		{
 			name: "a duplicate name in a container counts once",
 			app:  newApp(withEnv("FOO", "bar")),
-			pod:  newPod(withContainers(container("flow", plain("FOO", "a"), plain("FOO", "b")))),
-			want: newPod(withContainers(container("flow", plain("FOO", "a"), plain("FOO", "b")))),
+			pod:  newPod(withContainers(container("flow", concat([]corev1.EnvVar{plain("FOO", "a"), plain("FOO", "b")}, identity)...))),
+			want: newPod(withContainers(container("flow", concat([]corev1.EnvVar{plain("FOO", "a"), plain("FOO", "b")}, identity)...))),
 		},
 	}
 	for _, tt := range tests {
@@ -262,7 +272,7 @@ func TestMutatePod(t *testing.T) {
 			before := tt.pod.DeepCopy()
 			appBefore := tt.app.DeepCopy()
 
-			got := mutatePod(tt.pod, tt.app)
+			got := mutatePod(tt.pod, tt.app, flow(tt.app))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("mutatePod() mismatch (-want +got):\n%s", diff)
 			}
@@ -275,7 +285,7 @@ func TestMutatePod(t *testing.T) {
 
 			// Reinvocation: a second run changes nothing, and says so by
 			// returning the very same pod.
-			again := mutatePod(got, tt.app)
+			again := mutatePod(got, tt.app, flow(tt.app))
 			if diff := cmp.Diff(got, again); diff != "" {
 				t.Errorf("mutatePod() is not idempotent (-first +second):\n%s", diff)
 			}
@@ -292,7 +302,7 @@ func TestMutatePodResultIsIndependent(t *testing.T) {
 	a := newApp(withEnv("FOO", "bar"), withSecrets(secretV1, "API_TOKEN"))
 	p := newPod(withContainers(container("a", plain("OWN", "1")), container("b")))
 	before := p.DeepCopy()
-	got := mutatePod(p, a)
+	got := mutatePod(p, a, flow(a))
 
 	got.Spec.Containers[0].Env = append(got.Spec.Containers[0].Env, plain("X", "y"))
 	got.Spec.Containers[0].Env[0].Value = "changed"
@@ -302,7 +312,7 @@ func TestMutatePodResultIsIndependent(t *testing.T) {
 	if diff := cmp.Diff(before, p); diff != "" {
 		t.Errorf("changing the result changed the input (-before +after):\n%s", diff)
 	}
-	if diff := cmp.Diff([]corev1.EnvVar{plain("FOO", "bar"), secretRef("API_TOKEN", secretV1)}, got.Spec.Containers[1].Env); diff != "" {
+	if diff := cmp.Diff(concat([]corev1.EnvVar{plain("FOO", "bar"), secretRef("API_TOKEN", secretV1)}, identity), got.Spec.Containers[1].Env); diff != "" {
 		t.Errorf("changing one container changed another (-want +got):\n%s", diff)
 	}
 }
@@ -315,7 +325,7 @@ func TestMutatePodWritesOnlyReferences(t *testing.T) {
 	canary := "canary-" + rand.Text() // not reachable from mutatePod: it gets names only
 	a := newApp(withEnv("FOO", "bar"), withSecrets(secretV1, "API_TOKEN", "DB_PASSWORD"))
 	p := newPod(withInitContainers(container("init")), withContainers(container("flow"), container("side")))
-	expectBareSecretRefs(t, mutatePod(p, a), secretV1, canary)
+	expectBareSecretRefs(t, mutatePod(p, a, flow(a)), secretV1, canary)
 }
 
 // expectBareSecretRefs checks that the pod's JSON holds no secret value and
@@ -377,14 +387,14 @@ func BenchmarkMutatePod(b *testing.B) {
 		p := benchmarkPod()
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = mutatePod(p, a)
+			_ = mutatePod(p, a, flow(a))
 		}
 	})
 	b.Run("reinvocation", func(b *testing.B) {
-		p := mutatePod(benchmarkPod(), a)
+		p := mutatePod(benchmarkPod(), a, flow(a))
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = mutatePod(p, a)
+			_ = mutatePod(p, a, flow(a))
 		}
 	})
 }
@@ -455,6 +465,35 @@ func TestRunsOnLastGood(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := runsOnLastGood(tc.app); got != tc.want {
 				t.Errorf("runsOnLastGood = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMutatePodIdentity(t *testing.T) {
+	a := newApp(withSecrets(secretV1, "API_TOKEN"))
+	tests := []struct {
+		name string
+		in   injection
+		want []corev1.EnvVar
+	}{
+		{"the Flow has no work name", injection{secret: secretV1, component: "root"},
+			concat(refs(secretV1, "API_TOKEN"), identity)},
+		{"a declared Work", injection{secret: secretV1, component: "root.work_a"},
+			concat(refs(secretV1, "API_TOKEN"), identity, []corev1.EnvVar{plain(lightningv1alpha1.EnvWorkName, "work_a")})},
+		{"a Work launched at run time", injection{secret: secretV1, component: "root.works.3"},
+			concat(refs(secretV1, "API_TOKEN"), identity, []corev1.EnvVar{plain(lightningv1alpha1.EnvWorkName, "works.3")})},
+		{"the injection's Secret, not the status's", injection{secret: "my-app-env-template0", component: "root"},
+			concat(refs("my-app-env-template0", "API_TOKEN"), identity)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := mutatePod(newPod(withContainers(container("c"))), a, tt.in)
+			if diff := cmp.Diff(tt.want, got.Spec.Containers[0].Env); diff != "" {
+				t.Errorf("env (-want +got):\n%s", diff)
+			}
+			if s := got.Annotations[lightningv1alpha1.AnnotationInjectedSecret]; s != tt.in.secret {
+				t.Errorf("injected-secret annotation = %q, want %q", s, tt.in.secret)
 			}
 		})
 	}

@@ -89,15 +89,15 @@ func TestPodPatch(t *testing.T) {
 			withContainers(container("flow"))), app, 2},
 		{"an env name the container sets is left alone", newPod(
 			withContainers(container("flow", plain("FOO", "mine")))), app, 2},
-		{"reinvocation: nothing to add", mutatePod(newPod(withContainers(container("flow"), container("work"))), app), app, 0},
-		{"rotation moves earlier secretKeyRefs to the new Secret", mutatePod(newPod(withContainers(container("flow"))), app), rotated, 2},
-		{"an empty app", newPod(withContainers(container("flow", plain("OWN", "1")))), newApp(), 0},
+		{"reinvocation: nothing to add", mutatePod(newPod(withContainers(container("flow"), container("work"))), app, flow(app)), app, 0},
+		{"rotation moves earlier secretKeyRefs to the new Secret", mutatePod(newPod(withContainers(container("flow"))), app, flow(app)), rotated, 2},
+		{"an app with no env or secrets: the identity", newPod(withContainers(container("flow", plain("OWN", "1")))), newApp(), 2},
 		{"50 secrets, 10 containers", benchmarkPod(), benchmarkApp(), 11},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			original := tc.pod.DeepCopy()
-			defaulted := mutatePod(tc.pod, tc.app).DeepCopy()
+			defaulted := mutatePod(tc.pod, tc.app, flow(tc.app)).DeepCopy()
 			patch, ok := podPatch(original, defaulted)
 			if !ok {
 				t.Fatal("podPatch fell back to the generic diff for a change of annotations and env only")
@@ -164,7 +164,7 @@ func podRequest(t *testing.T, op admissionv1.Operation, pod *corev1.Pod) admissi
 func TestPodDefaulterWebhook(t *testing.T) {
 	app := newApp(withEnv("FOO", "bar"), withSecrets(secretV1, "TOKEN"))
 	pod := newPod(withContainers(container("flow"), container("work", plain("OWN", "1"))))
-	inject := defaulterFunc(func(_ context.Context, p *corev1.Pod) error { *p = *mutatePod(p, app); return nil })
+	inject := defaulterFunc(func(_ context.Context, p *corev1.Pod) error { *p = *mutatePod(p, app, flow(app)); return nil })
 
 	cases := []struct {
 		name        string
@@ -176,15 +176,15 @@ func TestPodDefaulterWebhook(t *testing.T) {
 		wantPod     *corev1.Pod // the pod after the response's patch; nil: no patch
 	}{
 		{name: "injects through the targeted patch", defaulter: inject, req: podRequest(t, admissionv1.Create, pod),
-			wantAllowed: true, wantCode: http.StatusOK, wantPod: mutatePod(pod, app)},
+			wantAllowed: true, wantCode: http.StatusOK, wantPod: mutatePod(pod, app, flow(app))},
 		{name: "falls back to the generic diff for other changes",
 			defaulter: func(ctx context.Context, p *corev1.Pod) error {
 				p.Spec.Containers = append(p.Spec.Containers, container("sidecar"))
 				return inject(ctx, p)
 			},
 			req: podRequest(t, admissionv1.Create, pod), wantAllowed: true, wantCode: http.StatusOK,
-			wantPod: mutatePod(newPod(withContainers(container("flow"), container("work", plain("OWN", "1")), container("sidecar"))), app)},
-		{name: "no change, no patch", defaulter: inject, req: podRequest(t, admissionv1.Create, mutatePod(pod, app)),
+			wantPod: mutatePod(newPod(withContainers(container("flow"), container("work", plain("OWN", "1")), container("sidecar"))), app, flow(app))},
+		{name: "no change, no patch", defaulter: inject, req: podRequest(t, admissionv1.Create, mutatePod(pod, app, flow(app))),
 			wantAllowed: true, wantCode: http.StatusOK},
 		{name: "a denial carries the defaulter's message",
 			defaulter: func(context.Context, *corev1.Pod) error { return errors.New(`LightningApp "my-app" not found`) },

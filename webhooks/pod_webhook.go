@@ -49,6 +49,7 @@ const (
 	ReasonAppNotFound        = "AppNotFound"
 	ReasonSecretsNotResolved = "SecretsNotResolved"
 	ReasonUnknownComponent   = "UnknownComponent"
+	ReasonForeignApp         = "ForeignApp"
 	ReasonLookupFailed       = "LookupFailed"
 )
 
@@ -113,19 +114,23 @@ type denial struct {
 func (d *denial) Error() string { return d.message }
 
 // Default adds the app's env to the pod, or refuses the pod when its app is
-// missing, its secrets are not resolved, or its component label names no
-// component of the app. Pods created by the Flow at run time, without an
-// owner, are treated exactly like the controller's.
+// missing, its secrets are not resolved, its component label is neither a
+// declared component nor a component path, or it was created by another
+// app's ServiceAccount. Pods the Flow launches at run time are injected like
+// the controller's.
 func (d *PodDefaulter) Default(ctx context.Context, pod *corev1.Pod) error {
 	start := time.Now()
 	defer func() { podDuration.Observe(time.Since(start).Seconds()) }()
 
-	namespace := pod.Namespace
-	if req, err := admission.RequestFromContext(ctx); err == nil && req.Namespace != "" {
-		namespace = req.Namespace
+	namespace, username := pod.Namespace, ""
+	if req, err := admission.RequestFromContext(ctx); err == nil {
+		if req.Namespace != "" {
+			namespace = req.Namespace
+		}
+		username = req.UserInfo.Username
 	}
 	appName := pod.Labels[lightningv1alpha1.LabelApp]
-	a, err := d.check(ctx, namespace, appName, pod)
+	a, component, err := d.check(ctx, namespace, appName, username, pod)
 	if err != nil {
 		var den *denial
 		if errors.As(err, &den) {
@@ -139,12 +144,8 @@ func (d *PodDefaulter) Default(ctx context.Context, pod *corev1.Pod) error {
 		return apierrors.NewInternalError(fmt.Errorf("looking up LightningApp %s/%s: %w", namespace, appName, err))
 	}
 
-	if secret := secretForPod(pod, a); secret != a.Status.SecretName {
-		forTemplate := *a // shallow: mutatePod only reads it
-		forTemplate.Status.SecretName = secret
-		a = &forTemplate
-	}
-	mutated := mutatePod(pod, a)
+	in := injection{secret: secretForPod(pod, a), component: component}
+	mutated := mutatePod(pod, a, in)
 	if mutated == pod {
 		podInjections.WithLabelValues(resultUnchanged).Inc()
 		return nil
@@ -153,44 +154,52 @@ func (d *PodDefaulter) Default(ctx context.Context, pod *corev1.Pod) error {
 	podInjections.WithLabelValues(resultInjected).Inc()
 	if v := d.log.V(1); v.Enabled() {
 		v.Info("Injected env into pod", "namespace", namespace, "pod", podName(pod), "app", appName,
-			"component", pod.Labels[lightningv1alpha1.LabelComponent],
-			"env", len(a.Spec.Env), "secrets", len(a.Spec.Secrets), "secret", a.Status.SecretName)
+			"component", component, "env", len(a.Spec.Env), "secrets", len(a.Spec.Secrets), "secret", in.secret)
 	}
 	return nil
 }
 
-// check returns the pod's app, a *denial, or a lookup error.
-func (d *PodDefaulter) check(ctx context.Context, namespace, appName string, pod *corev1.Pod) (*lightningv1alpha1.LightningApp, error) {
+// check returns the pod's app and component path, a *denial, or a lookup
+// error.
+func (d *PodDefaulter) check(ctx context.Context, namespace, appName, username string, pod *corev1.Pod) (*lightningv1alpha1.LightningApp, string, error) {
 	if appName == "" {
-		return nil, &denial{ReasonAppNotFound, fmt.Sprintf(
+		return nil, "", &denial{ReasonAppNotFound, fmt.Sprintf(
 			"the pod's %s label is empty; it must name a LightningApp in namespace %q",
 			lightningv1alpha1.LabelApp, namespace)}
+	}
+	// No app borrows another's secrets by labelling a pod with its name.
+	if owner, ok := app.AppOfUser(username, namespace); ok && owner != appName {
+		return nil, "", &denial{ReasonForeignApp, fmt.Sprintf(
+			"ServiceAccount %s of LightningApp %q may only create pods labelled %s=%s, not %s=%s",
+			app.ServiceAccountName(owner), owner, lightningv1alpha1.LabelApp, owner, lightningv1alpha1.LabelApp, appName)}
 	}
 	a := &lightningv1alpha1.LightningApp{}
 	if err := d.apps.Get(ctx, types.NamespacedName{Namespace: namespace, Name: appName}, a); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, &denial{ReasonAppNotFound, fmt.Sprintf(
+			return nil, "", &denial{ReasonAppNotFound, fmt.Sprintf(
 				"LightningApp %q not found in namespace %q: a pod labelled %s=%s is refused until its app exists",
 				appName, namespace, lightningv1alpha1.LabelApp, appName)}
 		}
-		return nil, err
+		return nil, "", err
 	}
 
-	if component := pod.Labels[lightningv1alpha1.LabelComponent]; !app.HasComponentLabel(a, component) {
-		if component == "" {
-			return nil, &denial{ReasonUnknownComponent, fmt.Sprintf(
-				"the pod of LightningApp %q has no %s label: it must name one of the app's components",
+	label := pod.Labels[lightningv1alpha1.LabelComponent]
+	component, _, ok := app.PodComponent(a, label)
+	if !ok {
+		if label == "" {
+			return nil, "", &denial{ReasonUnknownComponent, fmt.Sprintf(
+				"the pod of LightningApp %q has no %s label: it must name the root Flow, one of the app's Works, or a Work's component path such as root.works.3",
 				appName, lightningv1alpha1.LabelComponent)}
 		}
-		return nil, &denial{ReasonUnknownComponent, fmt.Sprintf(
-			"LightningApp %q has no component %q (label %s): it must be the root Flow or one of the app's Works",
-			appName, component, lightningv1alpha1.LabelComponent)}
+		return nil, "", &denial{ReasonUnknownComponent, fmt.Sprintf(
+			"LightningApp %q has no component %q (label %s), and it is not a component path: it must be root, a declared Work, or 'root.' followed by dot-separated identifiers or indices, such as root.works.3",
+			appName, label, lightningv1alpha1.LabelComponent)}
 	}
 
 	if den := secretsDenial(appName, a); den != nil && !runsOnLastGood(a) {
-		return nil, den
+		return nil, "", den
 	}
-	return a, nil
+	return a, component, nil
 }
 
 // secretsDenial refuses the pods of an app whose secrets are not resolved

@@ -19,11 +19,13 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -175,12 +177,13 @@ var _ = Describe("Pod env injection", func() {
 			return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 				LocalObjectReference: corev1.LocalObjectReference{Name: secretName}, Key: name}}}
 		}
-		all := []corev1.EnvVar{{Name: "FOO", Value: "bar"}, wantRef("MY_APP_SECRET"), wantRef("API_TOKEN")}
+		identity := []corev1.EnvVar{{Name: "LIGHTNING_CLOUD_APP_ID", Value: "my-app"}, {Name: "LIGHTNING_CLOUD_PROJECT_ID", Value: "alice"}}
+		all := append([]corev1.EnvVar{{Name: "FOO", Value: "bar"}, wantRef("MY_APP_SECRET"), wantRef("API_TOKEN")}, identity...)
 		Expect(got.Spec.InitContainers[0].Env).To(Equal(all))
 		Expect(got.Spec.Containers[0].Env).To(Equal(all))
-		Expect(got.Spec.Containers[1].Env).To(Equal([]corev1.EnvVar{{Name: "FOO", Value: "mine"}, wantRef("MY_APP_SECRET"), wantRef("API_TOKEN")}),
+		Expect(got.Spec.Containers[1].Env).To(Equal(append([]corev1.EnvVar{{Name: "FOO", Value: "mine"}, wantRef("MY_APP_SECRET"), wantRef("API_TOKEN")}, identity...)),
 			"the container's own FOO wins")
-		Expect(got.Annotations).To(HaveKeyWithValue(lightningv1alpha1.AnnotationInjectedEnv, "API_TOKEN,FOO,MY_APP_SECRET"))
+		Expect(got.Annotations).To(HaveKeyWithValue(lightningv1alpha1.AnnotationInjectedEnv, "API_TOKEN,FOO,LIGHTNING_CLOUD_APP_ID,LIGHTNING_CLOUD_PROJECT_ID,MY_APP_SECRET"))
 		Expect(got.Annotations).To(HaveKeyWithValue(lightningv1alpha1.AnnotationInjectedSecret, secretName))
 	})
 
@@ -188,7 +191,38 @@ var _ = Describe("Pod env injection", func() {
 		p := appPod("alice", "my-app", "root.work_a", "work")
 		Expect(p.OwnerReferences).To(BeEmpty())
 		got := createAdmitted(p)
-		Expect(envNames(got.Spec.Containers[0])).To(Equal([]string{"FOO", "MY_APP_SECRET", "API_TOKEN"}))
+		Expect(envNames(got.Spec.Containers[0])).To(Equal([]string{"FOO", "MY_APP_SECRET", "API_TOKEN", "LIGHTNING_CLOUD_APP_ID", "LIGHTNING_CLOUD_PROJECT_ID", "LIGHTNING_CLOUD_WORK_NAME"}))
+		Expect(got.Spec.Containers[0].Env[5].Value).To(Equal("work_a"))
+	})
+
+	It("admits a Work the spec does not declare, launched at run time, with its identity", func() {
+		got := createAdmitted(appPod("alice", "my-app", "root.works.3", "work"))
+		Expect(envNames(got.Spec.Containers[0])).To(Equal([]string{"FOO", "MY_APP_SECRET", "API_TOKEN", "LIGHTNING_CLOUD_APP_ID", "LIGHTNING_CLOUD_PROJECT_ID", "LIGHTNING_CLOUD_WORK_NAME"}))
+		Expect(got.Spec.Containers[0].Env[5].Value).To(Equal("works.3"))
+		Expect(got.Annotations).To(HaveKeyWithValue(lightningv1alpha1.AnnotationInjectedSecret, secretName))
+	})
+
+	It("refuses a pod created by one app's ServiceAccount but labelled with another app", func() {
+		const otherSA = "lightning-app-other-app"
+		Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "alice", Name: otherSA}})).To(Succeed())
+		Expect(k8sClient.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "alice", Name: otherSA},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "get"}}}})).To(Succeed())
+		Expect(k8sClient.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "alice", Name: otherSA},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: otherSA},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "alice", Name: otherSA}}})).To(Succeed())
+		asOther := rest.CopyConfig(restCfg)
+		asOther.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:alice:" + otherSA}
+		other, err := client.New(asOther, client.Options{Scheme: k8sClient.Scheme()})
+		Expect(err).NotTo(HaveOccurred())
+
+		before := deniedCount(ReasonForeignApp)
+		Eventually(func() error {
+			return other.Create(ctx, appPod("alice", "my-app", "root.works.0", "borrowed"))
+		}).WithTimeout(10 * time.Second).Should(MatchError(ContainSubstring(
+			`ServiceAccount lightning-app-other-app of LightningApp "other-app" may only create pods labelled lightning.ai/app=other-app, not lightning.ai/app=my-app`)))
+		Expect(deniedCount(ReasonForeignApp)).To(BeNumerically(">", before))
+		By("an app's own ServiceAccount, or a user, still creates its pods")
+		Expect(k8sClient.Create(ctx, appPod("alice", "my-app", "root.works.1", "mine"))).To(Succeed())
 	})
 
 	It("injects into a container another webhook adds, when the apiserver reinvokes it", func() {
@@ -200,8 +234,8 @@ var _ = Describe("Pod env injection", func() {
 			got := createAdmitted(p)
 			g.Expect(got.Spec.Containers).To(HaveLen(2), "the sidecar webhook is registered")
 			g.Expect(got.Spec.Containers[1].Name).To(Equal("sidecar"))
-			g.Expect(envNames(got.Spec.Containers[1])).To(Equal([]string{"FOO", "MY_APP_SECRET", "API_TOKEN"}))
-			g.Expect(envNames(got.Spec.Containers[0])).To(Equal([]string{"FOO", "MY_APP_SECRET", "API_TOKEN"}))
+			g.Expect(envNames(got.Spec.Containers[1])).To(Equal([]string{"FOO", "MY_APP_SECRET", "API_TOKEN", "LIGHTNING_CLOUD_APP_ID", "LIGHTNING_CLOUD_PROJECT_ID"}))
+			g.Expect(envNames(got.Spec.Containers[0])).To(Equal([]string{"FOO", "MY_APP_SECRET", "API_TOKEN", "LIGHTNING_CLOUD_APP_ID", "LIGHTNING_CLOUD_PROJECT_ID"}))
 		}).WithTimeout(15 * time.Second).Should(Succeed())
 	})
 
@@ -285,10 +319,10 @@ var _ = Describe("Pod env injection", func() {
 		}).WithTimeout(10 * time.Second).Should(MatchError(ContainSubstring("are not resolved yet for generation 2")))
 	})
 
-	It("refuses a pod whose component label names no component of the app", func() {
+	It("refuses a pod whose component label is neither a component of the app nor a component path", func() {
 		Eventually(func() error {
-			return k8sClient.Create(ctx, appPod("alice", "my-app", "root.nope", "flow"))
-		}).WithTimeout(10 * time.Second).Should(MatchError(ContainSubstring(`LightningApp "my-app" has no component "root.nope"`)))
+			return k8sClient.Create(ctx, appPod("alice", "my-app", "nope", "flow"))
+		}).WithTimeout(10 * time.Second).Should(MatchError(ContainSubstring(`LightningApp "my-app" has no component "nope" (label lightning.ai/component), and it is not a component path`)))
 		err := k8sClient.Create(ctx, appPod("alice", "my-app", "", "flow"))
 		Expect(err).To(MatchError(ContainSubstring("has no lightning.ai/component label")))
 	})
@@ -352,7 +386,7 @@ var _ = Describe("Pod env injection", func() {
 					LocalObjectReference: corev1.LocalObjectReference{Name: secretName}, Key: e.Name}))
 			}
 		}
-		Expect(strings.Join(envNames(got.Spec.Containers[0]), ",")).To(Equal("FOO,MY_APP_SECRET,API_TOKEN"))
+		Expect(strings.Join(envNames(got.Spec.Containers[0]), ",")).To(Equal("FOO,MY_APP_SECRET,API_TOKEN,LIGHTNING_CLOUD_APP_ID,LIGHTNING_CLOUD_PROJECT_ID"))
 
 		// The admission response itself, patch included.
 		raw, err = json.Marshal(p)

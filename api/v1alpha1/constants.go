@@ -60,4 +60,21 @@ const (
 	// ReasonLastGoodSecrets: a referenced secret broke after the app
 	// resolved; it keeps running on its last good Secret.
 	ReasonLastGoodSecrets = "LastGoodSecrets"
+	// ReasonForeignObject: an object the app needs (its Deployment,
+	// ServiceAccount, Role, …) exists and is not owned by the app.
+	ReasonForeignObject = "ForeignObject"
+	// ReasonComponentsFailing: a component's pods fail (the kubelet's or
+	// the ReplicaSet's reason is in the message).
+	ReasonComponentsFailing = "ComponentsFailing"
+)
+
+// The identity env of every component, as Lightning's cloud sets it.
+const (
+	// EnvAppID holds the LightningApp's name.
+	EnvAppID = "LIGHTNING_CLOUD_APP_ID"
+	// EnvProjectID holds the app's namespace (Lightning's project).
+	EnvProjectID = "LIGHTNING_CLOUD_PROJECT_ID"
+	// EnvWorkName holds a Work's path below the root Flow (work_a,
+	// works.0); the Flow has none.
+	EnvWorkName = "LIGHTNING_CLOUD_WORK_NAME"
 )

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -33,6 +34,10 @@ type CloudCompute struct {
 type FlowSpec struct {
 	// +optional
 	CloudCompute *CloudCompute `json:"cloudCompute,omitempty"`
+	// command overrides the app's command for the Flow alone.
+	// +kubebuilder:validation:MaxItems=64
+	// +optional
+	Command []string `json:"command,omitempty"`
 }
 
 // WorkSpec configures one Work of the app.
@@ -44,6 +49,10 @@ type WorkSpec struct {
 	Name string `json:"name"`
 	// +optional
 	CloudCompute *CloudCompute `json:"cloudCompute,omitempty"`
+	// command overrides the app's command for this Work alone.
+	// +kubebuilder:validation:MaxItems=64
+	// +optional
+	Command []string `json:"command,omitempty"`
 }
 
 // EnvVar is a plain environment variable, Lightning's --env K=V.
@@ -89,6 +98,8 @@ type SecretVersion struct {
 }
 
 // LightningAppSpec describes a Lightning App: its Flow, its Works and their environment.
+// +kubebuilder:validation:XValidation:rule="!has(self.env) || self.env.all(e, !(e.name in ['LIGHTNING_CLOUD_APP_ID', 'LIGHTNING_CLOUD_PROJECT_ID', 'LIGHTNING_CLOUD_WORK_NAME']))",message="LIGHTNING_CLOUD_APP_ID, LIGHTNING_CLOUD_PROJECT_ID and LIGHTNING_CLOUD_WORK_NAME are set by the operator; they may not be in env",fieldPath=".env"
+// +kubebuilder:validation:XValidation:rule="!has(self.secrets) || self.secrets.all(e, !(e.name in ['LIGHTNING_CLOUD_APP_ID', 'LIGHTNING_CLOUD_PROJECT_ID', 'LIGHTNING_CLOUD_WORK_NAME']))",message="LIGHTNING_CLOUD_APP_ID, LIGHTNING_CLOUD_PROJECT_ID and LIGHTNING_CLOUD_WORK_NAME are set by the operator; they may not be in secrets",fieldPath=".secrets"
 // +kubebuilder:validation:XValidation:rule="!has(self.env) || !has(self.secrets) || self.env.all(e, !self.secrets.exists(s, s.name == e.name))",message="a name may appear in env or in secrets, not in both",fieldPath=".secrets"
 type LightningAppSpec struct {
 	// image runs every component of the app.
@@ -115,6 +126,29 @@ type LightningAppSpec struct {
 	// +kubebuilder:validation:MaxItems=128
 	// +optional
 	Works []WorkSpec `json:"works,omitempty"`
+	// launchWorks lets the Flow launch Works at run time: the app's
+	// ServiceAccount gets a Role to create, get, list, watch and delete pods
+	// in the app's namespace, and the Flow's pods mount its token. Pods it
+	// launches must carry the app's label (lightning.ai/app) and a component
+	// path (lightning.ai/component, e.g. root.works.3); they are injected
+	// like declared Works.
+	// +optional
+	LaunchWorks bool `json:"launchWorks,omitempty"`
+	// automountServiceAccountToken mounts the app's ServiceAccount token into
+	// every component's pods. Default false; launchWorks mounts it into the
+	// Flow's pods regardless.
+	// +optional
+	AutomountServiceAccountToken bool `json:"automountServiceAccountToken,omitempty"`
+	// podSecurityContext replaces the default pod security context, which
+	// passes the "restricted" Pod Security Standard: runAsNonRoot and the
+	// RuntimeDefault seccomp profile.
+	// +optional
+	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
+	// securityContext replaces the default security context of the app's
+	// container, which passes "restricted": no privilege escalation, every
+	// capability dropped.
+	// +optional
+	SecurityContext *corev1.SecurityContext `json:"securityContext,omitempty"`
 	// env are plain environment variables for the flow and every work.
 	// +listType=map
 	// +listMapKey=name
@@ -137,6 +171,14 @@ type ComponentStatus struct {
 	Deployment string `json:"deployment"`
 	// ready is true when the Deployment's current pods are available.
 	Ready bool `json:"ready"`
+	// reason says why the component is not available when something is
+	// failing: the kubelet's (ImagePullBackOff, ErrImageNeverPull,
+	// CrashLoopBackOff, …) or the ReplicaSet's (FailedCreate).
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// message is the failure's own message.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // Phases of a LightningApp, for humans; tools read the conditions.
@@ -198,6 +240,7 @@ type LightningAppStatus struct {
 // +kubebuilder:printcolumn:name="Secrets",type=integer,JSONPath=`.status.secretCount`
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=`.status.secretName`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name: a LightningApp name is at most 63 characters, since it is the value of the lightning.ai/app label"
 type LightningApp struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -131,6 +131,15 @@ var _ = Describe("CRD schema", Ordered, ContinueOnFailure, func() {
 		Entry("compute name with capitals",
 			appManifest("compute-name", "  flow: {cloudCompute: {name: GPU}}"),
 			"spec.flow.cloudCompute.name", "should match"),
+		Entry("an app name longer than a label value",
+			appManifest(strings.Repeat("a", 64), ""),
+			"metadata.name", "a LightningApp name is at most 63 characters"),
+		Entry("an identity env name in env",
+			appManifest("identity-env", "  env: [{name: LIGHTNING_CLOUD_APP_ID, value: x}]"),
+			"spec.env", "are set by the operator"),
+		Entry("an identity env name in secrets",
+			appManifest("identity-secret", "  secrets: [{name: LIGHTNING_CLOUD_WORK_NAME, secretRef: s}]"),
+			"spec.secrets", "are set by the operator"),
 		Entry("missing image",
 			"apiVersion: lightning.ai/v1alpha1\nkind: LightningApp\nmetadata: {name: no-image, namespace: schema}\nspec: {entrypoint: app.py}",
 			"spec.image", "Required value"),
@@ -144,6 +153,7 @@ var _ = Describe("CRD schema", Ordered, ContinueOnFailure, func() {
   env: [{name: FOO, value: bar}, {name: _EMPTY, value: ""}, {name: WITH_EQ, value: "a=b"}]
   secrets: [{name: MY_APP_SECRET, secretRef: my-secret}, {name: OTHER, secretRef: my-secret}, {name: DOTTED, secretRef: a.b-c}]`)
 		Expect(k8sClient.Create(ctx, manifest(doc))).To(Succeed())
+		Expect(k8sClient.Create(ctx, manifest(appManifest(strings.Repeat("a", 63), "")))).To(Succeed(), "63 characters fit a label value")
 	})
 
 	It("defaults the entrypoint and the compute preset", func() {

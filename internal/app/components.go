@@ -5,6 +5,7 @@ package app
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -24,26 +25,44 @@ type Component struct {
 	// Path is the Lightning component path: root, root.work_a, root.works.0.
 	Path         string
 	CloudCompute *lightningv1alpha1.CloudCompute
+	// Command overrides the app's command for this component.
+	Command []string
 }
 
 // Components lists the Flow first, then the Works in spec order.
 func Components(a *lightningv1alpha1.LightningApp) []Component {
 	out := make([]Component, 0, 1+len(a.Spec.Works))
-	out = append(out, Component{Path: RootComponent, CloudCompute: a.Spec.Flow.CloudCompute})
+	out = append(out, Component{Path: RootComponent, CloudCompute: a.Spec.Flow.CloudCompute, Command: a.Spec.Flow.Command})
 	for _, w := range a.Spec.Works {
-		out = append(out, Component{Path: w.Name, CloudCompute: w.CloudCompute})
+		out = append(out, Component{Path: w.Name, CloudCompute: w.CloudCompute, Command: w.Command})
 	}
 	return out
 }
 
-// HasComponentLabel reports whether a pod's component label names a component of the app.
-func HasComponentLabel(a *lightningv1alpha1.LightningApp, labelValue string) bool {
+// componentPathPattern is the CRD's rule for a Work's name, with root too.
+var componentPathPattern = regexp.MustCompile(`^root(\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+))*$`)
+
+// PodComponent returns the component path of a pod with the given
+// lightning.ai/component label: a declared component whose label it is
+// (which may be a hash form of a long path), or else a Work the Flow
+// launched at run time, whose label must be the path itself (root.works.3).
+// ok is false when the label is neither.
+func PodComponent(a *lightningv1alpha1.LightningApp, labelValue string) (path string, declared, ok bool) {
 	for _, c := range Components(a) {
 		if ComponentLabel(c.Path) == labelValue {
-			return true
+			return c.Path, true, true
 		}
 	}
-	return false
+	if componentPathPattern.MatchString(labelValue) {
+		return labelValue, false, true
+	}
+	return "", false, false
+}
+
+// WorkName is LIGHTNING_CLOUD_WORK_NAME of a component: its path below the
+// root Flow (work_a, works.0); "" for the Flow.
+func WorkName(path string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(path, RootComponent), ".")
 }
 
 // ComponentLabel is the value of the lightning.ai/component label: the path

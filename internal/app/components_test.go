@@ -77,9 +77,40 @@ func TestComponents(t *testing.T) {
 	if diff := cmp.Diff(want, Components(a)); diff != "" {
 		t.Errorf("Components() mismatch (-want +got):\n%s", diff)
 	}
-	for label, want := range map[string]bool{"root": true, "root.work_a": true, "root.works.1": false, "": false} {
-		if got := HasComponentLabel(a, label); got != want {
-			t.Errorf("HasComponentLabel(%q) = %v, want %v", label, got, want)
+}
+
+func TestPodComponent(t *testing.T) {
+	long := "root." + strings.Repeat("w", 70)
+	a := builders.App("my-app", "").Work("root.work_a").Work(long).Obj()
+	tests := []struct {
+		label        string
+		path         string
+		declared, ok bool
+	}{
+		{"root", "root", true, true},
+		{"root.work_a", "root.work_a", true, true},
+		{ComponentLabel(long), long, true, true},
+		{"root.works.3", "root.works.3", false, true},
+		{"root.nodes.0.worker", "root.nodes.0.worker", false, true},
+		{"", "", false, false},
+		{"work_a", "", false, false},
+		{"root.", "", false, false},
+		{"root..a", "", false, false},
+		{"root.a-b", "", false, false},
+		{"c-0123456789abcdef", "", false, false},
+	}
+	for _, tt := range tests {
+		path, declared, ok := PodComponent(a, tt.label)
+		if path != tt.path || declared != tt.declared || ok != tt.ok {
+			t.Errorf("PodComponent(%q) = %q, %v, %v; want %q, %v, %v", tt.label, path, declared, ok, tt.path, tt.declared, tt.ok)
+		}
+	}
+}
+
+func TestWorkName(t *testing.T) {
+	for path, want := range map[string]string{"root": "", "root.work_a": "work_a", "root.works.0": "works.0", "root.nodes.0.w": "nodes.0.w"} {
+		if got := WorkName(path); got != want {
+			t.Errorf("WorkName(%q) = %q, want %q", path, got, want)
 		}
 	}
 }

@@ -34,8 +34,12 @@ func (e *UnknownComputeError) Error() string {
 	return fmt.Sprintf("component %q uses cloudCompute %q, which is not one of: %s", e.Component, e.Compute, strings.Join(e.Known, ", "))
 }
 
-// Command is the container command of every component.
-func Command(a *lightningv1alpha1.LightningApp) []string {
+// Command is the container command of a component: its own, else the app's,
+// else ["python", entrypoint].
+func Command(a *lightningv1alpha1.LightningApp, c Component) []string {
+	if len(c.Command) > 0 {
+		return c.Command
+	}
 	if len(a.Spec.Command) > 0 {
 		return a.Spec.Command
 	}
@@ -90,11 +94,18 @@ func DesiredDeployment(a *lightningv1alpha1.LightningApp, c Component, presets P
 	container := corev1.Container{
 		Name:                     ContainerName,
 		Image:                    a.Spec.Image,
-		Command:                  Command(a),
+		Command:                  Command(a, c),
 		Resources:                corev1.ResourceRequirements{Requests: requests, Limits: limits},
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+		SecurityContext:          ContainerSecurityContext(a),
 	}
-	pod := corev1.PodSpec{Containers: []corev1.Container{container}}
+	pod := corev1.PodSpec{
+		Containers:         []corev1.Container{container},
+		ServiceAccountName: ServiceAccountName(a.Name),
+		// The token is the app's only credential; it is mounted only where asked.
+		AutomountServiceAccountToken: ptr.To(a.Spec.AutomountServiceAccountToken || (a.Spec.LaunchWorks && c.Path == RootComponent)),
+		SecurityContext:              PodSecurityContext(a),
+	}
 	if compute.ShmSize != nil && *compute.ShmSize > 0 {
 		size := resource.NewQuantity(int64(*compute.ShmSize)*1024*1024, resource.BinarySI)
 		pod.Volumes = append(pod.Volumes, corev1.Volume{
@@ -130,6 +141,29 @@ func DesiredDeployment(a *lightningv1alpha1.LightningApp, c Component, presets P
 	}
 	d.Annotations[AnnotationTemplateHash] = templateHash(d.Spec)
 	return d, nil
+}
+
+// PodSecurityContext is the app's own, or one that passes the "restricted"
+// Pod Security Standard: the image must run as a non-root user.
+func PodSecurityContext(a *lightningv1alpha1.LightningApp) *corev1.PodSecurityContext {
+	if a.Spec.PodSecurityContext != nil {
+		return a.Spec.PodSecurityContext.DeepCopy()
+	}
+	return &corev1.PodSecurityContext{
+		RunAsNonRoot:   ptr.To(true),
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+// ContainerSecurityContext is the app's own, or one that passes "restricted".
+func ContainerSecurityContext(a *lightningv1alpha1.LightningApp) *corev1.SecurityContext {
+	if a.Spec.SecurityContext != nil {
+		return a.Spec.SecurityContext.DeepCopy()
+	}
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
 }
 
 // templateHash fingerprints the spec we write; the apiserver's defaults are

@@ -82,10 +82,14 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 		set(lightningv1alpha1.ConditionSecretsResolved, metav1.ConditionFalse, obs.Resolution.Reason, obs.Resolution.Message)
 	}
 
-	var notReady []string
+	var notReady, failing []string
 	for _, c := range obs.Components {
-		if !c.Ready {
-			notReady = append(notReady, c.Name)
+		if c.Ready {
+			continue
+		}
+		notReady = append(notReady, c.Name)
+		if c.Reason != "" {
+			failing = append(failing, fmt.Sprintf("%s: %s: %s", c.Name, c.Reason, c.Message))
 		}
 	}
 	var stalledReason, stalledMessage string
@@ -107,9 +111,14 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 		meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
 		st.Phase = lightningv1alpha1.PhaseFailed
 	case len(notReady) > 0:
-		msg := "Waiting for components to become available: " + strings.Join(notReady, ", ")
-		set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse, lightningv1alpha1.ReasonProgressing, msg)
-		set(ConditionReconciling, metav1.ConditionTrue, lightningv1alpha1.ReasonProgressing, msg)
+		reason, msg := lightningv1alpha1.ReasonProgressing, "Waiting for components to become available: "+strings.Join(notReady, ", ")
+		if len(failing) > 0 {
+			// The kubelet or the ReplicaSet may still get there (an image
+			// pushed late), so it is not Stalled; the message says what fails.
+			reason, msg = lightningv1alpha1.ReasonComponentsFailing, "Components failing: "+strings.Join(failing, "; ")
+		}
+		set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse, reason, msg)
+		set(ConditionReconciling, metav1.ConditionTrue, reason, msg)
 		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
 		st.Phase = lightningv1alpha1.PhasePending
 		if len(notReady) < len(obs.Components) {
@@ -121,6 +130,30 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 		meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
 		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
 		st.Phase = lightningv1alpha1.PhaseRunning
+	}
+	return st
+}
+
+// ErrorStatus is prev with the reconcile error that stopped this pass:
+// Ready=False with reason and a one-line message, and Stalled=True when
+// retrying alone cannot help (a foreign object in the way), else
+// Reconciling=True. What the pass did not get to stays as it was.
+func ErrorStatus(prev lightningv1alpha1.LightningAppStatus, generation int64, reason, message string, stalled bool) lightningv1alpha1.LightningAppStatus {
+	st := *prev.DeepCopy()
+	message = oneLine(message)
+	set := func(condType string, status metav1.ConditionStatus) {
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: condType, Status: status, Reason: reason, Message: message, ObservedGeneration: generation,
+		})
+	}
+	set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse)
+	if stalled {
+		set(ConditionStalled, metav1.ConditionTrue)
+		meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
+		st.Phase = lightningv1alpha1.PhaseFailed
+	} else {
+		set(ConditionReconciling, metav1.ConditionTrue)
+		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
 	}
 	return st
 }

@@ -13,6 +13,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -67,6 +68,10 @@ func CacheOptions(webhookConfigName string) cache.Options {
 		&corev1.Secret{}:     {Label: ours},
 		&appsv1.Deployment{}: {Label: ours},
 		&corev1.Pod{}:        {Label: appPods},
+		// Each app's ServiceAccount, Role and RoleBinding.
+		&corev1.ServiceAccount{}: {Label: ours},
+		&rbacv1.Role{}:           {Label: ours},
+		&rbacv1.RoleBinding{}:    {Label: ours},
 	}
 	if webhookConfigName != "" {
 		// RBAC grants list and watch of this one name only.

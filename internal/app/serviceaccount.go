@@ -1,0 +1,70 @@
+package app
+
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+)
+
+// serviceAccountPrefix starts the name of every app's ServiceAccount.
+const serviceAccountPrefix = "lightning-app-"
+
+// ServiceAccountName is the ServiceAccount the app's pods run as (also the
+// name of its Role and RoleBinding).
+func ServiceAccountName(appName string) string { return serviceAccountPrefix + appName }
+
+// AppOfUser returns the app whose ServiceAccount username (as the
+// apiserver's userInfo has it) is, in namespace; ok is false for any other
+// user.
+func AppOfUser(username, namespace string) (appName string, ok bool) {
+	appName, ok = strings.CutPrefix(username, "system:serviceaccount:"+namespace+":"+serviceAccountPrefix)
+	if !ok || appName == "" {
+		return "", false
+	}
+	return appName, true
+}
+
+// DesiredServiceAccount is the app's own ServiceAccount. Its token is not
+// mounted unless a pod asks (DesiredDeployment decides per component).
+func DesiredServiceAccount(a *lightningv1alpha1.LightningApp) *corev1.ServiceAccount {
+	return &corev1.ServiceAccount{
+		ObjectMeta:                   childMeta(a, ServiceAccountName(a.Name)),
+		AutomountServiceAccountToken: ptr.To(false),
+	}
+}
+
+// DesiredRole lets the app's Flow launch and stop Works: pods in its
+// namespace, and their logs. Only apps with launchWorks get one.
+func DesiredRole(a *lightningv1alpha1.LightningApp) *rbacv1.Role {
+	return &rbacv1.Role{
+		ObjectMeta: childMeta(a, ServiceAccountName(a.Name)),
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "get", "list", "watch", "delete"}},
+			{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
+		},
+	}
+}
+
+// DesiredRoleBinding binds DesiredRole to the app's ServiceAccount.
+func DesiredRoleBinding(a *lightningv1alpha1.LightningApp) *rbacv1.RoleBinding {
+	name := ServiceAccountName(a.Name)
+	return &rbacv1.RoleBinding{
+		ObjectMeta: childMeta(a, name),
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: name, Namespace: a.Namespace}},
+	}
+}
+
+func childMeta(a *lightningv1alpha1.LightningApp, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name:            name,
+		Namespace:       a.Namespace,
+		Labels:          Labels(a.Name),
+		OwnerReferences: []metav1.OwnerReference{OwnerReference(a)},
+	}
+}
