@@ -147,7 +147,7 @@ EOF
 if [ "$node" = 1 ]; then
   say "The image's process stands in for 'python app.py': it prints each secret's sha256, never the value."
   image=$demo_image
-  command=(-- /lightning-demo-app --secret MY_APP_SECRET --env FOO)
+  command=(-- /lightning-demo-app --secret MY_APP_SECRET --env FOO --env LIGHTNING_CLOUD_APP_ID --env LIGHTNING_CLOUD_PROJECT_ID)
 else
   image=$remote_image
   command=()

@@ -63,6 +63,9 @@ var _ = Describe("On the node", Ordered, func() {
 		for _, c := range components {
 			Expect(logs[c]).To(ContainSubstring("secret "+envName+" sha256="+sha256Hex(want)+"\n"), "the log of %s", c)
 			Expect(logs[c]).To(ContainSubstring("env FOO=bar\n"), "the log of %s", c)
+			Expect(logs[c]).To(ContainSubstring("component="+c+" "), "the log of %s", c)
+			Expect(logs[c]).To(ContainSubstring("env LIGHTNING_CLOUD_APP_ID="+appName+"\n"), "the log of %s", c)
+			Expect(logs[c]).To(ContainSubstring("env LIGHTNING_CLOUD_PROJECT_ID="+ns+"\n"), "the log of %s", c)
 			Expect(logs[c]).NotTo(ContainSubstring(want), "the log of %s", c)
 		}
 		return pods
@@ -75,7 +78,8 @@ var _ = Describe("On the node", Ordered, func() {
 		Expect(os.WriteFile(appFile, []byte("import lightning as L\n"), 0o644)).To(Succeed())
 		cli(ctx, "", "run", "app", appFile, "--cloud", "--name", appName, "-n", ns,
 			"--work", "root.work_a", "--work", "root.works.0", "--env", "FOO=bar", "--secret", envName+"="+secName,
-			"--apply", "--image", podImage(), "--", images.DemoAppCommand, "--secret", envName, "--env", "FOO")
+			"--apply", "--image", podImage(), "--", images.DemoAppCommand, "--secret", envName, "--env", "FOO",
+			"--env", lightningv1alpha1.EnvAppID, "--env", lightningv1alpha1.EnvProjectID)
 		secret = resolvedSecretName(ctx, ns, appName)
 		expectProcessesRead(ctx, value)
 	})

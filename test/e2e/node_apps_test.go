@@ -1,0 +1,171 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/test/images"
+)
+
+// Apps as their users run them, on the node: identity, Works launched at run
+// time, another app's ServiceAccount refused, and what the status says when
+// a component cannot run.
+var _ = Describe("On the node, apps as users run them", Ordered, func() {
+	const (
+		ns      = "dave"
+		secName = "token"
+		envName = "TOKEN"
+	)
+	var value string
+
+	BeforeAll(func(ctx SpecContext) {
+		if !cluster.HasNode {
+			Skip("node skipped: " + cluster.NodeSkipped)
+		}
+		createNamespace(ctx, ns)
+		value = canary("dave")
+		cli(ctx, value, "secret", "create", secName, "-n", ns, "--apply")
+	})
+
+	// runApp runs an app through the CLI, then merges patch (JSON) into it.
+	runApp := func(ctx context.Context, namespace, name, image, patch string, command ...string) {
+		GinkgoHelper()
+		appFile := workDir + "/" + name + ".py"
+		Expect(os.WriteFile(appFile, []byte("import lightning as L\n"), 0o644)).To(Succeed())
+		args := []string{"run", "app", appFile, "--cloud", "--name", name, "-n", namespace,
+			"--work", "root.work_a", "--secret", envName + "=" + secName, "--apply", "--image", image}
+		if len(command) > 0 {
+			args = append(append(args, "--"), command...)
+		}
+		cli(ctx, "", args...)
+		if patch != "" {
+			kubectl(ctx, "", "patch", "lightningapp", name, "-n", namespace, "--type=merge", "-p", patch)
+		}
+	}
+	demo := []string{images.DemoAppCommand, "--secret", envName, "--env", lightningv1alpha1.EnvAppID, "--env", lightningv1alpha1.EnvProjectID}
+
+	// readyMessage waits until the app's Ready condition has reason and a
+	// message with every part, and returns the message.
+	readyMessage := func(ctx context.Context, namespace, name, reason string, parts ...string) string {
+		GinkgoHelper()
+		var msg string
+		Eventually(func(g Gomega) {
+			c := meta.FindStatusCondition(getApp(ctx, namespace, name).Status.Conditions, lightningv1alpha1.ConditionReady)
+			g.Expect(c).NotTo(BeNil())
+			msg = c.Message
+			g.Expect(c.Reason).To(Equal(reason), c.Message)
+			for _, p := range parts {
+				g.Expect(c.Message).To(ContainSubstring(p))
+			}
+		}).WithContext(ctx).Should(Succeed())
+		return msg
+	}
+
+	It("gives the Flow, a declared Work and a Work launched at run time their identity and the value", func(ctx SpecContext) {
+		runApp(ctx, ns, "launcher", podImage(), `{"spec":{"launchWorks":true}}`, demo...)
+		waitCurrent(ctx, ns, "launcher")
+		logs := componentLogs(ctx, ns, "launcher")
+		for c, log := range logs {
+			Expect(log).To(ContainSubstring("component="+c+" "), "the log of %s", c)
+			Expect(log).To(ContainSubstring("env LIGHTNING_CLOUD_APP_ID=launcher\n"))
+			Expect(log).To(ContainSubstring("env LIGHTNING_CLOUD_PROJECT_ID=dave\n"))
+			Expect(log).To(ContainSubstring("secret " + envName + " sha256=" + sha256Hex(value) + "\n"))
+			GinkgoWriter.Printf("identity of %s:\n%s", c, log)
+		}
+
+		By("launching a Work as the Flow would: as the app's ServiceAccount, with kubectl --as")
+		pod := fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"launcher-works-9","namespace":%q,
+			"labels":{"lightning.ai/app":"launcher","lightning.ai/component":"root.works.9"}},
+			"spec":{"restartPolicy":"Never","securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},
+			"containers":[{"name":"work","image":%q,"imagePullPolicy":"Never","command":[%q,"--secret",%q],
+			"securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}`,
+			ns, podImage(), images.DemoAppCommand, envName)
+		kubectl(ctx, pod, "create", "-f", "-", "--as=system:serviceaccount:dave:lightning-app-launcher")
+		Eventually(func(g Gomega) {
+			out, err := kubectlErr(ctx, "", "logs", "-n", ns, "launcher-works-9")
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(out).To(ContainSubstring("component=root.works.9 "))
+			g.Expect(out).To(ContainSubstring("secret " + envName + " sha256=" + sha256Hex(value) + "\n"))
+			GinkgoWriter.Printf("identity of the run-time Work root.works.9:\n%s", out)
+		}).WithContext(ctx).Should(Succeed())
+	})
+
+	It("refuses a pod that one app's ServiceAccount labels with another app", func(ctx SpecContext) {
+		runApp(ctx, ns, "victim", podImage(), "", demo...)
+		waitCurrent(ctx, ns, "victim")
+		pod := fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"borrowed","namespace":%q,
+			"labels":{"lightning.ai/app":"victim","lightning.ai/component":"root.works.1"}},
+			"spec":{"containers":[{"name":"c","image":%q,"imagePullPolicy":"Never"}]}}`, ns, podImage())
+		out, err := kubectlErr(ctx, pod, "create", "-f", "-", "--as=system:serviceaccount:dave:lightning-app-launcher")
+		Expect(err).To(HaveOccurred())
+		Expect(out).To(ContainSubstring(`ServiceAccount lightning-app-launcher of LightningApp "launcher" may only create pods labelled lightning.ai/app=launcher, not lightning.ai/app=victim`))
+		GinkgoWriter.Printf("kubectl --as the launcher's ServiceAccount: %s\n", strings.TrimSpace(out))
+
+		By("nor one without the label that mounts the other app's Secret")
+		secret := getApp(ctx, ns, "victim").Status.SecretName
+		pod = fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"sneaky","namespace":%q},
+			"spec":{"containers":[{"name":"c","image":%q}],"volumes":[{"name":"s","secret":{"secretName":%q}}]}}`, ns, podImage(), secret)
+		out, err = kubectlErr(ctx, pod, "create", "-f", "-", "--as=system:serviceaccount:dave:lightning-app-launcher")
+		Expect(err).To(HaveOccurred())
+		Expect(out).To(ContainSubstring("must be labelled lightning.ai/app=launcher"))
+		GinkgoWriter.Printf("kubectl --as, no label: %s\n", strings.TrimSpace(out))
+	})
+
+	It("names the component and the kubelet's reason when an image is missing, or a process crash-loops", func(ctx SpecContext) {
+		runApp(ctx, ns, "no-image", "lightning.local/missing:dev", "")
+		msg := readyMessage(ctx, ns, "no-image", lightningv1alpha1.ReasonComponentsFailing, "root: ImagePullBackOff", "root.work_a: ImagePullBackOff")
+		GinkgoWriter.Printf("Ready of an app with a missing image: %s\n", msg)
+		Expect(getApp(ctx, ns, "no-image").Status.Components).To(HaveEach(HaveField("Reason", "ImagePullBackOff")))
+
+		runApp(ctx, ns, "crashing", podImage(), "", images.DemoAppCommand, "--secret", "NOT_MAPPED")
+		msg = readyMessage(ctx, ns, "crashing", lightningv1alpha1.ReasonComponentsFailing, "root: CrashLoopBackOff: container component exited with code 1 (Error)")
+		GinkgoWriter.Printf("Ready of a crash-looping app: %s\n", msg)
+	})
+
+	It("runs an app in a namespace that enforces the restricted Pod Security Standard, and names a violation", func(ctx SpecContext) {
+		const restricted = "dave-restricted"
+		createNamespace(ctx, restricted)
+		kubectl(ctx, "", "label", "namespace", restricted, "pod-security.kubernetes.io/enforce=restricted")
+		cli(ctx, value, "secret", "create", secName, "-n", restricted, "--apply")
+		runApp(ctx, restricted, "strict", podImage(), "", demo...)
+		waitCurrent(ctx, restricted, "strict")
+		for c, log := range componentLogs(ctx, restricted, "strict") {
+			Expect(log).To(ContainSubstring("secret "+envName+" sha256="+sha256Hex(value)+"\n"), "the log of %s", c)
+		}
+
+		By("an app that asks for privilege escalation is named with the ReplicaSet's FailedCreate")
+		runApp(ctx, restricted, "escalates", podImage(), `{"spec":{"securityContext":{"allowPrivilegeEscalation":true}}}`, demo...)
+		msg := readyMessage(ctx, restricted, "escalates", lightningv1alpha1.ReasonComponentsFailing,
+			"root: FailedCreate", `violates PodSecurity "restricted:latest"`, "allowPrivilegeEscalation")
+		GinkgoWriter.Printf("Ready of an app that violates restricted: %s\n", msg)
+	})
+
+	It("reports a tampered LightningSecret as Failed to kstatus", func(ctx SpecContext) {
+		// A copy under another name: the envelope is bound to its name, so it
+		// fails authentication exactly as an altered one does.
+		tampered := &lightningv1alpha1.LightningSecret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tampered"},
+			Spec: getLightningSecret(ctx, ns, secName).Spec}
+		Expect(k8sClient.Create(ctx, tampered)).To(Succeed())
+		Eventually(func(g Gomega) {
+			l := getLightningSecret(ctx, ns, "tampered")
+			obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(l)
+			g.Expect(err).NotTo(HaveOccurred())
+			res, err := kstatus.Compute(&unstructured.Unstructured{Object: obj})
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(res.Status).To(Equal(kstatus.FailedStatus), res.Message)
+			g.Expect(meta.FindStatusCondition(l.Status.Conditions, "Stalled")).To(HaveField("Reason", lightningv1alpha1.ReasonTampered))
+			GinkgoWriter.Printf("kstatus of a tampered LightningSecret: %s: %s\n", res.Status, res.Message)
+		}).WithContext(ctx).Should(Succeed())
+	})
+})
