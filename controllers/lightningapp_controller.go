@@ -222,6 +222,7 @@ func secretName(a *lightningv1alpha1.LightningApp, hash string) string {
 // observed is what this reconcile saw and did, for the status.
 func (r *LightningAppReconciler) observed(a *lightningv1alpha1.LightningApp, resolution app.Resolution, plan app.RolloutPlan, newHash string, refs []app.ResolvedRef, applied appliedComponents) app.Observed {
 	obs := app.Observed{
+		Stopped:      a.Spec.Stopped,
 		Generation:   a.Generation,
 		Resolution:   resolution,
 		Components:   applied.statuses,

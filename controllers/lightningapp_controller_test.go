@@ -518,6 +518,48 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 			ShouldNot(ContainSubstring("root: ErrImageNeverPull"))
 	})
 
+	It("stops an app: no pods, the Secret stays, Ready says Stopped; starting it again scales back", func() {
+		const ns, name = "app-stop", "pausable"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "v"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, name, "S", "s"))).To(Succeed())
+		running := resolvedApp(ctx, ns, name)
+		replicas := func() []int32 {
+			var out []int32
+			for _, d := range deploymentsOf(ctx, ns, name) {
+				out = append(out, ptr.Deref(d.Spec.Replicas, -1))
+			}
+			return out
+		}
+		Eventually(replicas).Should(Equal([]int32{1, 1}))
+		setStopped := func(on bool) {
+			GinkgoHelper()
+			Eventually(func() error {
+				a := getApp(ctx, ns, name)()
+				a.Spec.Stopped = on
+				return k8sClient.Update(ctx, a)
+			}).Should(Succeed())
+		}
+		setStopped(true)
+		Eventually(replicas, 20*time.Second).Should(Equal([]int32{0, 0}))
+		// envtest runs no deployment controller: report the scale-down as it would.
+		for _, d := range deploymentsOf(ctx, ns, name) {
+			d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation}
+			Expect(k8sClient.Status().Update(ctx, &d)).To(Succeed())
+		}
+		Eventually(func() *lightningv1alpha1.LightningApp { return getApp(ctx, ns, name)() }, 20*time.Second).Should(And(
+			HaveField("Status.Phase", "Stopped"),
+			WithTransform(func(a *lightningv1alpha1.LightningApp) []metav1.Condition { return a.Status.Conditions },
+				Satisfy(haveCondition("Ready", "True", "Stopped")))))
+		stopped := getApp(ctx, ns, name)()
+		Expect(stopped.Status.SecretName).To(Equal(running.Status.SecretName))
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: running.Status.SecretName}, &corev1.Secret{})).To(Succeed(), "the Secret stays")
+
+		setStopped(false)
+		Eventually(replicas, 20*time.Second).Should(Equal([]int32{1, 1}))
+		Expect(getApp(ctx, ns, name)().Status.SecretsHash).To(Equal(running.Status.SecretsHash), "the same values start again")
+	})
+
 	It("deletes the Deployment of a work removed from the spec", func() {
 		const ns = "app-shrink"
 		newNamespace(ctx, ns)

@@ -66,6 +66,8 @@ const (
 	// ReasonComponentsFailing: a component's pods fail (the kubelet's or
 	// the ReplicaSet's reason is in the message).
 	ReasonComponentsFailing = "ComponentsFailing"
+	// ReasonStopped: spec.stopped; every component is scaled to zero.
+	ReasonStopped = "Stopped"
 )
 
 // The identity env of every component, as Lightning's cloud sets it.

@@ -126,6 +126,11 @@ type LightningAppSpec struct {
 	// +kubebuilder:validation:MaxItems=128
 	// +optional
 	Works []WorkSpec `json:"works,omitempty"`
+	// stopped scales every component to zero pods, as Lightning's
+	// `stop app`; the app's Secret stays, so setting it back to false starts
+	// the same values again.
+	// +optional
+	Stopped bool `json:"stopped,omitempty"`
 	// launchWorks lets the Flow launch Works at run time: the app's
 	// ServiceAccount gets a Role to create, get, list, watch and delete pods
 	// in the app's namespace, and the Flow's pods mount its token. Pods it
@@ -187,6 +192,8 @@ const (
 	PhaseRunning  = "Running"
 	PhaseDegraded = "Degraded"
 	PhaseFailed   = "Failed"
+	// PhaseStopped: spec.stopped; no component runs a pod.
+	PhaseStopped = "Stopped"
 )
 
 // LightningAppStatus reports the app's secrets and components.

@@ -227,6 +227,12 @@ func TestDesiredStatus(t *testing.T) {
 			cond{"False", "SecretNotFound"}, cond{"False", "SecretNotFound"}, true, false},
 		{"unknown compute", Observed{Resolution: resolved, ComputeError: errors.New("bad"), Components: none}, "Failed",
 			cond{"False", "UnknownCloudCompute"}, cond{"True", "Resolved"}, true, false},
+		{"stopped, scaled to zero", Observed{Resolution: resolved, Stopped: true, Components: ready}, "Stopped",
+			cond{"True", "Stopped"}, cond{"True", "Resolved"}, false, false},
+		{"stopping", Observed{Resolution: resolved, Stopped: true, Components: half}, "Degraded",
+			cond{"False", "Progressing"}, cond{"True", "Resolved"}, false, true},
+		{"stopped with a broken secret still says so", Observed{Resolution: Resolution{Reason: "SecretNotFound", Message: "Secret with name 'x' not found"}, Stopped: true, Components: ready}, "Failed",
+			cond{"False", "SecretNotFound"}, cond{"False", "SecretNotFound"}, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

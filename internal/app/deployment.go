@@ -129,7 +129,7 @@ func DesiredDeployment(a *lightningv1alpha1.LightningApp, c Component, presets P
 			OwnerReferences: []metav1.OwnerReference{OwnerReference(a)},
 		},
 		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](1),
+			Replicas: ptr.To[int32](replicas(a)),
 			Selector: &metav1.LabelSelector{MatchLabels: selector},
 			// One process per component: never two Flows at once.
 			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
@@ -141,6 +141,14 @@ func DesiredDeployment(a *lightningv1alpha1.LightningApp, c Component, presets P
 	}
 	d.Annotations[AnnotationTemplateHash] = templateHash(d.Spec)
 	return d, nil
+}
+
+// replicas is one pod per component, none while the app is stopped.
+func replicas(a *lightningv1alpha1.LightningApp) int32 {
+	if a.Spec.Stopped {
+		return 0
+	}
+	return 1
 }
 
 // PodSecurityContext is the app's own, or one that passes the "restricted"

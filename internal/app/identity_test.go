@@ -125,3 +125,21 @@ func TestAppOfUser(t *testing.T) {
 		}
 	}
 }
+
+func TestDesiredDeploymentStopped(t *testing.T) {
+	a := builders.App("my-app", "alice").Obj()
+	for _, stopped := range []bool{false, true} {
+		a.Spec.Stopped = stopped
+		d, err := DesiredDeployment(a, Components(a)[0], DefaultPresets(), "h")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := int32(1)
+		if stopped {
+			want = 0
+		}
+		if got := ptr.Deref(d.Spec.Replicas, -1); got != want {
+			t.Errorf("stopped=%v: replicas = %d, want %d", stopped, got, want)
+		}
+	}
+}

@@ -38,6 +38,8 @@ type Observed struct {
 	Components   []lightningv1alpha1.ComponentStatus
 	// RolledOutAt is set when this reconcile gave the templates a new hash.
 	RolledOutAt *metav1.Time
+	// Stopped is the app's spec.stopped.
+	Stopped bool
 }
 
 // DeploymentReady is true once the Deployment's current template is rolled
@@ -110,6 +112,12 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 		set(ConditionStalled, metav1.ConditionTrue, stalledReason, stalledMessage)
 		meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
 		st.Phase = lightningv1alpha1.PhaseFailed
+	case obs.Stopped && len(notReady) == 0:
+		set(lightningv1alpha1.ConditionReady, metav1.ConditionTrue, lightningv1alpha1.ReasonStopped,
+			fmt.Sprintf("Stopped: its %d component(s) run no pods; the Secret stays, so setting spec.stopped to false starts them again", len(obs.Components)))
+		meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
+		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
+		st.Phase = lightningv1alpha1.PhaseStopped
 	case len(notReady) > 0:
 		reason, msg := lightningv1alpha1.ReasonProgressing, "Waiting for components to become available: "+strings.Join(notReady, ", ")
 		if len(failing) > 0 {
