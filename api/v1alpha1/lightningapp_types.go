@@ -212,7 +212,9 @@ type LightningAppStatus struct {
 	// secretName is the Kubernetes Secret that holds the app's secret env values.
 	// +optional
 	SecretName string `json:"secretName,omitempty"`
-	// secretsHash is the hash of the materialized secret values; it is on every pod template.
+	// secretsHash identifies the content of secretName: a hash of the env
+	// names, refs and value versions (never of the values). It is on every
+	// pod template, so a new one rolls the pods.
 	// +optional
 	SecretsHash string `json:"secretsHash,omitempty"`
 	// secretCount is the number of secret env vars materialized.

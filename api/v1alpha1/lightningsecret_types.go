@@ -49,7 +49,7 @@ type LightningSecretStatus struct {
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.version`
 // +kubebuilder:printcolumn:name="Key ID",type=string,JSONPath=`.status.keyID`
-// +kubebuilder:printcolumn:name="Used By",type=string,JSONPath=`.status.usedBy`
+// +kubebuilder:printcolumn:name="Used By",type=string,JSONPath=`.status.usedBy[*]`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]')",message="metadata.name: a LightningSecret name must start with a letter, like Lightning's secret names"
 type LightningSecret struct {
