@@ -460,6 +460,8 @@ func FuzzMain(f *testing.F) {
 		{"secret", "list", "-A"},
 		{"secret", "delete", "x", "--force"},
 		{"cert", "-o", "-"},
+		{"keyring", "backup", "-f", "-", "--secret-name", "Key_Ring"},
+		{"keyring", "restore", "-f", "testdata/no-such-backup.yaml", "--yes", "--operator-namespace", "x"},
 		{"version"},
 		{"run", "app", "--env=A=B=C", "--bogus"},
 	}

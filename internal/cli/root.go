@@ -124,12 +124,13 @@ connection flags work too (--server, --token, --certificate-authority, ...).`,
 		_ = root.PersistentFlags().MarkHidden(name)
 	}
 	root.PersistentFlags().StringVar(&e.operatorNamespace, "operator-namespace", DefaultOperatorNamespace,
-		"Namespace of lightning-operator, where it publishes its public keys.")
+		"Namespace of lightning-operator, where it publishes its public keys and keeps its keyring.")
 
 	root.AddCommand(
 		newRunCommand(e),
 		newSecretCommand(e),
 		newCertCommand(e),
+		newKeyringCommand(e),
 		newVersionCommand(e),
 	)
 	return root
@@ -140,6 +141,9 @@ connection flags work too (--server, --token, --certificate-authority, ...).`,
 func Main(ctx context.Context, args []string, o Options) int {
 	o.defaults()
 	root := NewRootCommand(o)
+	if args == nil {
+		args = []string{} // nil would make cobra read os.Args
+	}
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(o.Streams.ErrOut, "error: "+oneLine(err))

@@ -124,8 +124,9 @@ type SecretsExist func(ctx context.Context) (bool, error)
 
 // Sync makes the stored keyring current: it creates it on first start (when
 // no LightningSecret exists), rotates it when due, and publishes the public
-// keys. A keyring without a version key gets one. It returns the keyring
-// and whether it wrote a new sealing key.
+// keys. A keyring without a version key gets one, and a keyring Secret
+// without the managed-by label (which the manager's cache selects on) gets
+// the label. It returns the keyring and whether it wrote a new sealing key.
 func (w *Writer) Sync(ctx context.Context, secretsExist SecretsExist) (*keyring.Keyring, bool, error) {
 	log := logf.FromContext(ctx).WithValues("secret", w.opts.Namespace+"/"+w.opts.SecretName)
 	key := types.NamespacedName{Namespace: w.opts.Namespace, Name: w.opts.SecretName}
@@ -170,13 +171,27 @@ func (w *Writer) Sync(ctx context.Context, secretsExist SecretsExist) (*keyring.
 			return nil, false, err
 		}
 	}
-	if addedVersionKey || rotated {
+	// The manager's cache holds only Secrets with our label, so a keyring
+	// restored without it (kubectl apply of an old backup) would stay
+	// invisible to the controllers: label it, in the same write as any other.
+	unlabelled := secret.Labels[lightningv1alpha1.LabelManagedBy] != lightningv1alpha1.ManagedByValue
+	if addedVersionKey || rotated || unlabelled {
 		updated := secret.DeepCopy()
-		updated.Data = next.Marshal()
+		if addedVersionKey || rotated {
+			updated.Data = next.Marshal()
+		}
+		if updated.Labels == nil {
+			updated.Labels = map[string]string{}
+		}
+		updated.Labels[lightningv1alpha1.LabelManagedBy] = lightningv1alpha1.ManagedByValue
 		// Update carries the resourceVersion we read: a concurrent change fails
 		// the write instead of being lost.
 		if err := w.client.Update(ctx, updated); err != nil {
 			return nil, false, fmt.Errorf("writing keyring Secret %s: %w", key, err)
+		}
+		if unlabelled {
+			log.Info("Labelled the keyring Secret so the controllers see it", "label", lightningv1alpha1.LabelManagedBy+"="+lightningv1alpha1.ManagedByValue,
+				"keyIDs", ring.IDs())
 		}
 		if addedVersionKey {
 			// Keyrings made before value versions had none; versions, and so
