@@ -24,6 +24,7 @@ import (
 	"github.com/lightning-operator/lightning-operator/internal/app"
 	"github.com/lightning-operator/lightning-operator/internal/certs"
 	"github.com/lightning-operator/lightning-operator/internal/operator"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/webhooks"
 )
 
@@ -47,6 +48,7 @@ type options struct {
 
 	keyRotationPeriod  time.Duration
 	keyCutoff          string
+	defaultRecipients  string
 	workers            int
 	minRolloutInterval time.Duration
 	computePresetsFile string
@@ -68,6 +70,7 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", "lightning-system"), "Namespace of the operator's keyring, certificates and public keys.")
 	fs.DurationVar(&o.keyRotationPeriod, "key-rotation-period", 720*time.Hour, "Age at which a new sealing key is made; old keys stay for opening.")
 	fs.StringVar(&o.keyCutoff, "key-cutoff", "", "RFC 3339 time; a newest key made before it is replaced now (forces a rotation).")
+	fs.StringVar(&o.defaultRecipients, "default-recipients-file", "", "PEM file of public keys (such as an offline recovery key, from 'kubectl lightning recovery-key generate') published beside the sealing keys; the CLI seals every value to them too.")
 	fs.IntVar(&o.workers, "max-concurrent-reconciles", 4, "Reconciles run in parallel per controller.")
 	fs.DurationVar(&o.minRolloutInterval, "min-rollout-interval", 30*time.Second, "Least time between two secret-driven rolls of one app; changes in between are batched.")
 	fs.StringVar(&o.webhookTLS, "webhook-tls", "self", "Webhook TLS: 'self' (the operator keeps a CA and serving certificate in a Secret) or 'external' (cert-manager mounts them into --webhook-cert-dir).")
@@ -135,6 +138,17 @@ func run(opts options) error {
 		}
 	}
 
+	var recipients []*sealing.PublicKey
+	if opts.defaultRecipients != "" {
+		data, err := os.ReadFile(opts.defaultRecipients)
+		if err != nil {
+			return fmt.Errorf("--default-recipients-file: %w", err)
+		}
+		if recipients, err = sealing.ParsePublicKeysPEM(data); err != nil {
+			return fmt.Errorf("--default-recipients-file %s: %w", opts.defaultRecipients, err)
+		}
+	}
+
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Cache:                   operator.CacheOptions(opts.webhookConfigName),
@@ -160,6 +174,7 @@ func run(opts options) error {
 		Namespace:         opts.operatorNamespace,
 		KeyRotationPeriod: opts.keyRotationPeriod,
 		KeyCutoff:         cutoff,
+		DefaultRecipients: recipients,
 		Workers:           opts.workers,
 		App:               controllers.AppOptions{Presets: presets, MinRolloutInterval: opts.minRolloutInterval},
 		WebhookConfigName: opts.webhookConfigName,

@@ -3,9 +3,11 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -46,7 +48,7 @@ func NewLightningSecretReconciler(c client.Client, keys KeySource, rec recorder.
 	return &LightningSecretReconciler{client: c, keys: keys, recorder: rec, workers: workers}
 }
 
-// +kubebuilder:rbac:groups=lightning.ai,resources=lightningsecrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=lightning.ai,resources=lightningsecrets,verbs=get;list;watch;update
 // +kubebuilder:rbac:groups=lightning.ai,resources=lightningsecrets/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -59,6 +61,10 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	if !lsec.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
+	}
+	if req := lsec.Annotations[lightningv1alpha1.AnnotationResealRequest]; req != "" && (lsec.Status.Reseal == nil || lsec.Status.Reseal.Request != req) {
+		// The spec update brings the object back here for its other status.
+		return ctrl.Result{}, r.reseal(ctx, lsec, req)
 	}
 
 	res := r.open(ctx, lsec)
@@ -95,6 +101,55 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	return ctrl.Result{}, nil
 }
 
+// reseal answers a re-seal request: it seals the value again to the newest
+// key, keeping every other recipient, without the value leaving the
+// operator, and records the answer in status.reseal. The value version does
+// not change, so no app restarts.
+func (r *LightningSecretReconciler) reseal(ctx context.Context, lsec *lightningv1alpha1.LightningSecret, request string) error {
+	answer := lightningv1alpha1.ResealStatus{Request: request, Result: lightningv1alpha1.ResealFailed}
+	ring, err := r.keys.Keyring(ctx)
+	switch {
+	case err != nil:
+		answer.Message = fmt.Sprintf("The operator's keyring is unavailable, so nothing was sealed again: %v", err)
+	case ring.Current() == nil:
+		answer.Message = "The operator's keyring has no key"
+	default:
+		newest := ring.Current().Private.Public()
+		out, changed, err := sealing.Reseal(ring, sealing.Scope{Namespace: lsec.Namespace, Name: lsec.Name}, lsec.Spec.EncryptedValue, newest)
+		switch {
+		case err != nil:
+			answer.Message = fmt.Sprintf("The value does not open, so it cannot be sealed again (%s): %v", sealing.Reason(err), err)
+		case !changed:
+			answer.Result = lightningv1alpha1.ResealUnchanged
+			answer.Message = fmt.Sprintf("Already sealed to the newest key %s", newest.ID())
+		default:
+			updated := lsec.DeepCopy()
+			updated.Spec.EncryptedValue = out
+			// Update carries the resourceVersion read: a concurrent edit wins,
+			// and this request is answered on the next pass.
+			if err := r.client.Update(ctx, updated); err != nil {
+				return fmt.Errorf("writing the re-sealed value of LightningSecret %s/%s: %s", lsec.Namespace, lsec.Name, apierrors.ReasonForError(err))
+			}
+			lsec = updated
+			env, _ := sealing.ParseEnvelope(out)
+			answer.Result = lightningv1alpha1.ResealResealed
+			answer.Message = fmt.Sprintf("Sealed again to key %s; recipients now %s", newest.ID(), strings.Join(env.KeyIDs, ", "))
+		}
+	}
+	patchBase := client.MergeFrom(lsec.DeepCopy())
+	lsec.Status.Reseal = &answer
+	if err := r.client.Status().Patch(ctx, lsec, patchBase); err != nil {
+		return fmt.Errorf("writing the re-seal answer of LightningSecret %s/%s: %w", lsec.Namespace, lsec.Name, err)
+	}
+	eventType := corev1.EventTypeNormal
+	if answer.Result == lightningv1alpha1.ResealFailed {
+		eventType = corev1.EventTypeWarning
+	}
+	r.recorder.Eventf(lsec, nil, eventType, "Reseal"+answer.Result, "Reseal", "%s", answer.Message)
+	logf.FromContext(ctx).Info("Answered a re-seal request", "result", answer.Result)
+	return nil
+}
+
 // open proves the value opens and computes its version; the plaintext is
 // dropped at once.
 func (r *LightningSecretReconciler) open(ctx context.Context, lsec *lightningv1alpha1.LightningSecret) openResult {
@@ -104,14 +159,15 @@ func (r *LightningSecretReconciler) open(ctx context.Context, lsec *lightningv1a
 	}
 	ring, err := r.keys.Keyring(ctx)
 	if err != nil {
-		return openResult{keyID: env.KeyID, err: err}
+		return openResult{keyID: sealing.OpeningKey(nil, env), keyIDs: env.KeyIDs, err: err}
 	}
 	scope := sealing.Scope{Namespace: lsec.Namespace, Name: lsec.Name}
+	res := openResult{keyID: sealing.OpeningKey(ring, env), keyIDs: env.KeyIDs}
 	plain, err := sealing.Open(ring, scope, lsec.Spec.EncryptedValue)
 	if err != nil {
-		return openResult{keyID: env.KeyID, err: err}
+		res.err = err
+		return res
 	}
-	res := openResult{keyID: env.KeyID}
 	// A keyring from before value versions gets its version key from the
 	// leader; its change brings every LightningSecret back here.
 	if vk := ring.VersionKey(); vk != nil {
@@ -126,7 +182,8 @@ func (r *LightningSecretReconciler) open(ctx context.Context, lsec *lightningv1a
 func (r *LightningSecretReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	keyringKey := r.keys.SecretKey()
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&lightningv1alpha1.LightningSecret{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// A new value, or a new re-seal request.
+		For(&lightningv1alpha1.LightningSecret{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&lightningv1alpha1.LightningApp{}, appRefsHandler,
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.allSecretsOnKeyringChange(keyringKey)),

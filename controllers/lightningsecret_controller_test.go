@@ -21,6 +21,7 @@ import (
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/test/builders"
 )
 
@@ -159,6 +160,69 @@ var _ = Describe("Keyring and LightningSecret controller", Ordered, func() {
 		Expect(getSecretStatus(ctx, ns, "db-password")().KeyID).To(Equal(before.Current().Private.ID()))
 	})
 
+	It("re-seals on request to the newest key, keeps the other recipients, and restarts no app", func() {
+		recovery, err := sealing.GenerateKey()
+		Expect(err).NotTo(HaveOccurred())
+		cur := currentPublicKey(ctx)
+		env, err := sealing.SealTo([]*sealing.PublicKey{cur, recovery.Public()}, sealing.Scope{Namespace: ns, Name: "resealed"}, []byte("canary-reseal-value"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(k8sClient.Create(ctx, builders.SealedSecret(ns, "resealed", env).Obj())).To(Succeed())
+		Expect(k8sClient.Create(ctx, builders.App("uses-resealed", ns).Image("img").Secret("S", "resealed").Obj())).To(Succeed())
+		Eventually(getSecretStatus(ctx, ns, "resealed"), 20*time.Second).Should(And(
+			HaveField("KeyID", cur.ID()), HaveField("KeyIDs", []string{cur.ID(), recovery.ID()}), HaveField("Version", Not(BeEmpty()))))
+		version := getSecretStatus(ctx, ns, "resealed")().Version
+		var app *lightningv1alpha1.LightningApp
+		Eventually(func() []metav1.Condition {
+			app = getApp(ctx, ns, "uses-resealed")()
+			return app.Status.Conditions
+		}, 20*time.Second).Should(Satisfy(haveCondition("SecretsResolved", "True", "Resolved")))
+
+		newest := rotateKeyring(ctx).Current().Private.Public()
+		request := func(token string) {
+			GinkgoHelper()
+			Eventually(func() error {
+				l := &lightningv1alpha1.LightningSecret{}
+				if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "resealed"}, l); err != nil {
+					return err
+				}
+				if l.Annotations == nil {
+					l.Annotations = map[string]string{}
+				}
+				l.Annotations[lightningv1alpha1.AnnotationResealRequest] = token
+				return k8sClient.Update(ctx, l)
+			}).Should(Succeed())
+		}
+		request("first")
+		Eventually(getSecretStatus(ctx, ns, "resealed"), 20*time.Second).Should(And(
+			HaveField("Reseal", HaveValue(And(HaveField("Request", "first"), HaveField("Result", "Resealed")))),
+			HaveField("KeyID", newest.ID()),
+			HaveField("KeyIDs", []string{newest.ID(), recovery.ID()}),
+			HaveField("Version", version)))
+		lsec := &lightningv1alpha1.LightningSecret{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "resealed"}, lsec)).To(Succeed())
+		got, err := sealing.Open(offlineKey{recovery}, sealing.Scope{Namespace: ns, Name: "resealed"}, lsec.Spec.EncryptedValue)
+		Expect(err).NotTo(HaveOccurred(), "the recovery key still opens it")
+		Expect(string(got)).To(Equal("canary-reseal-value"))
+		Consistently(func() string { return getApp(ctx, ns, "uses-resealed")().Status.SecretsHash }, 2*time.Second).
+			Should(Equal(app.Status.SecretsHash), "re-sealing restarts nothing")
+
+		By("a second request finds nothing to do")
+		request("second")
+		Eventually(getSecretStatus(ctx, ns, "resealed"), 20*time.Second).Should(
+			HaveField("Reseal", HaveValue(And(HaveField("Request", "second"), HaveField("Result", "Unchanged")))))
+
+		By("a value that does not open is answered Failed, and nothing is written")
+		bad := sealedSecret(newest, ns, "unopenable", "canary-bad")
+		bad.Spec.EncryptedValue = tamper(bad.Spec.EncryptedValue)
+		bad.Annotations = map[string]string{lightningv1alpha1.AnnotationResealRequest: "x"}
+		Expect(k8sClient.Create(ctx, bad)).To(Succeed())
+		Eventually(getSecretStatus(ctx, ns, "unopenable"), 20*time.Second).Should(
+			HaveField("Reseal", HaveValue(And(HaveField("Result", "Failed"), HaveField("Message", ContainSubstring("Tampered"))))))
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "unopenable"}, lsec)).To(Succeed())
+		Expect(lsec.Spec.EncryptedValue).To(Equal(bad.Spec.EncryptedValue))
+		assertNoCanary(ctx, ns, "canary-")
+	})
+
 	It("gives a keyring made before value versions a version key, and keeps its sealing keys", func() {
 		opts := keysecret.Options{Namespace: operatorNamespace, SecretName: "keyring-from-before-versions", ConfigMapName: "public-keys-from-before-versions"}
 		old, err := keyring.New(time.Now())
@@ -234,3 +298,8 @@ func assertNoCanary(ctx context.Context, ns, canary string) {
 		ExpectWithOffset(1, toJSON(a)).NotTo(ContainSubstring(canary), "a value reached a LightningApp")
 	}
 }
+
+// offlineKey is a key lookup of one key, for opening offline.
+type offlineKey struct{ k *sealing.PrivateKey }
+
+func (o offlineKey) PrivateKey(id string) (*sealing.PrivateKey, bool) { return o.k, o.k.ID() == id }

@@ -16,7 +16,8 @@ import (
 
 // openResult is what proving a LightningSecret's value opens came to.
 type openResult struct {
-	keyID string
+	keyID  string
+	keyIDs []string
 	// version is the value's version; empty when it does not open.
 	version string
 	err     error
@@ -50,6 +51,7 @@ func desiredSecretStatus(prev lightningv1alpha1.LightningSecretStatus, generatio
 	st := *prev.DeepCopy()
 	st.ObservedGeneration = generation
 	st.KeyID = res.keyID
+	st.KeyIDs = res.keyIDs
 	st.Version = res.version
 	sorted := append([]string(nil), usedBy...)
 	sort.Strings(sorted)

@@ -29,6 +29,10 @@ const (
 	AnnotationInjectedEnv = "lightning.ai/injected-env"
 	// AnnotationInjectedSecret names the Secret the webhook's secretKeyRefs point at.
 	AnnotationInjectedSecret = "lightning.ai/injected-secret"
+	// AnnotationResealRequest on a LightningSecret asks the operator to seal
+	// its value again to the newest key, keeping every other recipient; any
+	// new value (a token) is a new request, answered in status.reseal.
+	AnnotationResealRequest = "lightning.ai/reseal-request"
 )
 
 // Finalizers, condition types and reasons.

@@ -192,7 +192,8 @@ func unmarshalEntry(name string, value []byte) (Key, error) {
 	case e.Version != entryVersion:
 		return Key{}, corrupt(name, "entry version %d is not supported (want %d)", e.Version, entryVersion)
 	case e.Suite != sealing.Suite:
-		return Key{}, corrupt(name, "unknown suite %q (want %q)", e.Suite, sealing.Suite)
+		// The field is not quoted: a hand-edited entry could hold key material there.
+		return Key{}, corrupt(name, "unknown suite (want %q)", sealing.Suite)
 	case e.ID != nameID:
 		return Key{}, corrupt(name, "its id field does not match the ID in its name")
 	}
@@ -223,10 +224,14 @@ const (
 	PublicCurrentID = "current"
 	// PublicCurrentPEM holds the current public key alone.
 	PublicCurrentPEM = "current.pem"
+	// PublicDefaultRecipients holds extra recipients every seal should
+	// include (an organisation's offline recovery key); absent when none.
+	PublicDefaultRecipients = "recipients.pem"
 )
 
-// PublicData returns the ConfigMap data that publishes the public keys.
-func (kr *Keyring) PublicData() map[string]string {
+// PublicData returns the ConfigMap data that publishes the public keys, and
+// the default recipients when there are any.
+func (kr *Keyring) PublicData(defaultRecipients ...*sealing.PublicKey) map[string]string {
 	cur := kr.Current()
 	if cur == nil {
 		return map[string]string{}
@@ -235,11 +240,29 @@ func (kr *Keyring) PublicData() map[string]string {
 	for _, k := range kr.all() {
 		pubs = append(pubs, k.Private.Public())
 	}
-	return map[string]string{
+	data := map[string]string{
 		PublicKeysPEM:    string(sealing.EncodePublicKeysPEM(pubs)),
 		PublicCurrentID:  cur.Private.ID(),
 		PublicCurrentPEM: string(sealing.EncodePublicKeysPEM(pubs[len(pubs)-1:])),
 	}
+	if len(defaultRecipients) > 0 {
+		data[PublicDefaultRecipients] = string(sealing.EncodePublicKeysPEM(defaultRecipients))
+	}
+	return data
+}
+
+// DefaultRecipients reads the default recipients PublicData published; none
+// when the entry is absent.
+func DefaultRecipients(data map[string]string) ([]*sealing.PublicKey, error) {
+	pem, ok := data[PublicDefaultRecipients]
+	if !ok {
+		return nil, nil
+	}
+	keys, err := sealing.ParsePublicKeysPEM([]byte(pem))
+	if err != nil {
+		return nil, corrupt(PublicDefaultRecipients, "%v", err)
+	}
+	return keys, nil
 }
 
 // ParsePublicData reads ConfigMap data written by PublicData and checks its

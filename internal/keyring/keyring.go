@@ -10,6 +10,7 @@ package keyring
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
@@ -114,6 +115,30 @@ func (kr *Keyring) PrivateKey(id string) (*sealing.PrivateKey, bool) {
 		return nil, false
 	}
 	return kr.keys[i].Private, true
+}
+
+// Retire returns a new keyring without the key id; the receiver is left as
+// it was. The current key cannot be retired (rotate first), and an unknown
+// ID is an error. Whether anything is still sealed to the key is the
+// caller's check: it needs the cluster.
+func (kr *Keyring) Retire(id string) (*Keyring, error) {
+	i, ok := kr.byIDOf(id)
+	if !ok {
+		return nil, fmt.Errorf("key %s is not in the keyring (its keys: %s)", id, strings.Join(kr.IDs(), ", "))
+	}
+	if i == kr.Len()-1 {
+		return nil, fmt.Errorf("key %s is the current key, which new values are sealed to; rotate first (--key-cutoff), then retire it", id)
+	}
+	keys := slices.Delete(slices.Clone(kr.all()), i, i+1)
+	return newKeyring(keys, kr.VersionKey()), nil
+}
+
+func (kr *Keyring) byIDOf(id string) (int, bool) {
+	if kr == nil {
+		return 0, false
+	}
+	i, ok := kr.byID[id]
+	return i, ok
 }
 
 // Keys returns the keys, oldest first.

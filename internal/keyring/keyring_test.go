@@ -536,3 +536,45 @@ func TestFormattingHidesKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestRetire(t *testing.T) {
+	kr := threeKeys(t)
+	ids := kr.IDs()
+	tests := []struct {
+		name    string
+		id      string
+		want    []string
+		wantErr string
+	}{
+		{"the oldest", ids[0], ids[1:], ""},
+		{"a middle one", ids[1], []string{ids[0], ids[2]}, ""},
+		{"the current key", ids[2], nil, "is the current key"},
+		{"an unknown key", "0123456789abcdef", nil, "is not in the keyring"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := kr.Retire(tt.id)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Retire = %v, want an error with %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got.IDs()); diff != "" {
+				t.Errorf("IDs (-want +got):\n%s", diff)
+			}
+			if _, ok := got.PrivateKey(tt.id); ok {
+				t.Error("the retired key still opens")
+			}
+			if got.VersionKey() != kr.VersionKey() || got.Current().Private.ID() != ids[2] {
+				t.Error("Retire changed the version key or the current key")
+			}
+			if kr.Len() != 3 {
+				t.Error("Retire changed its receiver")
+			}
+		})
+	}
+}

@@ -21,6 +21,7 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
 
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update,namespace=system
@@ -42,6 +43,9 @@ type Options struct {
 	RotationPeriod time.Duration
 	// Cutoff forces a new key when the newest key was made before it.
 	Cutoff time.Time
+	// DefaultRecipients are published beside the public keys; the CLI seals
+	// every value to them too (an offline recovery key).
+	DefaultRecipients []*sealing.PublicKey
 }
 
 func (o *Options) defaults() {
@@ -148,7 +152,7 @@ func (w *Writer) Sync(ctx context.Context, secretsExist SecretsExist) (*keyring.
 		secret = w.secretFor(ring)
 		if err := w.client.Create(ctx, secret); err != nil {
 			// Create, never overwrite: another writer may have won the race.
-			return nil, false, fmt.Errorf("creating keyring Secret %s: %w", key, err)
+			return nil, false, writeError("creating", key, err)
 		}
 		log.Info("Created keyring", "keyID", ring.Current().Private.ID(), "versionKeyID", ring.VersionKey().ID())
 		return ring, true, w.publish(ctx, ring)
@@ -187,7 +191,7 @@ func (w *Writer) Sync(ctx context.Context, secretsExist SecretsExist) (*keyring.
 		// Update carries the resourceVersion we read: a concurrent change fails
 		// the write instead of being lost.
 		if err := w.client.Update(ctx, updated); err != nil {
-			return nil, false, fmt.Errorf("writing keyring Secret %s: %w", key, err)
+			return nil, false, writeError("writing", key, err)
 		}
 		if unlabelled {
 			log.Info("Labelled the keyring Secret so the controllers see it", "label", lightningv1alpha1.LabelManagedBy+"="+lightningv1alpha1.ManagedByValue,
@@ -221,7 +225,7 @@ func (w *Writer) secretFor(ring *keyring.Keyring) *corev1.Secret {
 // publish writes the public keys to the ConfigMap when they changed.
 func (w *Writer) publish(ctx context.Context, ring *keyring.Keyring) error {
 	key := types.NamespacedName{Namespace: w.opts.Namespace, Name: w.opts.ConfigMapName}
-	want := ring.PublicData()
+	want := ring.PublicData(w.opts.DefaultRecipients...)
 	cm := &corev1.ConfigMap{}
 	err := w.apiReader.Get(ctx, key, cm)
 	if apierrors.IsNotFound(err) {
@@ -248,4 +252,18 @@ func (w *Writer) publish(ctx context.Context, ring *keyring.Keyring) error {
 		return fmt.Errorf("publishing public keys in ConfigMap %s: %w", key, err)
 	}
 	return nil
+}
+
+// writeError names a failed write of the keyring Secret by the apiserver's
+// reason only: its message can quote the object (an Invalid error, a
+// policy's denial), and so the keys, and it reaches logs and Events.
+func writeError(verb string, key types.NamespacedName, err error) error {
+	return fmt.Errorf("%s keyring Secret %s: %s (HTTP %d)", verb, key, apierrors.ReasonForError(err), statusCode(err))
+}
+
+func statusCode(err error) int32 {
+	if s, ok := err.(apierrors.APIStatus); ok {
+		return s.Status().Code
+	}
+	return 0
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/lightning-operator/lightning-operator/controllers"
 	"github.com/lightning-operator/lightning-operator/internal/certs"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/webhooks"
 )
 
@@ -36,6 +37,9 @@ type Options struct {
 	// KeyCutoff forces one when the newest key is older.
 	KeyRotationPeriod time.Duration
 	KeyCutoff         time.Time
+	// DefaultRecipients are published with the public keys, for the CLI to
+	// seal every value to as well (an offline recovery key).
+	DefaultRecipients []*sealing.PublicKey
 	// KeyCheckInterval is how often the leader checks the keyring; default 1m.
 	KeyCheckInterval time.Duration
 	// Workers is the reconciles run in parallel per controller.
@@ -84,7 +88,7 @@ func CacheOptions(webhookConfigName string) cache.Options {
 
 // Setup adds every part to mgr. ctx bounds the index registration.
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
-	keyOpts := keysecret.Options{Namespace: o.Namespace, RotationPeriod: o.KeyRotationPeriod, Cutoff: o.KeyCutoff}
+	keyOpts := keysecret.Options{Namespace: o.Namespace, RotationPeriod: o.KeyRotationPeriod, Cutoff: o.KeyCutoff, DefaultRecipients: o.DefaultRecipients}
 	keys := keysecret.NewSource(mgr.GetClient(), keyOpts)
 	writer := keysecret.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, o.Now)
 	rotator := keysecret.NewRotator(writer, keysecret.AnyLightningSecret(mgr.GetAPIReader()), o.KeyCheckInterval, mgr.GetEventRecorder("lightning-keyring"))

@@ -22,7 +22,7 @@ func FuzzParseEnvelope(f *testing.F) {
 			switch Reason(err) {
 			case "Malformed":
 			case "UnknownVersion":
-				if env.Version == "" || env.KeyID != "" || env.Ciphertext != nil {
+				if env.Version == "" || env.KeyIDs != nil || env.Ciphertext != nil {
 					t.Fatalf("unknown version returned %+v", env)
 				}
 			default:
@@ -36,8 +36,20 @@ func FuzzParseEnvelope(f *testing.F) {
 		if env.String() != s {
 			t.Fatalf("accepted non-canonical input")
 		}
-		if env.Version != Version || !ValidKeyID(env.KeyID) || len(env.Ciphertext) < overhead || len(s) > MaxEnvelopeLength {
-			t.Fatalf("accepted invalid envelope %s:%s with %d bytes", env.Version, env.KeyID, len(env.Ciphertext))
+		valid := len(s) <= MaxEnvelopeLength && len(env.KeyIDs) > 0
+		for _, id := range env.KeyIDs {
+			valid = valid && ValidKeyID(id)
+		}
+		switch env.Version {
+		case Version:
+			valid = valid && len(env.KeyIDs) == 1 && len(env.Ciphertext) >= overhead
+		case VersionMulti:
+			valid = valid && len(env.KeyIDs) <= MaxRecipients && len(env.Ciphertext) >= nonceSize+len(env.KeyIDs)*stanzaSize+tagSize
+		default:
+			valid = false
+		}
+		if !valid {
+			t.Fatalf("accepted invalid envelope %s:%v with %d bytes", env.Version, env.KeyIDs, len(env.Ciphertext))
 		}
 	})
 }

@@ -24,8 +24,11 @@ type golden struct {
 	PrivateKeySeed string `json:"privateKeySeed"`
 	KeyID          string `json:"keyID"`
 	// PublicKey pins the derivation of the public key from the seed.
-	PublicKey string         `json:"publicKey"`
-	Vectors   []goldenVector `json:"vectors"`
+	PublicKey string `json:"publicKey"`
+	// SecondPrivateKeySeed is a second recipient of the v2 vectors.
+	SecondPrivateKeySeed string         `json:"secondPrivateKeySeed"`
+	SecondKeyID          string         `json:"secondKeyID"`
+	Vectors              []goldenVector `json:"vectors"`
 }
 
 type goldenVector struct {
@@ -37,6 +40,24 @@ type goldenVector struct {
 	Plaintext []byte `json:"plaintext"`
 	// WantReason is Reason(err) of Open, "" when the vector opens.
 	WantReason string `json:"wantReason"`
+	// Keyring lists the keys Open has: "first" (the default), "second".
+	Keyring []string `json:"keyring,omitempty"`
+}
+
+// keyringOf is the keys a vector opens with.
+func (v goldenVector) keyringOf(first, second *PrivateKey) keySet {
+	if len(v.Keyring) == 0 {
+		return keysOf(first)
+	}
+	s := keySet{}
+	for _, name := range v.Keyring {
+		k := first
+		if name == "second" {
+			k = second
+		}
+		s[k.ID()] = k
+	}
+	return s
 }
 
 func loadGolden(t testing.TB) (golden, *PrivateKey) {
@@ -77,10 +98,19 @@ func TestGolden(t *testing.T) {
 	if len(g.Vectors) < 5 {
 		t.Fatalf("only %d vectors", len(g.Vectors))
 	}
-	keys := keysOf(key)
+	seed2, err := hex.DecodeString(g.SecondPrivateKeySeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := ParsePrivateKey(seed2)
+	if err != nil || second.ID() != g.SecondKeyID {
+		t.Fatalf("second key: %v, ID %v, want %s", err, second, g.SecondKeyID)
+	}
+	versions := map[string]int{}
 	for _, v := range g.Vectors {
+		versions[v.Envelope[:2]]++
 		t.Run(v.Comment, func(t *testing.T) {
-			got, err := Open(keys, Scope{Namespace: v.Namespace, Name: v.Name}, v.Envelope)
+			got, err := Open(v.keyringOf(key, second), Scope{Namespace: v.Namespace, Name: v.Name}, v.Envelope)
 			if r := Reason(err); r != v.WantReason {
 				t.Fatalf("Open: reason %q (%v), want %q", r, err, v.WantReason)
 			}
@@ -89,6 +119,38 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+	if versions["v1"] < 5 || versions["v2"] < 5 {
+		t.Errorf("vectors per version: %v, want at least 5 of v1 and of v2", versions)
+	}
+}
+
+// addV2Vectors appends the v2 vectors: sealed to first and second.
+func addV2Vectors(t *testing.T, g *golden, first, second *PrivateKey, other *PrivateKey) {
+	seal := func(pubs []*PublicKey, ns, name string, pt []byte) string {
+		env, err := SealTo(pubs, Scope{Namespace: ns, Name: name}, pt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return env
+	}
+	add := func(comment, ns, name, env string, pt []byte, reason string, keyring ...string) {
+		g.Vectors = append(g.Vectors, goldenVector{Comment: comment, Namespace: ns, Name: name, Envelope: env, Plaintext: pt, WantReason: reason, Keyring: keyring})
+	}
+	both := []*PublicKey{first.Public(), second.Public()}
+	shared := seal(both, "team-a", "shared", []byte("for two clusters"))
+	add("v2 to two keys, opened by the first", "team-a", "shared", shared, []byte("for two clusters"), "", "first")
+	add("v2 to two keys, opened by the second", "team-a", "shared", shared, []byte("for two clusters"), "", "second")
+	add("v2 empty value", "default", "empty-v2", seal(both, "default", "empty-v2", nil), []byte{}, "")
+	add("v2 to one key", "team-a", "one", seal([]*PublicKey{first.Public()}, "team-a", "one", []byte("one")), []byte("one"), "")
+	add("v2 moved to another name", "team-a", "shared-copy", shared, nil, "Tampered")
+	add("v2 moved to another namespace", "team-b", "shared", shared, nil, "Tampered", "second")
+	add("v2 sealed to keys not in the keyring", "team-a", "lost-v2", seal([]*PublicKey{other.Public()}, "team-a", "lost-v2", []byte("lost")), nil, "KeyNotFound")
+	env, err := ParseEnvelope(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.KeyIDs[0], env.KeyIDs[1] = env.KeyIDs[1], env.KeyIDs[0]
+	add("v2 with its key IDs swapped", "team-a", "shared", env.String(), nil, "Tampered", "first", "second")
 }
 
 // writeGolden seals fresh vectors to a key derived from a fixed label, so
@@ -108,7 +170,7 @@ func writeGolden(t *testing.T) {
 		return mustSeal(t, pub, Scope{Namespace: ns, Name: name}, pt)
 	}
 	g := golden{
-		Comment:        "Golden vectors of the v1 sealed-value envelope. Regenerate with: go test ./internal/sealing -run TestGolden -update",
+		Comment:        "Golden vectors of the v1 and v2 sealed-value envelopes. Regenerate with: go test ./internal/sealing -run TestGolden -update",
 		Suite:          Suite,
 		PrivateKeySeed: hex.EncodeToString(seed[:]),
 		KeyID:          key.ID(),
@@ -126,8 +188,15 @@ func writeGolden(t *testing.T) {
 	add("moved to another name", "team-a", "api-token-copy", moved, nil, "Tampered")
 	add("moved to another namespace", "team-b", "api-token", moved, nil, "Tampered")
 	add("sealed to a key not in the keyring", "team-a", "lost", seal(other.Public(), "team-a", "lost", []byte("lost")), nil, "KeyNotFound")
-	add("future version", "team-a", "future", "v2:"+key.ID()+":"+bodyOf(t, moved), nil, "UnknownVersion")
+	add("future version", "team-a", "future", "v3:"+key.ID()+":"+bodyOf(t, moved), nil, "UnknownVersion")
 	add("malformed", "team-a", "broken", "v1:"+key.ID()+":AAAA", nil, "Malformed")
+	seed2 := sha256.Sum256([]byte("lightning-operator sealing golden key v2 second"))
+	second, err := ParsePrivateKey(seed2[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.SecondPrivateKeySeed, g.SecondKeyID = hex.EncodeToString(seed2[:]), second.ID()
+	addV2Vectors(t, &g, key, second, other)
 
 	data, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {

@@ -32,7 +32,8 @@ import (
 	"strings"
 )
 
-// Version is the only envelope version this package writes and reads.
+// Version is the single-recipient envelope version; VersionMulti (multi.go)
+// is the multi-recipient one. Both are read; new values are sealed as v2.
 const Version = "v1"
 
 // Suite names the HPKE ciphersuite of every key and envelope of [Version].
@@ -50,9 +51,13 @@ const (
 	headerLen           = len(Version) + 1 + keyIDLen + 1
 )
 
-// MaxEnvelopeLength is the length of the envelope of a MaxPlaintextSize
-// value, the longest a valid envelope can be; it bounds the CRD field.
-const MaxEnvelopeLength = headerLen + (MaxPlaintextSize+overhead+2)/3*4
+// maxSingleEnvelopeLength is the length of the v1 envelope of a
+// MaxPlaintextSize value.
+const maxSingleEnvelopeLength = headerLen + (MaxPlaintextSize+overhead+2)/3*4
+
+// MaxEnvelopeLength is the longest a valid envelope can be (a v2 one of
+// MaxRecipients around a MaxPlaintextSize value); it bounds the CRD field.
+const MaxEnvelopeLength = max(maxSingleEnvelopeLength, maxMultiEnvelopeLength)
 
 // maxVersionLen bounds the version we quote back in errors.
 const maxVersionLen = 10
@@ -92,14 +97,17 @@ func (s Scope) info() ([]byte, error) {
 
 // Envelope is a parsed sealed value.
 type Envelope struct {
-	Version    string
-	KeyID      string
+	Version string
+	// KeyIDs name the recipients' keys, in order: one for v1.
+	KeyIDs []string
+	// Ciphertext is the decoded base64: the HPKE output for v1, the nonce,
+	// stanzas and body for v2.
 	Ciphertext []byte
 }
 
 // String formats the envelope; ParseEnvelope(e.String()) gives e back.
 func (e Envelope) String() string {
-	return e.Version + ":" + e.KeyID + ":" + base64.StdEncoding.EncodeToString(e.Ciphertext)
+	return e.Version + ":" + strings.Join(e.KeyIDs, ",") + ":" + base64.StdEncoding.EncodeToString(e.Ciphertext)
 }
 
 // Seal encrypts plaintext to pub for scope and returns the envelope text.
@@ -119,7 +127,7 @@ func Seal(pub *PublicKey, scope Scope, plaintext []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sealing to key %s: %w", pub.id, err)
 	}
-	return Envelope{Version: Version, KeyID: pub.id, Ciphertext: ct}.String(), nil
+	return Envelope{Version: Version, KeyIDs: []string{pub.id}, Ciphertext: ct}.String(), nil
 }
 
 // ParseEnvelope checks the envelope's syntax strictly, so that one value has
@@ -136,9 +144,17 @@ func ParseEnvelope(s string) (Envelope, error) {
 	if !validVersion(version) {
 		return Envelope{}, malformed("the version must be 'v' and digits, like v1")
 	}
+	if version == VersionMulti {
+		m, err := parseMulti(rest)
+		if err != nil {
+			return Envelope{}, err
+		}
+		payload, _ := base64.StdEncoding.DecodeString(rest[strings.LastIndexByte(rest, ':')+1:])
+		return Envelope{Version: version, KeyIDs: m.keyIDs, Ciphertext: payload}, nil
+	}
 	if version != Version {
 		return Envelope{Version: version}, &sealError{kind: ErrUnknownVersion, msg: fmt.Sprintf(
-			"sealed value has version %s; this operator reads %s", version, Version)}
+			"sealed value has version %s; this operator reads %s and %s", version, Version, VersionMulti)}
 	}
 	keyID, body, ok := strings.Cut(rest, ":")
 	if !ok {
@@ -158,7 +174,7 @@ func ParseEnvelope(s string) (Envelope, error) {
 	if len(ct) < overhead {
 		return Envelope{}, malformed(fmt.Sprintf("for key %s: the ciphertext is %d bytes, shorter than the %d-byte minimum", keyID, len(ct), overhead))
 	}
-	return Envelope{Version: version, KeyID: keyID, Ciphertext: ct}, nil
+	return Envelope{Version: version, KeyIDs: []string{keyID}, Ciphertext: ct}, nil
 }
 
 func validVersion(v string) bool {
@@ -200,26 +216,50 @@ func Open(keys KeyLookup, scope Scope, envelope string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if env.Version == VersionMulti {
+		m, err := parseMulti(strings.TrimPrefix(envelope, VersionMulti+":"))
+		if err != nil {
+			return nil, err
+		}
+		return m.open(keys, scope)
+	}
 	info, err := scope.info()
 	if err != nil {
 		return nil, err
 	}
+	keyID := env.KeyIDs[0]
 	var priv *PrivateKey
 	ok := false
 	if keys != nil {
-		priv, ok = keys.PrivateKey(env.KeyID)
+		priv, ok = keys.PrivateKey(keyID)
 	}
-	if !ok || priv == nil || priv.pub.id != env.KeyID {
+	if !ok || priv == nil || priv.pub.id != keyID {
 		return nil, &sealError{kind: ErrKeyNotFound, msg: fmt.Sprintf(
-			"sealing key %s is not in the operator's keyring", env.KeyID)}
+			"sealing key %s is not in the operator's keyring", keyID)}
 	}
 	pt, err := hpke.Open(priv.k, kdf, aead, info, env.Ciphertext)
 	if err != nil {
 		// Any failure past parsing (bad encapsulated key, failed tag) means the
 		// bytes or the scope are not what was sealed; hpke's text adds nothing.
-		return nil, &sealError{kind: ErrTampered, msg: fmt.Sprintf(
-			"sealed value for key %s does not open as %s/%s: it was altered, or sealed for another name or namespace",
-			env.KeyID, scope.Namespace, scope.Name)}
+		return nil, tampered(keyID, scope)
 	}
 	return pt, nil
+}
+
+// OpeningKey is the key ID of keys that opens envelope: the first recipient
+// the keyring holds, or, when it holds none, the first recipient. It does
+// not decrypt.
+func OpeningKey(keys KeyLookup, env Envelope) string {
+	for _, id := range env.KeyIDs {
+		if keys == nil {
+			break
+		}
+		if _, ok := keys.PrivateKey(id); ok {
+			return id
+		}
+	}
+	if len(env.KeyIDs) == 0 {
+		return ""
+	}
+	return env.KeyIDs[0]
 }

@@ -79,10 +79,17 @@ func cut3(s string) (a, b, c string, ok bool) {
 
 func TestMaxEnvelopeLength(t *testing.T) {
 	// v1: + 16 hex + : + base64 of (1 MiB + 1120 + 16) bytes.
-	if want := 3 + 16 + 1 + base64.StdEncoding.EncodedLen(MaxPlaintextSize+1120+16); MaxEnvelopeLength != want {
-		t.Errorf("MaxEnvelopeLength = %d, want %d", MaxEnvelopeLength, want)
+	if want := 3 + 16 + 1 + base64.StdEncoding.EncodedLen(MaxPlaintextSize+1120+16); maxSingleEnvelopeLength != want {
+		t.Errorf("maxSingleEnvelopeLength = %d, want %d", maxSingleEnvelopeLength, want)
 	}
-	if MaxEnvelopeLength != 1399636 {
+	// v2: + 8 IDs joined by ',' + : + base64 of (12 + 8 stanzas of 1120+32+16 + 1 MiB + 16) bytes.
+	if want := 3 + 8*16 + 7 + 1 + base64.StdEncoding.EncodedLen(12+8*(1120+32+16)+MaxPlaintextSize+16); maxMultiEnvelopeLength < want || maxMultiEnvelopeLength > want+1 {
+		t.Errorf("maxMultiEnvelopeLength = %d, want %d (the header bound may count one separator more)", maxMultiEnvelopeLength, want)
+	}
+	if MaxEnvelopeLength != maxMultiEnvelopeLength {
+		t.Errorf("MaxEnvelopeLength = %d, want the v2 bound %d", MaxEnvelopeLength, maxMultiEnvelopeLength)
+	}
+	if MaxEnvelopeLength != 1410739 {
 		t.Errorf("MaxEnvelopeLength = %d; the CRD's maxLength must change with it", MaxEnvelopeLength)
 	}
 }
@@ -103,8 +110,8 @@ func TestRoundTrip(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			pt := bytes.Repeat([]byte{0xa5}, tt.size)
 			env := mustSeal(t, key.Public(), testScope, pt)
-			if tt.size == MaxPlaintextSize && len(env) != MaxEnvelopeLength {
-				t.Errorf("len(envelope) = %d, want MaxEnvelopeLength %d", len(env), MaxEnvelopeLength)
+			if tt.size == MaxPlaintextSize && len(env) != maxSingleEnvelopeLength {
+				t.Errorf("len(envelope) = %d, want maxSingleEnvelopeLength %d", len(env), maxSingleEnvelopeLength)
 			}
 			if len(env) > MaxEnvelopeLength {
 				t.Errorf("len(envelope) = %d > MaxEnvelopeLength", len(env))
@@ -113,8 +120,8 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseEnvelope: %v", err)
 			}
-			if parsed.Version != "v1" || parsed.KeyID != key.ID() {
-				t.Errorf("parsed header = %s:%s, want v1:%s", parsed.Version, parsed.KeyID, key.ID())
+			if parsed.Version != "v1" || len(parsed.KeyIDs) != 1 || parsed.KeyIDs[0] != key.ID() {
+				t.Errorf("parsed header = %s:%v, want v1:%s", parsed.Version, parsed.KeyIDs, key.ID())
 			}
 			if parsed.String() != env {
 				t.Error("Envelope.String does not give the envelope back")
@@ -214,7 +221,8 @@ func TestOpenErrors(t *testing.T) {
 		{"unknown key", keysOf(other), env, ErrKeyNotFound, "KeyNotFound"},
 		{"nil keyring", nil, env, ErrKeyNotFound, "KeyNotFound"},
 		{"lookup returns wrong key", keySet{key.ID(): other}, env, ErrKeyNotFound, "KeyNotFound"},
-		{"version v2", keysOf(key), "v2:" + key.ID() + ":" + body, ErrUnknownVersion, "UnknownVersion"},
+		{"version v3", keysOf(key), "v3:" + key.ID() + ":" + body, ErrUnknownVersion, "UnknownVersion"},
+		{"v2 too short for its stanza", keysOf(key), "v2:" + key.ID() + ":" + body, ErrMalformed, "Malformed"},
 		{"version v0", keysOf(key), "v0:" + key.ID() + ":" + body, ErrUnknownVersion, "UnknownVersion"},
 		{"no version", keysOf(key), key.ID() + ":" + body, ErrMalformed, "Malformed"},
 		{"sealed to other key, named as ours", keysOf(key), "v1:" + key.ID() + ":" + bodyOf(t, mustSeal(t, other.Public(), testScope, canary)), ErrTampered, "Tampered"},
@@ -337,15 +345,17 @@ func TestParseEnvelope(t *testing.T) {
 		error error
 	}{
 		{"valid", env, want, nil},
-		{"minimum", "v1:" + id + ":" + minBody, Envelope{Version: "v1", KeyID: id, Ciphertext: make([]byte, 1136)}, nil},
+		{"minimum", "v1:" + id + ":" + minBody, Envelope{Version: "v1", KeyIDs: []string{id}, Ciphertext: make([]byte, 1136)}, nil},
 		{"empty", "", Envelope{}, ErrMalformed},
 		{"version only", "v1", Envelope{}, ErrMalformed},
 		{"two parts", "v1:" + id, Envelope{}, ErrMalformed},
 		{"empty parts", "v1::", Envelope{}, ErrMalformed},
 		{"four parts", env + ":", Envelope{}, ErrMalformed},
 		{"colon in body", "v1:" + id + ":" + body[:8] + ":" + body[8:], Envelope{}, ErrMalformed},
-		{"v2", "v2:" + id + ":" + body, Envelope{Version: "v2"}, ErrUnknownVersion},
-		{"v2 with any body", "v2:whatever", Envelope{Version: "v2"}, ErrUnknownVersion},
+		{"v3", "v3:" + id + ":" + body, Envelope{Version: "v3"}, ErrUnknownVersion},
+		{"v3 with any body", "v3:whatever", Envelope{Version: "v3"}, ErrUnknownVersion},
+		{"v2 with one part", "v2:whatever", Envelope{}, ErrMalformed},
+		{"v2 too short", "v2:" + id + ":" + body, Envelope{}, ErrMalformed},
 		{"v10", "v10:" + id + ":" + body, Envelope{Version: "v10"}, ErrUnknownVersion},
 		{"uppercase V", "V1:" + id + ":" + body, Envelope{}, ErrMalformed},
 		{"v alone", "v:" + id + ":" + body, Envelope{}, ErrMalformed},
