@@ -568,16 +568,7 @@ func (r *LightningAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 // appsUsingSecret maps a LightningSecret to exactly the apps that reference it.
 func (r *LightningAppReconciler) appsUsingSecret(ctx context.Context, o client.Object) []reconcile.Request {
-	apps := &lightningv1alpha1.LightningAppList{}
-	if err := r.client.List(ctx, apps, client.InNamespace(o.GetNamespace()), client.MatchingFields{IndexAppSecretRefs: o.GetName()}); err != nil {
-		logf.FromContext(ctx).Error(err, "Looking up apps of a LightningSecret failed", "lightningsecret", client.ObjectKeyFromObject(o))
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(apps.Items))
-	for i := range apps.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&apps.Items[i])})
-	}
-	return out
+	return r.listApps(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{IndexAppSecretRefs: o.GetName()})
 }
 
 // lightningSecretHandler enqueues the apps that use a LightningSecret, and
@@ -630,9 +621,17 @@ func (r *LightningAppReconciler) listApps(ctx context.Context, opts ...client.Li
 		logf.FromContext(ctx).Error(err, "Listing LightningApps failed")
 		return nil
 	}
-	out := make([]reconcile.Request, 0, len(apps.Items))
-	for i := range apps.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&apps.Items[i])})
+	return requestsFor(apps.Items)
+}
+
+// requestsFor is a reconcile request for each listed object.
+func requestsFor[T any, PT interface {
+	*T
+	client.Object
+}](items []T) []reconcile.Request {
+	out := make([]reconcile.Request, 0, len(items))
+	for i := range items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(PT(&items[i]))})
 	}
 	return out
 }

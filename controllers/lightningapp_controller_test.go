@@ -124,8 +124,10 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		a := getApp(ctx, ns, "waits")()
 		Expect(readyCondition(a.Status.Conditions, "SecretsResolved").Message).To(Equal("Secret with name 'later' not found"))
 		Expect(readyCondition(a.Status.Conditions, "Ready").Status).To(Equal(metav1.ConditionFalse))
-		Expect(readyCondition(a.Status.Conditions, "Stalled").Status).To(Equal(metav1.ConditionTrue))
-		Expect(a.Status.Phase).To(Equal(lightningv1alpha1.PhaseFailed))
+		// Waited for, not a failure: GitOps applies the app and its secret together.
+		Expect(readyCondition(a.Status.Conditions, "Reconciling").Status).To(Equal(metav1.ConditionTrue))
+		Expect(readyCondition(a.Status.Conditions, "Stalled").Status).To(BeEmpty())
+		Expect(a.Status.Phase).To(Equal(lightningv1alpha1.PhasePending))
 
 		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "later", "v"))).To(Succeed())
 		a = resolvedApp(ctx, ns, "waits")

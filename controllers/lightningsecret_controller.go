@@ -229,10 +229,6 @@ func (r *LightningSecretReconciler) allSecretsOnKeyringChange(_ types.Namespaced
 			logf.FromContext(ctx).Error(err, "Listing LightningSecrets after a keyring change failed")
 			return nil
 		}
-		out := make([]reconcile.Request, 0, len(list.Items))
-		for i := range list.Items {
-			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-		}
-		return out
+		return requestsFor(list.Items)
 	}
 }

@@ -223,16 +223,18 @@ func TestDesiredStatus(t *testing.T) {
 			cond{"False", "Progressing"}, cond{"True", "Resolved"}, false, true},
 		{"none ready", Observed{Resolution: resolved, Components: none}, "Pending",
 			cond{"False", "Progressing"}, cond{"True", "Resolved"}, false, true},
-		{"secret missing", Observed{Resolution: Resolution{Reason: "SecretNotFound", Message: "Secret with name 'x' not found"}, Components: none}, "Failed",
-			cond{"False", "SecretNotFound"}, cond{"False", "SecretNotFound"}, true, false},
+		{"secret not there yet: waited for, not stalled", Observed{Resolution: Resolution{Reason: "SecretNotFound", Message: "Secret with name 'x' not found"}, Components: none}, "Pending",
+			cond{"False", "SecretNotFound"}, cond{"False", "SecretNotFound"}, false, true},
+		{"secret that does not open", Observed{Resolution: Resolution{Reason: "SecretNotReady", Message: "Secret with name 'x' is not ready: Tampered"}, Components: none}, "Failed",
+			cond{"False", "SecretNotReady"}, cond{"False", "SecretNotReady"}, true, false},
 		{"unknown compute", Observed{Resolution: resolved, ComputeError: errors.New("bad"), Components: none}, "Failed",
 			cond{"False", "UnknownCloudCompute"}, cond{"True", "Resolved"}, true, false},
 		{"stopped, scaled to zero", Observed{Resolution: resolved, Stopped: true, Components: ready}, "Stopped",
 			cond{"True", "Stopped"}, cond{"True", "Resolved"}, false, false},
 		{"stopping", Observed{Resolution: resolved, Stopped: true, Components: half}, "Degraded",
 			cond{"False", "Progressing"}, cond{"True", "Resolved"}, false, true},
-		{"stopped with a broken secret still says so", Observed{Resolution: Resolution{Reason: "SecretNotFound", Message: "Secret with name 'x' not found"}, Stopped: true, Components: ready}, "Failed",
-			cond{"False", "SecretNotFound"}, cond{"False", "SecretNotFound"}, true, false},
+		{"stopped with a broken secret still says so", Observed{Resolution: Resolution{Reason: "SecretNotReady", Message: "Secret with name 'x' is not ready: Tampered"}, Stopped: true, Components: ready}, "Failed",
+			cond{"False", "SecretNotReady"}, cond{"False", "SecretNotReady"}, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -95,7 +95,12 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 		}
 	}
 	var stalledReason, stalledMessage string
+	// A secret that is not there yet is waited for, not a failure: GitOps
+	// applies an app and its LightningSecret together, and the watch brings
+	// the app back the moment the secret appears (kstatus: InProgress).
+	waitingForSecret := !obs.Resolution.Resolved && st.SecretName == "" && obs.Resolution.Reason == lightningv1alpha1.ReasonSecretNotFound
 	switch {
+	case waitingForSecret:
 	case !obs.Resolution.Resolved && st.SecretName != "" && obs.Resolution.Reason != lightningv1alpha1.ReasonNamespaceExcluded:
 		stalledReason = lightningv1alpha1.ReasonLastGoodSecrets
 		stalledMessage = fmt.Sprintf("%s; the app keeps running on its last good Secret %s, and re-created pods get it: fix or restore the secret, or remove its reference",
@@ -107,6 +112,11 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 	}
 
 	switch {
+	case waitingForSecret:
+		set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse, obs.Resolution.Reason, obs.Resolution.Message)
+		set(ConditionReconciling, metav1.ConditionTrue, obs.Resolution.Reason, obs.Resolution.Message+"; waiting for it")
+		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
+		st.Phase = lightningv1alpha1.PhasePending
 	case stalledReason != "":
 		set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse, stalledReason, stalledMessage)
 		set(ConditionStalled, metav1.ConditionTrue, stalledReason, stalledMessage)
