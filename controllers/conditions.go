@@ -1,8 +1,11 @@
 package controllers
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 )
 
 // metav1GetControllerOf is metav1.GetControllerOf for any object.
@@ -13,6 +16,8 @@ func metav1GetControllerOf(o metav1.Object) *metav1.OwnerReference { return meta
 type transition struct {
 	changed bool
 	cond    metav1.Condition
+	// recovered: it was there and not True before.
+	recovered bool
 }
 
 func conditionTransition(before, after []metav1.Condition, condType string) transition {
@@ -22,5 +27,26 @@ func conditionTransition(before, after []metav1.Condition, condType string) tran
 	}
 	was := meta.FindStatusCondition(before, condType)
 	changed := was == nil || was.Status != now.Status || was.Reason != now.Reason
-	return transition{changed: changed, cond: *now}
+	recovered := was != nil && was.Status != metav1.ConditionTrue && now.Status == metav1.ConditionTrue
+	return transition{changed: changed, cond: *now, recovered: recovered}
+}
+
+// eventFor decides the Event of a transition, so a clean create makes at
+// most one (the app turning Ready) and the status carries the rest: every
+// failure is a Warning; progress is none; a condition turning True is a
+// Normal Event when it recovers from a failure, or when it is the one
+// announced on success (announce).
+func eventFor(t transition, announce bool) (eventType string, emit bool) {
+	switch {
+	case !t.changed:
+		return "", false
+	case t.cond.Status != metav1.ConditionTrue:
+		if t.cond.Reason == lightningv1alpha1.ReasonProgressing {
+			return "", false
+		}
+		return corev1.EventTypeWarning, true
+	case t.recovered || announce:
+		return corev1.EventTypeNormal, true
+	}
+	return "", false
 }

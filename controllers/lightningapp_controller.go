@@ -510,11 +510,10 @@ func (r *LightningAppReconciler) writeStatus(ctx context.Context, a *lightningv1
 		if !t.changed {
 			continue
 		}
-		eventType := corev1.EventTypeNormal
-		if t.cond.Status != metav1.ConditionTrue && t.cond.Reason != lightningv1alpha1.ReasonProgressing {
-			eventType = corev1.EventTypeWarning
+		// Ready turning True is the one Event of a clean create.
+		if eventType, emit := eventFor(t, t.cond.Type == lightningv1alpha1.ConditionReady); emit {
+			r.recorder.Eventf(a, nil, eventType, t.cond.Reason, t.cond.Type, "%s", t.cond.Message)
 		}
-		r.recorder.Eventf(a, nil, eventType, t.cond.Reason, t.cond.Type, "%s", t.cond.Message)
 		logf.FromContext(ctx).Info("LightningApp condition changed", "type", t.cond.Type, "status", t.cond.Status, "reason", t.cond.Reason)
 	}
 	return nil

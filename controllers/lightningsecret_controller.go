@@ -90,12 +90,12 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err := r.client.Status().Patch(ctx, lsec, patchBase); err != nil {
 		return ctrl.Result{}, fmt.Errorf("writing status of LightningSecret %s: %w", req.NamespacedName, err)
 	}
-	if t.changed {
-		eventType := corev1.EventTypeNormal
-		if t.cond.Status != "True" {
-			eventType = corev1.EventTypeWarning
-		}
+	// A value that opens says so in its status; no Event (one fewer write
+	// per secret at scale). Failures and recoveries are Events.
+	if eventType, emit := eventFor(t, false); emit {
 		r.recorder.Eventf(lsec, nil, eventType, t.cond.Reason, "Open", "%s", t.cond.Message)
+	}
+	if t.changed {
 		log.Info("LightningSecret changed readiness", "ready", t.cond.Status, "reason", t.cond.Reason, "keyID", res.keyID, "version", res.version)
 	}
 	return ctrl.Result{}, nil
