@@ -1,0 +1,33 @@
+package controllers
+
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func TestEventFor(t *testing.T) {
+	cond := func(status metav1.ConditionStatus, reason string) []metav1.Condition {
+		return []metav1.Condition{{Type: "Ready", Status: status, Reason: reason}}
+	}
+	tests := []struct {
+		name          string
+		before, after []metav1.Condition
+		announce      bool
+		want          string // "" for no Event
+	}{
+		{"first True, not announced (a secret that opens)", nil, cond("True", "Sealed"), false, ""},
+		{"first True, announced (an app turning Ready)", cond("False", "Progressing"), cond("True", "ComponentsReady"), true, "Normal"},
+		{"progress is no Event", nil, cond("False", "Progressing"), true, ""},
+		{"a failure is a Warning", nil, cond("False", "Tampered"), false, "Warning"},
+		{"a new failure reason is a Warning", cond("False", "Tampered"), cond("False", "KeyNotFound"), false, "Warning"},
+		{"a recovery is Normal", cond("False", "KeyNotFound"), cond("True", "Sealed"), false, "Normal"},
+		{"nothing changed", cond("False", "Tampered"), cond("False", "Tampered"), false, ""},
+	}
+	for _, tt := range tests {
+		got, emit := eventFor(conditionTransition(tt.before, tt.after, "Ready"), tt.announce)
+		if (tt.want != "") != emit || got != tt.want {
+			t.Errorf("%s: eventFor = %q, %v; want %q", tt.name, got, emit, tt.want)
+		}
+	}
+}
