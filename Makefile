@@ -133,3 +133,11 @@ build-installer: $(KUSTOMIZE) ## Write dist/install.yaml: config/default with th
 	$(KUSTOMIZE) build $(ROOT)/dist/.installer > $(ROOT)/dist/install.yaml
 	@rm -rf $(ROOT)/dist/.installer
 	@echo "Wrote dist/install.yaml (image $(IMG))"
+
+##@ Release
+
+.PHONY: release
+release: ## Build the CLI's archives for linux and darwin (amd64, arm64), checksums.txt and the krew manifest into dist/release: make release VERSION=v0.x.y
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) go run ./hack/release -version "$(VERSION)" \
+		-commit "$$(git rev-parse HEAD 2>/dev/null)$$(test -z "$$(git status --porcelain 2>/dev/null)" || echo -dirty)" \
+		-out $(ROOT)/dist/release
