@@ -99,6 +99,9 @@ func TestErrorStatus(t *testing.T) {
 		if st.SecretName != "a-env-1" {
 			t.Error("the error dropped what the pass did not reach")
 		}
+		if st.ObservedGeneration != 4 {
+			t.Errorf("observedGeneration = %d, want 4: kstatus would wait for a generation that was seen", st.ObservedGeneration)
+		}
 	}
 	if prev.Conditions[0].Status != metav1.ConditionTrue {
 		t.Error("ErrorStatus changed its input")

@@ -158,6 +158,8 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 // Reconciling=True. What the pass did not get to stays as it was.
 func ErrorStatus(prev lightningv1alpha1.LightningAppStatus, generation int64, reason, message string, stalled bool) lightningv1alpha1.LightningAppStatus {
 	st := *prev.DeepCopy()
+	// This generation was seen, and failed: kstatus reads the conditions.
+	st.ObservedGeneration = generation
 	message = oneLine(message)
 	set := func(condType string, status metav1.ConditionStatus) {
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
