@@ -125,6 +125,10 @@ demo-down: ## Stop the demo's operator, node and control plane, and remove what 
 e2e: envtest-binaries node-runtime ## Run only the end-to-end suite (part of 'make test').
 	go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./test/e2e/ -v -ginkgo.v
 
+.PHONY: image
+image: ## Build the manager's image without Docker, as an OCI image-layout tarball: bin/images/manager.tar, named IMG.
+	go run ./hack/image --name $(IMG) --out $(BIN)/images/manager.tar
+
 .PHONY: build-installer
 build-installer: $(KUSTOMIZE) ## Write dist/install.yaml: config/default with the image IMG.
 	@rm -rf $(ROOT)/dist/.installer && mkdir -p $(ROOT)/dist/.installer
