@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,9 +51,9 @@ func (e *env) namespace() (string, error) {
 	return ns, nil
 }
 
-// client connects to the cluster of the kubeconfig flags (or the injected
-// config), with a live, uncached client.
-func (e *env) client() (client.Client, error) {
+// restConfig is the client configuration of the kubeconfig flags (or the
+// injected config), with the CLI's user agent and a warning writer.
+func (e *env) restConfig() (*rest.Config, error) {
 	var cfg *rest.Config
 	var err error
 	if e.RESTConfig != nil {
@@ -65,14 +65,37 @@ func (e *env) client() (client.Client, error) {
 		return nil, fmt.Errorf("reading the kubeconfig: %w", err)
 	}
 	cfg = rest.CopyConfig(cfg)
-	cfg.UserAgent = "kubectl-lightning/" + Version
+	cfg.UserAgent = "kubectl-lightning/" + buildVersion()
 	cfg.WarningHandler = rest.NewWarningWriter(e.errOut(), rest.WarningWriterOptions{Deduplicate: true})
 	cfg.WarningHandlerWithContext = nil
+	return cfg, nil
+}
+
+// client connects to the cluster with a live, uncached client.
+func (e *env) client() (client.Client, error) {
+	cfg, err := e.restConfig()
+	if err != nil {
+		return nil, err
+	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the cluster: %w", err)
 	}
 	return c, nil
+}
+
+// clientset is client-go's typed clientset, for what controller-runtime's
+// client does not do (pod logs).
+func (e *env) clientset() (kubernetes.Interface, error) {
+	cfg, err := e.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	return cs, nil
 }
 
 // apiError explains API errors that have a likely cause.
@@ -115,10 +138,10 @@ func apply(ctx context.Context, c client.Client, manifest map[string]any, force,
 	existing := &unstructured.Unstructured{}
 	existing.SetGroupVersionKind(u.GroupVersionKind())
 	key := types.NamespacedName{Namespace: u.GetNamespace(), Name: u.GetName()}
-	before := ""
+	before, beforeGeneration := "", int64(0)
 	switch err := c.Get(ctx, key, existing); {
 	case err == nil:
-		before = existing.GetResourceVersion()
+		before, beforeGeneration = existing.GetResourceVersion(), existing.GetGeneration()
 	case apierrors.IsNotFound(err):
 	default:
 		return nil, "", apiError(err)
@@ -136,21 +159,13 @@ func apply(ctx context.Context, c client.Client, manifest map[string]any, force,
 	switch {
 	case before == "":
 		return u, resultCreated, nil
-	case u.GetResourceVersion() == before:
+	// A server dry run does not change the resourceVersion; a change of
+	// the spec still shows in the generation.
+	case u.GetResourceVersion() == before && u.GetGeneration() == beforeGeneration:
 		return u, resultUnchanged, nil
 	default:
 		return u, resultConfigured, nil
 	}
-}
-
-// resultLine is kubectl's report of an apply: "kind.group/name created".
-func resultLine(u *unstructured.Unstructured, r applyResult, dryRun bool) string {
-	gvk := u.GroupVersionKind()
-	line := fmt.Sprintf("%s.%s/%s %s", strings.ToLower(gvk.Kind), gvk.Group, u.GetName(), r)
-	if dryRun {
-		line += " (server dry run)"
-	}
-	return line
 }
 
 // publicKeys reads the operator's published public keys.

@@ -149,10 +149,10 @@ var _ = Describe("run app", func() {
 		Expect(out).NotTo(ContainSubstring("managedFields"))
 	})
 
-	It("refuses a secret that does not exist, with --apply and with --check", func() {
+	It("refuses a secret that does not exist, with --apply and with --dry-run=server", func() {
 		ns := newNamespace()
 		createSecret(ns, "present", "v")
-		for _, mode := range []string{"--apply", "--check"} {
+		for _, mode := range []string{"--apply", "--dry-run=server"} {
 			fails(kl("", "run", "app", appFile, "--cloud", "--image", image, "-n", ns,
 				"--secret", "A=present", "--secret", "B=missing-secret", mode),
 				"Secret with name 'missing-secret' not found")
@@ -161,19 +161,34 @@ var _ = Describe("run app", func() {
 		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the app was created: %v", err)
 	})
 
-	It("--check prints the manifest after a server dry run, and warns about a secret that does not open", func() {
+	It("--dry-run=server prints the manifest after a server dry run, and warns about a secret that does not open", func() {
 		ns := newNamespace()
 		createSecret(ns, "my-secret", "v")
 		args := []string{"run", "app", appFile, "--cloud", "--image", image, "-n", ns, "--secret", "S=my-secret"}
 		plain := ok(kl("", args...))
-		r := kl("", append(args, "--check")...)
+		r := kl("", append(args, "--dry-run=server")...)
 		Expect(ok(r)).To(Equal(plain))
 		Expect(r.stderr).To(BeEmpty())
 		err := k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "my-app"}, &lightningv1alpha1.LightningApp{})
-		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "--check created the app: %v", err)
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "--dry-run=server created the app: %v", err)
+
+		By("--check, deprecated, is --dry-run=server")
+		r = kl("", append(args, "--check")...)
+		Expect(ok(r)).To(Equal(plain))
+		Expect(r.stderr).To(Equal("Flag --check has been deprecated, use --dry-run=server instead\n"))
+
+		By("with --apply, the line of a server dry run; nothing is created")
+		r = kl("", append(args, "--apply", "--dry-run=server")...)
+		Expect(ok(r)).To(Equal("lightningapp.lightning.ai/my-app created (server dry run)\n"))
+		err = k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "my-app"}, &lightningv1alpha1.LightningApp{})
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "--apply --dry-run=server created the app: %v", err)
+		ok(kl("", append(args, "--apply")...))
+		Expect(ok(kl("", append(args, "--apply", "--dry-run=server", "--env", "X=1")...))).
+			To(Equal("lightningapp.lightning.ai/my-app configured (server dry run)\n"))
+		Expect(getApp(ns, "my-app").Spec.Env).To(BeEmpty())
 
 		setSecretStatus(ns, "my-secret", metav1.ConditionFalse, lightningv1alpha1.ReasonKeyNotFound)
-		r = kl("", append(args, "--check")...)
+		r = kl("", append(args, "--dry-run=server")...)
 		Expect(ok(r)).To(Equal(plain))
 		Expect(r.stderr).To(Equal("Warning: secret 'my-secret' is not ready (KeyNotFound): set by the test\n"))
 	})
@@ -389,11 +404,37 @@ var _ = Describe("cert", func() {
 		Expect(ok(kl("", "cert"))).To(Equal(want))
 
 		file := filepath.Join(GinkgoT().TempDir(), "lightning.pem")
-		r := kl("", "cert", "-o", file)
+		r := kl("", "cert", "-f", file)
 		Expect(ok(r)).To(BeEmpty())
 		Expect(r.stderr).To(Equal("Wrote 1 public key(s) to " + file + "; the current key is " + ring.Current().Private.ID() + ".\n"))
 		got, err := os.ReadFile(file)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(got)).To(Equal(want))
+
+		By("the old -o FILE, with a warning")
+		old := filepath.Join(GinkgoT().TempDir(), "old.pem")
+		r = kl("", "cert", "-o", old)
+		Expect(ok(r)).To(BeEmpty())
+		Expect(r.stderr).To(Equal("Warning: 'cert -o FILE' is deprecated: -o is the output format now; use 'cert -f " + old + "'.\n" +
+			"Wrote 1 public key(s) to " + old + "; the current key is " + ring.Current().Private.ID() + ".\n"))
+		got, err = os.ReadFile(old)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(got)).To(Equal(want))
+		Expect(ok(kl("", "cert", "-o", "-"))).To(Equal(want))
+
+		By("-o json and -o yaml: the key IDs and the PEM")
+		id := ring.Current().Private.ID()
+		for _, format := range []string{"json", "yaml"} {
+			var c cli.CertOutput
+			Expect(yaml.UnmarshalStrict([]byte(ok(kl("", "cert", "-o", format))), &c)).To(Succeed(), format)
+			Expect(c).To(Equal(cli.CertOutput{CurrentKeyID: id, Keys: []cli.CertKey{
+				{KeyID: id, Suite: sealing.Suite, PEM: want},
+			}}), format)
+		}
+		jsonFile := filepath.Join(GinkgoT().TempDir(), "keys.json")
+		ok(kl("", "cert", "-o", "json", "-f", jsonFile))
+		got, err = os.ReadFile(jsonFile)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(got)).To(Equal(ok(kl("", "cert", "-o", "json"))))
 	})
 })

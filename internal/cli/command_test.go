@@ -118,12 +118,12 @@ func TestRunAppErrors(t *testing.T) {
 		{
 			name:    "bad output format",
 			args:    runApp("-o", "xml"),
-			wantErr: "unknown output format 'xml': use yaml or json",
+			wantErr: "unknown output format 'xml': use yaml, json, name, jsonpath=…, go-template=… or custom-columns=…",
 		},
 		{
-			name:    "--apply and --check",
-			args:    runApp("--apply", "--check"),
-			wantErr: "if any flags in the group [apply check] are set none of the others can be; [apply check] were all set",
+			name:    "a table format for a manifest",
+			args:    runApp("-o", "wide"),
+			wantErr: "unknown output format 'wide': use yaml, json, name, jsonpath=…, go-template=… or custom-columns=…",
 		},
 		{
 			name:    "--apply needs a cluster",

@@ -1,31 +1,13 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/yaml"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 )
-
-// Output formats of -o.
-const (
-	formatYAML = "yaml"
-	formatJSON = "json"
-)
-
-func validateFormat(f string) error {
-	if f != formatYAML && f != formatJSON {
-		return fmt.Errorf("unknown output format '%s': use yaml or json", show(f))
-	}
-	return nil
-}
 
 // AppParams are the parts of a LightningApp the CLI sets.
 type AppParams struct {
@@ -82,35 +64,4 @@ func Manifest(obj runtime.Object) (map[string]any, error) {
 		}
 	}
 	return m, nil
-}
-
-// printObject writes m as YAML or JSON (kubectl's layout: sorted keys, JSON
-// indented by four spaces).
-func printObject(w io.Writer, m map[string]any, format string) error {
-	var buf bytes.Buffer
-	switch format {
-	case formatJSON:
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "    ")
-		if err := enc.Encode(m); err != nil {
-			return fmt.Errorf("printing the manifest: %w", err)
-		}
-	default:
-		b, err := yaml.Marshal(m)
-		if err != nil {
-			return fmt.Errorf("printing the manifest: %w", err)
-		}
-		buf.Write(b)
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
-}
-
-// serverObject is an object read back from the server, for printing: without
-// managedFields, which are noise to a reader.
-func serverObject(u *unstructured.Unstructured) map[string]any {
-	u = u.DeepCopy()
-	u.SetManagedFields(nil)
-	return u.Object
 }

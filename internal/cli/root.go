@@ -47,6 +47,9 @@ type Options struct {
 	Terminal Terminal
 	// Now is the clock for ages in tables; nil is time.Now.
 	Now func() time.Time
+	// Logs, when set, replaces client-go as the source of pod logs for
+	// show logs (envtest runs no kubelet to serve them).
+	Logs LogStreamer
 }
 
 func (o *Options) defaults() {
@@ -99,13 +102,20 @@ connection flags work too (--server, --token, --certificate-authority, ...).`,
   kubectl lightning secret create my-secret --apply
 
   # List the secrets of every namespace
-  kubectl lightning secret list -A`,
+  kubectl lightning secret list -A
+
+  # List the apps, follow their logs, stop one
+  kubectl lightning list apps
+  kubectl lightning show logs my-app --follow
+  kubectl lightning stop app my-app`,
 		Annotations: map[string]string{
 			cobra.CommandDisplayNameAnnotation: "kubectl lightning",
 		},
-		SilenceUsage:      true,
-		SilenceErrors:     true,
-		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// kubectl runs kubectl_complete-lightning for completion; the
+		// completion command is for kubectl-lightning run directly.
+		CompletionOptions: cobra.CompletionOptions{},
 		Args:              noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
@@ -128,11 +138,17 @@ connection flags work too (--server, --token, --certificate-authority, ...).`,
 
 	root.AddCommand(
 		newRunCommand(e),
+		newListCommand(e),
+		newShowCommand(e),
+		newStopCommand(e),
+		newStartCommand(e),
+		newDeleteCommand(e),
 		newSecretCommand(e),
 		newCertCommand(e),
 		newKeyringCommand(e),
 		newVersionCommand(e),
 	)
+	registerRootCompletion(e, root)
 	return root
 }
 

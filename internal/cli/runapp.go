@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -41,21 +43,23 @@ type runAppOptions struct {
 	envVars        []string
 	secrets        []string
 	command        []string
-	output         string
+	output         *outputFlags
 	apply          bool
+	dryRun         dryRun
 	check          bool
 	forceConflicts bool
 }
 
 func newRunAppCommand(e *env) *cobra.Command {
-	o := &runAppOptions{env: e}
+	o := &runAppOptions{env: e, output: newOutputFlags(false)}
 	cmd := &cobra.Command{
 		Use:   "app FILE --cloud --image IMAGE [--name NAME] [--env K=V]... [--secret K=SECRET]... [-- COMMAND [ARG]...]",
 		Short: "Turn 'lightning run app' into a LightningApp manifest, or apply it",
 		Long: `Turn a 'lightning run app' command line into a LightningApp manifest.
 
-The manifest is printed (YAML, or JSON with -o json) for GitOps; --apply creates or
-updates it in the cluster with server-side apply. The flags follow Lightning's:
+The manifest is printed (YAML, or any kubectl format with -o) for GitOps; --apply
+creates or updates it in the cluster with server-side apply, and --dry-run=server
+checks it against the cluster without changing anything. The flags follow Lightning's:
 
   --env K=V          a plain environment variable; V may contain '=' and may be empty.
   --secret K=SECRET  environment variable K gets the value of the LightningSecret
@@ -78,7 +82,7 @@ The image must hold the app's folder as its working directory. Every component r
 
   # Check the secrets exist and the cluster accepts the app, without applying it
   kubectl lightning run app app.py --cloud --image registry.example/my-app:1.0 \
-    --secret MY_APP_SECRET=my-secret --check
+    --secret MY_APP_SECRET=my-secret --dry-run=server
 
   # Create or update the app in the cluster (server-side apply)
   kubectl lightning run app app.py --cloud --image registry.example/my-app:1.0 \
@@ -113,11 +117,12 @@ The image must hold the app's folder as its working directory. Every component r
 	f.StringVar(&o.flowCompute, "flow-compute", "", "The cloud compute of the root flow, e.g. flow-lite.")
 	f.StringArrayVar(&o.envVars, "env", nil, "Environment variable K=V for the flow and works. Repeat for each variable.")
 	f.StringArrayVar(&o.secrets, "secret", nil, "Environment variable K=SECRET taking the value of LightningSecret SECRET. Repeat for each secret.")
-	f.StringVarP(&o.output, "output", "o", formatYAML, "Output format: yaml or json. With --apply, prints the applied object.")
+	o.output.addFlags(cmd, "the manifest as YAML; with --apply, a line saying what changed (-o prints the applied object)")
 	f.BoolVar(&o.apply, "apply", false, "Create or update the app in the cluster with server-side apply.")
-	f.BoolVar(&o.check, "check", false, "Check against the cluster (referenced secrets exist, the schema accepts the app; a server-side dry run) and print the manifest.")
+	addDryRunFlag(cmd, &o.dryRun, "none, client or server. server: check against the cluster without changing it (referenced secrets exist, the apiserver admits the app in a server-side dry run). client: nothing is sent; with --apply, refused (server-side apply has no client dry run).")
+	addDeprecatedCheckFlag(cmd, &o.check, e.errOut())
 	f.BoolVar(&o.forceConflicts, "force-conflicts", false, "With --apply, take over fields another field manager owns.")
-	cmd.MarkFlagsMutuallyExclusive("apply", "check")
+	registerRunAppCompletion(e, cmd)
 	return cmd
 }
 
@@ -167,7 +172,13 @@ func (o *runAppOptions) app(cmd *cobra.Command, file string) (*lightningv1alpha1
 		}
 		name = AppNameFromFile(abs)
 	}
-	if err := validateFormat(o.output); err != nil {
+	if err := resolveCheck(cmd.Flags(), o.check, &o.dryRun); err != nil {
+		return nil, err
+	}
+	if o.apply && o.dryRun == dryRunClient {
+		return nil, fmt.Errorf("--dry-run=client does not work with --apply, a server-side apply: use --dry-run=server, or leave out --apply to print the manifest")
+	}
+	if err := o.output.validate(); err != nil {
 		return nil, err
 	}
 	ns, err := o.namespace()
@@ -191,8 +202,9 @@ func (o *runAppOptions) run(cmd *cobra.Command, file string) error {
 	if err != nil {
 		return err
 	}
-	if !o.apply && !o.check {
-		return printObject(o.out(), m, o.output)
+	manifest := &unstructured.Unstructured{Object: m}
+	if !o.apply && o.dryRun != dryRunServer {
+		return o.printObject(manifest)
 	}
 
 	ctx := cmd.Context()
@@ -203,19 +215,30 @@ func (o *runAppOptions) run(cmd *cobra.Command, file string) error {
 	if err := o.checkSecrets(ctx, c, app); err != nil {
 		return err
 	}
-	u, result, err := apply(ctx, c, m, o.forceConflicts, o.check)
+	serverDryRun := o.dryRun == dryRunServer
+	u, result, err := apply(ctx, c, m, o.forceConflicts, serverDryRun)
 	if err != nil {
 		return err
 	}
-	switch {
-	case o.check:
-		return printObject(o.out(), m, o.output)
-	case cmd.Flags().Changed("output"):
-		return printObject(o.out(), serverObject(u), o.output)
-	default:
-		_, err := fmt.Fprintln(o.out(), resultLine(u, result, false))
+	if !o.apply {
+		return o.printObject(manifest)
+	}
+	if stopped, _, _ := unstructured.NestedBool(u.Object, "spec", "stopped"); stopped && !serverDryRun {
+		fmt.Fprintf(o.errOut(), "Warning: app '%s' is stopped (spec.stopped); start it with 'kubectl lightning start app %s -n %s'.\n", u.GetName(), u.GetName(), u.GetNamespace())
+	}
+	p, err := o.output.actionPrinter(string(result) + o.dryRun.suffix())
+	if err != nil {
 		return err
 	}
+	return printTo(o.out(), p, u)
+}
+
+func (o *runAppOptions) printObject(obj runtime.Object) error {
+	p, err := o.output.objectPrinter()
+	if err != nil {
+		return err
+	}
+	return printTo(o.out(), p, obj)
 }
 
 // checkSecrets makes sure every referenced LightningSecret exists in the

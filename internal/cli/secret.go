@@ -14,9 +14,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/duration"
-	"k8s.io/cli-runtime/pkg/printers"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
@@ -46,13 +47,14 @@ type secretCreateOptions struct {
 	*env
 	fromFile  string
 	cert      string
-	output    string
+	output    *outputFlags
+	dryRun    dryRun
 	apply     bool
 	overwrite bool
 }
 
 func newSecretCreateCommand(e *env) *cobra.Command {
-	o := &secretCreateOptions{env: e}
+	o := &secretCreateOptions{env: e, output: newOutputFlags(false)}
 	cmd := &cobra.Command{
 		Use:   "create NAME [--from-file FILE] [--cert FILE] [--apply]",
 		Short: "Seal a secret value into a LightningSecret",
@@ -71,7 +73,7 @@ this NAME in this namespace. The limit is 1 MiB, what a Kubernetes Secret holds.
   kubectl lightning secret create my-secret -n alice
 
   # Seal from stdin offline, with a saved public key, into a file for git
-  kubectl lightning cert -o lightning.pem
+  kubectl lightning cert -f lightning.pem
   printf '%s' "$TOKEN" | kubectl lightning secret create github-api-token \
     -n alice --cert lightning.pem > github-api-token.yaml
 
@@ -88,9 +90,11 @@ this NAME in this namespace. The limit is 1 MiB, what a Kubernetes Secret holds.
 	f := cmd.Flags()
 	f.StringVar(&o.fromFile, "from-file", "", "Read the value from this file, byte for byte ('-' for stdin).")
 	f.StringVar(&o.cert, "cert", "", "Seal offline to the public key(s) in this PEM file (from 'kubectl lightning cert'); the last key is the current one.")
-	f.StringVarP(&o.output, "output", "o", formatYAML, "Output format: yaml or json. With --apply, prints the applied object.")
+	o.output.addFlags(cmd, "the manifest as YAML; with --apply, a line saying what changed (-o prints the applied object)")
 	f.BoolVar(&o.apply, "apply", false, "Create the LightningSecret in the cluster with server-side apply.")
 	f.BoolVar(&o.overwrite, "overwrite", false, "With --apply, replace the value of an existing secret.")
+	addDryRunFlag(cmd, &o.dryRun, "none, client or server. server: the apiserver checks and admits the LightningSecret without storing it. client: nothing is sent; with --apply, refused (server-side apply has no client dry run).")
+	cmd.ValidArgsFunction = completeSecretNames(e, 1)
 	return cmd
 }
 
@@ -99,12 +103,16 @@ func (o *secretCreateOptions) run(cmd *cobra.Command, name string) error {
 	if err := ValidateSecretName(name); err != nil {
 		return err
 	}
-	if err := validateFormat(o.output); err != nil {
+	if err := o.output.validate(); err != nil {
 		return err
 	}
 	if o.overwrite && !o.apply {
 		return fmt.Errorf("--overwrite needs --apply")
 	}
+	if o.apply && o.dryRun == dryRunClient {
+		return fmt.Errorf("--dry-run=client does not work with --apply, a server-side apply: use --dry-run=server, or leave out --apply to print the manifest")
+	}
+	serverDryRun := o.dryRun == dryRunServer
 	ns, err := o.namespace()
 	if err != nil {
 		return err
@@ -112,7 +120,7 @@ func (o *secretCreateOptions) run(cmd *cobra.Command, name string) error {
 
 	// The key first, so that nothing is typed in before a failure.
 	var c client.Client
-	if o.apply || o.cert == "" {
+	if o.apply || o.cert == "" || serverDryRun {
 		if c, err = o.client(); err != nil {
 			return err
 		}
@@ -150,18 +158,29 @@ func (o *secretCreateOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return err
 	}
+	manifest := &unstructured.Unstructured{Object: m}
 	if !o.apply {
-		return printObject(o.out(), m, o.output)
+		if serverDryRun {
+			// Only the apiserver's checks matter here: take any field over.
+			if _, _, err := apply(ctx, c, m, true, true); err != nil {
+				return err
+			}
+		}
+		p, err := o.output.objectPrinter()
+		if err != nil {
+			return err
+		}
+		return printTo(o.out(), p, manifest)
 	}
-	u, result, err := apply(ctx, c, m, o.overwrite, false)
+	u, result, err := apply(ctx, c, m, o.overwrite, serverDryRun)
 	if err != nil {
 		return err
 	}
-	if cmd.Flags().Changed("output") {
-		return printObject(o.out(), serverObject(u), o.output)
+	p, err := o.output.actionPrinter(string(result) + o.dryRun.suffix())
+	if err != nil {
+		return err
 	}
-	_, err = fmt.Fprintln(o.out(), resultLine(u, result, false))
-	return err
+	return printTo(o.out(), p, u)
 }
 
 // readValue gets the plaintext from --from-file, the terminal or stdin.
@@ -253,32 +272,49 @@ func readCertFile(path string) (*sealing.PublicKey, error) {
 type secretListOptions struct {
 	*env
 	allNamespaces bool
+	output        *outputFlags
 }
 
 func newSecretListCommand(e *env) *cobra.Command {
-	o := &secretListOptions{env: e}
+	o := &secretListOptions{env: e, output: newOutputFlags(true)}
 	cmd := &cobra.Command{
-		Use:     "list [-n NAMESPACE | -A]",
+		Use:     "list [-n NAMESPACE | -A] [NAME...]",
 		Aliases: []string{"ls", "get"},
 		Short:   "List LightningSecrets: whether they open, their key and the apps using them",
 		Long: `List LightningSecrets with whether the operator can open them (READY, REASON),
-the sealing key they need (KEY ID) and the apps that reference them (USED BY).
+the sealing key they need (KEY ID) and the apps that reference them (USED BY); -o wide
+adds the value's VERSION and the operator's MESSAGE. NAMEs list just those secrets.
 Values are never shown: the CLI cannot open them, only the operator can.`,
 		Example: `  # List the secrets of the current namespace
   kubectl lightning secret list
 
   # List the secrets of every namespace
-  kubectl lightning secret list -A`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.run(cmd.Context())
+  kubectl lightning secret list -A
+
+  # The names of the secrets that do not open
+  kubectl lightning secret list -o jsonpath='{range .items[?(@.status.conditions[0].status=="False")]}{.metadata.name}{"\n"}{end}'`,
+		ValidArgsFunction: completeSecretNames(e, -1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd.Context(), args)
 		},
 	}
 	cmd.Flags().BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "List the secrets of every namespace.")
+	o.output.addFlags(cmd, "a table (NAME, READY, REASON, KEY ID, USED BY, AGE)")
 	return cmd
 }
 
-func (o *secretListOptions) run(ctx context.Context) error {
+func (o *secretListOptions) run(ctx context.Context, names []string) error {
+	if err := o.output.validate(); err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := ValidateSecretName(n); err != nil {
+			return err
+		}
+	}
+	if o.allNamespaces && len(names) > 0 {
+		return fmt.Errorf("secrets are listed by NAME in one namespace: use -n NAMESPACE instead of -A")
+	}
 	var opts []client.ListOption
 	ns := ""
 	if !o.allNamespaces {
@@ -296,38 +332,56 @@ func (o *secretListOptions) run(ctx context.Context) error {
 	if err := c.List(ctx, secrets, opts...); err != nil {
 		return apiError(err)
 	}
-	if len(secrets.Items) == 0 {
-		if o.allNamespaces {
-			fmt.Fprintln(o.errOut(), "No resources found")
-		} else {
-			fmt.Fprintf(o.errOut(), "No resources found in %s namespace.\n", ns)
+	if len(names) > 0 {
+		byName := map[string]lightningv1alpha1.LightningSecret{}
+		for _, s := range secrets.Items {
+			byName[s.Name] = s
 		}
-		return nil
+		secrets.Items = nil
+		for _, n := range names {
+			s, ok := byName[n]
+			if !ok {
+				return fmt.Errorf("Secret with name '%s' not found in namespace '%s'", n, ns)
+			}
+			secrets.Items = append(secrets.Items, s)
+		}
 	}
-	users, err := appUsers(ctx, c, opts...)
-	if err != nil {
-		return err
+	var users map[types.NamespacedName][]string
+	if len(secrets.Items) > 0 {
+		if users, err = appUsers(ctx, c, opts...); err != nil {
+			return err
+		}
+	}
+	items := make([]runtime.Object, len(secrets.Items))
+	for i := range secrets.Items {
+		items[i] = &secrets.Items[i]
 	}
 	now := o.Now()
-	w := printers.GetNewTabWriter(o.out())
-	if o.allNamespaces {
-		fmt.Fprint(w, "NAMESPACE\t")
-	}
-	fmt.Fprintln(w, "NAME\tREADY\tREASON\tKEY ID\tUSED BY\tAGE")
-	for i := range secrets.Items {
-		s := &secrets.Items[i]
-		ready, reason := "Unknown", "<none>"
-		if cond := meta.FindStatusCondition(s.Status.Conditions, lightningv1alpha1.ConditionReady); cond != nil {
-			ready, reason = string(cond.Status), orNone(cond.Reason)
+	return o.output.printList(o.out(), o.errOut(), items, o.allNamespaces, ns, func() *metav1.Table {
+		t := &metav1.Table{ColumnDefinitions: []metav1.TableColumnDefinition{
+			{Name: "Name", Type: "string", Format: "name"},
+			{Name: "Ready", Type: "string"},
+			{Name: "Reason", Type: "string"},
+			{Name: "Key ID", Type: "string"},
+			{Name: "Used By", Type: "string"},
+			{Name: "Age", Type: "string"},
+			{Name: "Version", Type: "string", Priority: 1},
+			{Name: "Message", Type: "string", Priority: 1},
+		}}
+		for i := range secrets.Items {
+			s := &secrets.Items[i]
+			ready, reason, message := "Unknown", "<none>", "<none>"
+			if cond := meta.FindStatusCondition(s.Status.Conditions, lightningv1alpha1.ConditionReady); cond != nil {
+				ready, reason, message = string(cond.Status), orNone(cond.Reason), orNone(cond.Message)
+			}
+			usedBy := mergeUsers(s.Status.UsedBy, users[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}])
+			t.Rows = append(t.Rows, metav1.TableRow{Cells: []any{
+				s.Name, ready, reason, orNone(s.Status.KeyID), orNone(strings.Join(usedBy, ",")),
+				age(s.CreationTimestamp, now), orNone(s.Status.Version), message,
+			}})
 		}
-		usedBy := mergeUsers(s.Status.UsedBy, users[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}])
-		if o.allNamespaces {
-			fmt.Fprintf(w, "%s\t", s.Namespace)
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, ready, reason, orNone(s.Status.KeyID),
-			orNone(strings.Join(usedBy, ",")), age(s.CreationTimestamp, now))
-	}
-	return w.Flush()
+		return t
+	})
 }
 
 func orNone(s string) string {
@@ -378,7 +432,9 @@ func mergeUsers(a, b []string) []string {
 
 type secretDeleteOptions struct {
 	*env
-	force bool
+	force  bool
+	output string
+	dryRun dryRun
 }
 
 func newSecretDeleteCommand(e *env) *cobra.Command {
@@ -401,11 +457,17 @@ their secrets. --force deletes it anyway.`,
 		},
 	}
 	cmd.Flags().BoolVar(&o.force, "force", false, "Delete the secret even while apps use it.")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "Output format: name (kind.group/NAME). Default: kubectl's line 'kind.group \"NAME\" deleted'.")
+	addDryRunFlag(cmd, &o.dryRun, "none, client or server. server: the apiserver checks the deletion without deleting. client: nothing is sent.")
+	cmd.ValidArgsFunction = completeSecretNames(e, 1)
 	return cmd
 }
 
 func (o *secretDeleteOptions) run(ctx context.Context, name string) error {
 	if err := ValidateSecretName(name); err != nil {
+		return err
+	}
+	if err := validateNameOutput(o.output); err != nil {
 		return err
 	}
 	ns, err := o.namespace()
@@ -437,13 +499,23 @@ func (o *secretDeleteOptions) run(ctx context.Context, name string) error {
 			name, appList(usedBy), plural(usedBy, "it", "they"))
 	}
 	uid := s.UID
-	if err := c.Delete(ctx, s, client.Preconditions{UID: &uid}); err != nil {
-		if apierrors.IsNotFound(err) {
-			return fmt.Errorf("Secret with name '%s' not found in namespace '%s'", name, ns)
+	if o.dryRun != dryRunClient {
+		opts := []client.DeleteOption{client.Preconditions{UID: &uid}}
+		if o.dryRun == dryRunServer {
+			opts = append(opts, client.DryRunAll)
 		}
-		return apiError(err)
+		if err := c.Delete(ctx, s, opts...); err != nil {
+			if apierrors.IsNotFound(err) {
+				return fmt.Errorf("Secret with name '%s' not found in namespace '%s'", name, ns)
+			}
+			return apiError(err)
+		}
 	}
-	_, err = fmt.Fprintf(o.out(), "lightningsecret.%s \"%s\" deleted\n", lightningv1alpha1.GroupVersion.Group, name)
+	u, err := toUnstructured(s)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(o.out(), deletedLine(u, o.output == formatName, o.dryRun))
 	return err
 }
 

@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+)
+
+// version and commit are set at build time, as `make release` does:
+//
+//	go build -ldflags "-X github.com/lightning-operator/lightning-operator/internal/cli.version=v0.1.0 \
+//	  -X github.com/lightning-operator/lightning-operator/internal/cli.commit=0123abc" ./cmd/kubectl-lightning
+//
+// Unset, they come from the binary's build info: the module version of a
+// `go install …@v0.1.0` and the VCS revision Go stamps into a build from a
+// git checkout.
+var (
+	version string
+	commit  string
+)
+
+// VersionInfo is what `version -o json|yaml` prints.
+type VersionInfo struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit"`
+	GoVersion string `json:"goVersion"`
+	Platform  string `json:"platform"`
+}
+
+// readBuildInfo is debug.ReadBuildInfo; tests replace it.
+var readBuildInfo = debug.ReadBuildInfo
+
+// currentVersion is the version and commit of this binary.
+func currentVersion() VersionInfo {
+	v := VersionInfo{Version: version, Commit: commit, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if bi, ok := readBuildInfo(); ok {
+		if v.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v.Version = bi.Main.Version
+		}
+		if v.Commit == "" {
+			var rev, modified string
+			for _, s := range bi.Settings {
+				switch s.Key {
+				case "vcs.revision":
+					rev = s.Value
+				case "vcs.modified":
+					modified = s.Value
+				}
+			}
+			if rev != "" {
+				v.Commit = rev
+				if modified == "true" {
+					v.Commit += "-dirty"
+				}
+			}
+		}
+	}
+	if v.Version == "" {
+		v.Version = "dev"
+	}
+	if v.Commit == "" {
+		v.Commit = "unknown"
+	}
+	return v
+}
+
+// buildVersion is the version alone, for the user agent.
+func buildVersion() string { return currentVersion().Version }
+
+// String is "kubectl-lightning VERSION (commit C, goX linux/amd64)", with
+// the commit cut to 12 characters (and -dirty kept).
+func (v VersionInfo) String() string {
+	c := v.Commit
+	dirty := ""
+	if len(c) > 6 && c[len(c)-6:] == "-dirty" {
+		c, dirty = c[:len(c)-6], "-dirty"
+	}
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	return fmt.Sprintf("kubectl-lightning %s (commit %s%s, %s %s)", v.Version, c, dirty, v.GoVersion, v.Platform)
+}
+
+func newVersionCommand(e *env) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "version [-o json|yaml]",
+		Short: "Print the version of kubectl-lightning",
+		Example: `  kubectl lightning version
+
+  # For scripts
+  kubectl lightning version -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v := currentVersion()
+			var b []byte
+			var err error
+			switch output {
+			case "":
+				b = []byte(v.String() + "\n")
+			case formatJSON:
+				b, err = json.MarshalIndent(v, "", "  ")
+				b = append(b, '\n')
+			case formatYAML:
+				b, err = yaml.Marshal(v)
+			default:
+				return fmt.Errorf("unknown output format '%s': use json or yaml (or leave -o out)", show(output))
+			}
+			if err != nil {
+				return fmt.Errorf("printing the version: %w", err)
+			}
+			_, err = e.out().Write(b)
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: json or yaml. Default: one line.")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{formatJSON, formatYAML}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
