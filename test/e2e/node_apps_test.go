@@ -84,6 +84,18 @@ var _ = Describe("On the node, apps as users run them", Ordered, func() {
 			GinkgoWriter.Printf("identity of %s:\n%s", c, log)
 		}
 
+		By("showing every component's log, prefixed by its path, as `lightning show logs` does")
+		out := cli(ctx, "", "show", "logs", "launcher", "-n", ns)
+		for c := range logs {
+			Expect(out).To(ContainSubstring("["+c+"] component="+c+" "), "show logs")
+			Expect(out).To(ContainSubstring("["+c+"] secret "+envName+" sha256="+sha256Hex(value)+"\n"), "show logs")
+		}
+		Expect(out).NotTo(ContainSubstring(value))
+		GinkgoWriter.Printf("kubectl lightning show logs launcher:\n%s", out)
+		one := cli(ctx, "", "show", "logs", "launcher", "root.work_a", "-n", ns)
+		Expect(one).To(ContainSubstring("[root.work_a] component=root.work_a "))
+		Expect(one).NotTo(ContainSubstring("[root] "))
+
 		By("launching a Work as the Flow would: as the app's ServiceAccount, with kubectl --as")
 		pod := fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"launcher-works-9","namespace":%q,
 			"labels":{"lightning.ai/app":"launcher","lightning.ai/component":"root.works.9"}},
@@ -149,6 +161,31 @@ var _ = Describe("On the node, apps as users run them", Ordered, func() {
 		msg := readyMessage(ctx, restricted, "escalates", lightningv1alpha1.ReasonComponentsFailing,
 			"root: FailedCreate", `violates PodSecurity "restricted:latest"`, "allowPrivilegeEscalation")
 		GinkgoWriter.Printf("Ready of an app that violates restricted: %s\n", msg)
+	})
+
+	It("stops an app as `lightning stop app` does: no pods, Ready says Stopped; and starts it again", func(ctx SpecContext) {
+		before := getApp(ctx, ns, "victim").Status.SecretName
+		out := cli(ctx, "", "stop", "app", "victim", "-n", ns)
+		Expect(out).To(ContainSubstring("lightningapp.lightning.ai/victim stopped"))
+		Eventually(func(g Gomega) {
+			a := getApp(ctx, ns, "victim")
+			c := meta.FindStatusCondition(a.Status.Conditions, lightningv1alpha1.ConditionReady)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Reason).To(Equal(lightningv1alpha1.ReasonStopped), c.Message)
+			g.Expect(a.Status.Phase).To(Equal(lightningv1alpha1.PhaseStopped))
+			g.Expect(listPods(ctx, ns, "victim")).To(BeEmpty())
+		}).WithContext(ctx).Should(Succeed())
+		waitCurrent(ctx, ns, "victim")
+		list := cli(ctx, "", "list", "apps", "-n", ns)
+		Expect(list).To(MatchRegexp(`victim\s+Stopped`))
+		GinkgoWriter.Printf("kubectl lightning list apps after stop app:\n%s", list)
+		Expect(getApp(ctx, ns, "victim").Status.SecretName).To(Equal(before), "the Secret stays")
+
+		cli(ctx, "", "start", "app", "victim", "-n", ns)
+		waitCurrent(ctx, ns, "victim")
+		for c, log := range componentLogs(ctx, ns, "victim") {
+			Expect(log).To(ContainSubstring("secret "+envName+" sha256="+sha256Hex(value)+"\n"), "the log of %s", c)
+		}
 	})
 
 	It("reports a tampered LightningSecret as Failed to kstatus", func(ctx SpecContext) {

@@ -121,7 +121,14 @@ func (p *proc) alive() bool {
 	if err != nil {
 		return true // not ours to inspect; the pid exists
 	}
-	return strings.TrimSuffix(exe, " (deleted)") == p.path
+	exe = strings.TrimSuffix(exe, " (deleted)")
+	if exe == p.path {
+		return true
+	}
+	// The kernel names the binary by its real path; the pid file may hold
+	// one through a symlink (a bin/ linked from another checkout).
+	real, err := filepath.EvalSymlinks(p.path)
+	return err == nil && exe == real
 }
 
 // stop sends SIGTERM, and SIGKILL after grace.

@@ -1,0 +1,38 @@
+package localcluster
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// A process started through a symlinked binary is still recognised as
+// running: /proc/<pid>/exe names the real path.
+func TestAliveThroughASymlink(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep binary")
+	}
+	real, err := filepath.EvalSymlinks(sleep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "linked-sleep")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(link, "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for _, path := range []string{link, real} {
+		if p := (&proc{name: "sleep", pid: cmd.Process.Pid, path: path}); !p.alive() {
+			t.Errorf("a process of %s is not alive by the path %s", real, path)
+		}
+	}
+	if p := (&proc{name: "sleep", pid: cmd.Process.Pid, path: "/bin/another-binary"}); p.alive() {
+		t.Error("a process of another binary counts as alive: a reused pid would be taken for ours")
+	}
+}
