@@ -124,8 +124,9 @@ var _ = Describe("secret list -o", func() {
 		Expect(k8sClient.Status().Update(ctx, s)).To(Succeed())
 		id := ring.Current().Private.ID()
 		wide := rows(ok(kl("", "secret", "list", "-n", ns, "-o", "wide")))
-		Expect(wide[0]).To(Equal([]string{"NAME", "READY", "REASON", "KEY", "ID", "USED", "BY", "AGE", "VERSION", "MESSAGE"}))
-		Expect(wide[1]).To(HaveExactElements("token", "True", "Sealed", id, "<none>", Not(BeEmpty()), "v-0123", "set", "by", "the", "test"))
+		Expect(wide[0]).To(Equal([]string{"NAME", "READY", "REASON", "KEY", "ID", "USED", "BY", "AGE", "RECIPIENTS", "VERSION", "MESSAGE"}))
+		// RECIPIENTS: the envelope's header, while the operator has not written status.keyIDs.
+		Expect(wide[1]).To(HaveExactElements("token", "True", "Sealed", id, "<none>", Not(BeEmpty()), id, "v-0123", "set", "by", "the", "test"))
 		Expect(ok(kl("", "secret", "list", "-n", ns, "-o", "name"))).To(Equal("lightningsecret.lightning.ai/token\n"))
 		Expect(ok(kl("", "secret", "list", "-n", ns, "token", "-o", "jsonpath={.items[0].status.keyID}"))).To(Equal(id))
 		fails(kl("", "secret", "list", "-n", ns, "nope"), "Secret with name 'nope' not found in namespace '"+ns+"'")

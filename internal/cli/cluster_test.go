@@ -220,10 +220,10 @@ var _ = Describe("secret create", func() {
 		ns := newNamespace()
 		r := kl(canary+"\n", "secret", "create", "db-password", "-n", ns, "--apply")
 		Expect(ok(r)).To(Equal("lightningsecret.lightning.ai/db-password created\n"))
-		Expect(r.stderr).To(BeEmpty())
+		Expect(r.stderr).To(Equal("Sealed to key " + ring.Current().Private.ID() + "\n"))
 		stored := storedJSON(ns, "db-password")
 		Expect(stored).NotTo(ContainSubstring(canary))
-		Expect(stored).To(ContainSubstring(`"v1:` + ring.Current().Private.ID() + `:`))
+		Expect(stored).To(ContainSubstring(`"v2:` + ring.Current().Private.ID() + `:`))
 		Expect(appliedBy(getSecret(ns, "db-password").ManagedFields)).To(Equal([]string{cli.FieldManager}))
 		opens(ring, ns, "db-password", canary)
 
@@ -294,7 +294,7 @@ var _ = Describe("secret create", func() {
 		ns := newNamespace()
 		Expect(ok(kl("v", "secret", "create", "rotated", "-n", ns, "--apply", "--operator-namespace", opNS))).
 			To(ContainSubstring("created"))
-		Expect(getSecret(ns, "rotated").Spec.EncryptedValue).To(HavePrefix("v1:" + rotated.Current().Private.ID() + ":"))
+		Expect(getSecret(ns, "rotated").Spec.EncryptedValue).To(HavePrefix("v2:" + rotated.Current().Private.ID() + ":"))
 		opens(rotated, ns, "rotated", "v")
 	})
 
@@ -326,7 +326,7 @@ var _ = Describe("secret list", func() {
 		now := func() time.Time { return created.Add(3*time.Hour + 20*time.Second) }
 		r := klWith(invocation{opts: cli.Options{Now: now}}, "secret", "list", "-n", ns)
 		out := ok(r)
-		Expect(out).NotTo(ContainSubstring("v1:"))
+		Expect(out).NotTo(ContainSubstring("v2:"))
 		id := ring.Current().Private.ID()
 		Expect(rows(out)).To(Equal([][]string{
 			{"NAME", "READY", "REASON", "KEY", "ID", "USED", "BY", "AGE"},

@@ -240,7 +240,7 @@ func decodeSecret(t *testing.T, out string) *lightningv1alpha1.LightningSecret {
 	return s
 }
 
-var envelopeRE = regexp.MustCompile(`v1:([0-9a-f]{16}):[A-Za-z0-9+/]+={0,2}`)
+var envelopeRE = regexp.MustCompile(`v2:([0-9a-f]{16}(?:,[0-9a-f]{16})*):[A-Za-z0-9+/]+={0,2}`)
 
 func TestSecretCreateOffline(t *testing.T) {
 	ring, cert := testKeys(t)
@@ -248,6 +248,9 @@ func TestSecretCreateOffline(t *testing.T) {
 	r := runCLI(invocation{stdin: canary + "\n"}, "secret", "create", "my-secret", "-n", "alice", "--cert", cert)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if want := "Sealed to key " + ring.Current().Private.ID() + "\n"; r.stderr != want {
+		t.Errorf("stderr = %q, want %q", r.stderr, want)
 	}
 	for name, s := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
 		if strings.Contains(s, canary) {
@@ -274,16 +277,16 @@ func TestSecretCreateOffline(t *testing.T) {
 	// The golden manifest, with the random ciphertext masked.
 	m := envelopeRE.FindStringSubmatch(r.stdout)
 	if m == nil || m[1] != ring.Current().Private.ID() {
-		t.Fatalf("envelope does not name the current key %s: %q", ring.Current().Private.ID(), r.stdout)
+		t.Fatalf("envelope does not name the current key %s alone: %q", ring.Current().Private.ID(), r.stdout)
 	}
-	checkGolden(t, "secret-create", envelopeRE.ReplaceAllString(r.stdout, "v1:<key ID>:<sealed>"))
+	checkGolden(t, "secret-create", envelopeRE.ReplaceAllString(r.stdout, "v2:<key ID>:<sealed>"))
 
 	// JSON too.
 	r = runCLI(invocation{stdin: canary}, "secret", "create", "my-secret", "-n", "alice", "--cert", cert, "-o", "json")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	checkGolden(t, "secret-create-json", envelopeRE.ReplaceAllString(r.stdout, "v1:<key ID>:<sealed>"))
+	checkGolden(t, "secret-create-json", envelopeRE.ReplaceAllString(r.stdout, "v2:<key ID>:<sealed>"))
 }
 
 // fakeTerminal answers the hidden prompt.
@@ -392,12 +395,12 @@ func TestSecretCreateErrors(t *testing.T) {
 		{
 			name:    "no name",
 			args:    []string{"secret", "create", "--cert", cert},
-			wantErr: "the secret's NAME is required: kubectl lightning secret create NAME [--from-file FILE] [--cert FILE] [--apply] [flags]",
+			wantErr: "the secret's NAME is required: kubectl lightning secret create NAME [--from-file FILE] [--cert FILE]... [--recipient FILE]... [--apply] [flags]",
 		},
 		{
 			name:    "the value is not a flag",
 			args:    []string{"secret", "create", "my-secret", "hunter2", "--cert", cert},
-			wantErr: "unexpected argument 'hunter2': kubectl lightning secret create NAME [--from-file FILE] [--cert FILE] [--apply] [flags]",
+			wantErr: "unexpected argument 'hunter2': kubectl lightning secret create NAME [--from-file FILE] [--cert FILE]... [--recipient FILE]... [--apply] [flags]",
 		},
 		{
 			name:    "not a PEM file",

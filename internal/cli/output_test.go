@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -41,7 +42,8 @@ func TestOutputFormats(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(invocation{stdin: "value"}, tc.args...)
-			if r.code != 0 || r.stderr != "" {
+			// secret create says on stderr which key it sealed to.
+			if r.code != 0 || regexp.MustCompile(`^(Sealed to key [0-9a-f]{16}\n)?$`).FindString(r.stderr) != r.stderr {
 				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 			}
 			if diff := cmp.Diff(tc.want, r.stdout); diff != "" {

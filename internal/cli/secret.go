@@ -45,18 +45,19 @@ public key, safe to commit to git. Apps use them with 'run app --secret K=SECRET
 
 type secretCreateOptions struct {
 	*env
-	fromFile  string
-	cert      string
-	output    *outputFlags
-	dryRun    dryRun
-	apply     bool
-	overwrite bool
+	fromFile   string
+	certs      []string
+	recipients []string
+	output     *outputFlags
+	dryRun     dryRun
+	apply      bool
+	overwrite  bool
 }
 
 func newSecretCreateCommand(e *env) *cobra.Command {
 	o := &secretCreateOptions{env: e, output: newOutputFlags(false)}
 	cmd := &cobra.Command{
-		Use:   "create NAME [--from-file FILE] [--cert FILE] [--apply]",
+		Use:   "create NAME [--from-file FILE] [--cert FILE]... [--recipient FILE]... [--apply]",
 		Short: "Seal a secret value into a LightningSecret",
 		Long: `Seal a secret value into a LightningSecret, for GitOps or to apply.
 
@@ -65,10 +66,17 @@ terminal, or from --from-file. It is never a flag, so it stays out of the shell
 history. One trailing newline is dropped from stdin (echo adds one); --from-file
 keeps the file's bytes exactly ('--from-file -' reads stdin exactly).
 
-The value is sealed on this machine to the operator's current public key, read from
-the cluster (ConfigMap lightning-operator-public-keys in --operator-namespace), or
-offline from --cert FILE (saved with 'kubectl lightning cert'). It opens only as
-this NAME in this namespace. The limit is 1 MiB, what a Kubernetes Secret holds.`,
+The value is sealed on this machine, once, to every recipient (at most 8):
+
+  - the operator's current public key, read from the cluster (ConfigMap
+    lightning-operator-public-keys in --operator-namespace), and the default
+    recipients the cluster publishes beside it (an offline recovery key);
+  - or, offline, the current key of each --cert FILE (saved with 'kubectl lightning
+    cert'): one --cert per cluster the value is for;
+  - and every key in each --recipient FILE (a recovery key's .pub).
+
+Which keys, by ID, is said on stderr; stdout is the manifest. The value opens only
+as this NAME in this namespace. The limit is 1 MiB, what a Kubernetes Secret holds.`,
 		Example: `  # Seal a value typed at a hidden prompt, and print the manifest
   kubectl lightning secret create my-secret -n alice
 
@@ -76,6 +84,10 @@ this NAME in this namespace. The limit is 1 MiB, what a Kubernetes Secret holds.
   kubectl lightning cert -f lightning.pem
   printf '%s' "$TOKEN" | kubectl lightning secret create github-api-token \
     -n alice --cert lightning.pem > github-api-token.yaml
+
+  # Seal once for two clusters, offline, with each cluster's saved public keys
+  kubectl lightning secret create github-api-token -n alice \
+    --cert prod.pem --cert staging.pem < token.txt > github-api-token.yaml
 
   # Seal a file's content and apply the LightningSecret
   kubectl lightning secret create ssh-key --from-file ~/.ssh/id_ed25519 --apply
@@ -89,7 +101,8 @@ this NAME in this namespace. The limit is 1 MiB, what a Kubernetes Secret holds.
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.fromFile, "from-file", "", "Read the value from this file, byte for byte ('-' for stdin).")
-	f.StringVar(&o.cert, "cert", "", "Seal offline to the public key(s) in this PEM file (from 'kubectl lightning cert'); the last key is the current one.")
+	f.StringArrayVar(&o.certs, "cert", nil, "Seal offline to the current key of this PEM file (from 'kubectl lightning cert'; its last key). Repeat for several clusters.")
+	f.StringArrayVar(&o.recipients, "recipient", nil, "Also seal to every public key in this PEM file (such as a recovery key's .pub). Repeats.")
 	o.output.addFlags(cmd, "the manifest as YAML; with --apply, a line saying what changed (-o prints the applied object)")
 	f.BoolVar(&o.apply, "apply", false, "Create the LightningSecret in the cluster with server-side apply.")
 	f.BoolVar(&o.overwrite, "overwrite", false, "With --apply, replace the value of an existing secret.")
@@ -98,7 +111,7 @@ this NAME in this namespace. The limit is 1 MiB, what a Kubernetes Secret holds.
 	return cmd
 }
 
-func (o *secretCreateOptions) run(cmd *cobra.Command, name string) error {
+func (o *secretCreateOptions) run(cmd *cobra.Command, name string) (err error) {
 	ctx := cmd.Context()
 	if err := ValidateSecretName(name); err != nil {
 		return err
@@ -118,19 +131,14 @@ func (o *secretCreateOptions) run(cmd *cobra.Command, name string) error {
 		return err
 	}
 
-	// The key first, so that nothing is typed in before a failure.
+	// The keys first, so that nothing is typed in before a failure.
 	var c client.Client
-	if o.apply || o.cert == "" || serverDryRun {
+	if o.apply || len(o.certs) == 0 || serverDryRun {
 		if c, err = o.client(); err != nil {
 			return err
 		}
 	}
-	var pub *sealing.PublicKey
-	if o.cert != "" {
-		pub, err = readCertFile(o.cert)
-	} else {
-		pub, _, err = o.publicKeys(ctx, c)
-	}
+	pubs, defaults, err := o.sealingKeys(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -149,11 +157,17 @@ func (o *secretCreateOptions) run(cmd *cobra.Command, name string) error {
 	if err != nil {
 		return err
 	}
-	envelope, err := sealing.Seal(pub, sealing.Scope{Namespace: ns, Name: name}, value)
+	envelope, err := sealing.SealTo(pubs.keys, sealing.Scope{Namespace: ns, Name: name}, value)
 	clear(value)
 	if err != nil {
 		return fmt.Errorf("sealing the value: %w", err)
 	}
+	// Said once the output is written, on stderr: stdout is the manifest.
+	defer func() {
+		if err == nil {
+			o.sealedTo(pubs, defaults)
+		}
+	}()
 	m, err := Manifest(NewSecret(ns, name, envelope))
 	if err != nil {
 		return err
@@ -248,27 +262,6 @@ func trimNewline(b []byte) []byte {
 	return b
 }
 
-// readCertFile reads a PEM file of public keys; the last key is current.
-func readCertFile(path string) (*sealing.PublicKey, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading --cert: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxCertFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading --cert: %w", err)
-	}
-	if len(data) > maxCertFileSize {
-		return nil, fmt.Errorf("--cert %s is larger than %d bytes; it is not a public key file", path, maxCertFileSize)
-	}
-	keys, err := sealing.ParsePublicKeysPEM(data)
-	if err != nil {
-		return nil, fmt.Errorf("--cert %s: %w", path, err)
-	}
-	return keys[len(keys)-1], nil
-}
-
 type secretListOptions struct {
 	*env
 	allNamespaces bool
@@ -283,7 +276,9 @@ func newSecretListCommand(e *env) *cobra.Command {
 		Short:   "List LightningSecrets: whether they open, their key and the apps using them",
 		Long: `List LightningSecrets with whether the operator can open them (READY, REASON),
 the sealing key they need (KEY ID) and the apps that reference them (USED BY); -o wide
-adds the value's VERSION and the operator's MESSAGE. NAMEs list just those secrets.
+adds every key the value is sealed to (RECIPIENTS: the operator's status.keyIDs, or the
+envelope's header before it has looked), the value's VERSION and the operator's MESSAGE.
+NAMEs list just those secrets.
 Values are never shown: the CLI cannot open them, only the operator can.`,
 		Example: `  # List the secrets of the current namespace
   kubectl lightning secret list
@@ -365,6 +360,7 @@ func (o *secretListOptions) run(ctx context.Context, names []string) error {
 			{Name: "Key ID", Type: "string"},
 			{Name: "Used By", Type: "string"},
 			{Name: "Age", Type: "string"},
+			{Name: "Recipients", Type: "string", Priority: 1},
 			{Name: "Version", Type: "string", Priority: 1},
 			{Name: "Message", Type: "string", Priority: 1},
 		}}
@@ -377,7 +373,7 @@ func (o *secretListOptions) run(ctx context.Context, names []string) error {
 			usedBy := mergeUsers(s.Status.UsedBy, users[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}])
 			t.Rows = append(t.Rows, metav1.TableRow{Cells: []any{
 				s.Name, ready, reason, orNone(s.Status.KeyID), orNone(strings.Join(usedBy, ",")),
-				age(s.CreationTimestamp, now), orNone(s.Status.Version), message,
+				age(s.CreationTimestamp, now), orNone(strings.Join(statusKeyIDs(s), ",")), orNone(s.Status.Version), message,
 			}})
 		}
 		return t
