@@ -146,6 +146,7 @@ connection flags work too (--server, --token, --certificate-authority, ...).`,
 		newSecretCommand(e),
 		newCertCommand(e),
 		newKeyringCommand(e),
+		newRecoveryKeyCommand(e),
 		newVersionCommand(e),
 	)
 	registerRootCompletion(e, root)

@@ -31,15 +31,17 @@ func newSecretCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "secret",
 		Aliases: []string{"secrets"},
-		Short:   "Create, list and delete sealed LightningSecrets",
+		Short:   "Create, list, delete and recover sealed LightningSecrets",
 		Long: `Create, list and delete LightningSecrets: secret values sealed to the operator's
-public key, safe to commit to git. Apps use them with 'run app --secret K=SECRET'.`,
+public key, safe to commit to git. Apps use them with 'run app --secret K=SECRET'.
+'secret recover' opens one offline with a recovery key.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(newSecretCreateCommand(e), newSecretListCommand(e), newSecretDeleteCommand(e))
+	cmd.AddCommand(newSecretCreateCommand(e), newSecretListCommand(e), newSecretDeleteCommand(e),
+		newSecretRecoverCommand(e))
 	return cmd
 }
 
