@@ -31,8 +31,8 @@ func newSecretCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "secret",
 		Aliases: []string{"secrets"},
-		Short:   "Create, list, delete and recover sealed LightningSecrets",
-		Long: `Create, list and delete LightningSecrets: secret values sealed to the operator's
+		Short:   "Create, list, delete, re-seal and recover sealed LightningSecrets",
+		Long: `Create, list, delete and re-seal LightningSecrets: secret values sealed to the operator's
 public key, safe to commit to git. Apps use them with 'run app --secret K=SECRET'.
 'secret recover' opens one offline with a recovery key.`,
 		Args: noArgs,
@@ -41,7 +41,7 @@ public key, safe to commit to git. Apps use them with 'run app --secret K=SECRET
 		},
 	}
 	cmd.AddCommand(newSecretCreateCommand(e), newSecretListCommand(e), newSecretDeleteCommand(e),
-		newSecretRecoverCommand(e))
+		newSecretResealCommand(e), newSecretRecoverCommand(e))
 	return cmd
 }
 
