@@ -42,10 +42,10 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 func newKeyringCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keyring",
-		Short: "Back up and restore the operator's keyring",
-		Long: `Back up and restore the operator's keyring: the Secret lightning-operator-keyring in
---operator-namespace that holds the private keys every LightningSecret is opened with,
-and the version key of value versions. Without it no LightningSecret opens, and the
+		Short: "Back up and restore the operator's keyring, and retire old keys",
+		Long: `Back up and restore the operator's keyring, and retire its old keys. The keyring is
+the Secret lightning-operator-keyring in --operator-namespace that holds the private keys
+every LightningSecret is opened with, and the version key of value versions. Without it no LightningSecret opens, and the
 operator never makes a new one over lost keys.
 
 Nothing here prints key material: output and errors name the Secret and the key IDs.`,
@@ -54,7 +54,7 @@ Nothing here prints key material: output and errors name the Secret and the key 
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(newKeyringBackupCommand(e), newKeyringRestoreCommand(e))
+	cmd.AddCommand(newKeyringBackupCommand(e), newKeyringRestoreCommand(e), newKeyringRetireCommand(e))
 	return cmd
 }
 
@@ -131,18 +131,23 @@ func (o *keyringBackupOptions) run(cmd *cobra.Command) error {
 	if err != nil {
 		return fmt.Errorf("keyring Secret %s is not a sound keyring, so no backup was written: %s (restore an earlier backup with 'kubectl lightning keyring restore')", key, ringProblem(err))
 	}
-	manifest := backupManifest(live)
-	b, err := yaml.Marshal(manifest)
-	if err != nil {
-		return fmt.Errorf("encoding the backup of keyring Secret %s failed", key)
-	}
-	header := "# The keyring of lightning-operator: its private keys. Keep this file offline and\n" +
-		"# encrypted. Restore it with: kubectl lightning keyring restore -f FILE\n"
-	if err := writePrivateFile(o.file, append([]byte(header), b...), o.overwrite); err != nil {
+	if err := writeKeyringBackup(o.file, live, o.overwrite); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(o.out(), "Wrote keyring backup %s: %s\n", o.file, describeRing(ring))
 	return err
+}
+
+// writeKeyringBackup writes live to file as the manifest 'keyring restore'
+// reads, with mode 0600.
+func writeKeyringBackup(file string, live *corev1.Secret, overwrite bool) error {
+	b, err := yaml.Marshal(backupManifest(live))
+	if err != nil {
+		return fmt.Errorf("encoding the backup of keyring Secret %s/%s failed", live.Namespace, live.Name)
+	}
+	header := "# The keyring of lightning-operator: its private keys. Keep this file offline and\n" +
+		"# encrypted. Restore it with: kubectl lightning keyring restore -f FILE\n"
+	return writePrivateFile(file, append([]byte(header), b...), overwrite)
 }
 
 // keyringKey names the keyring Secret from --operator-namespace and name.
