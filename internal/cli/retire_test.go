@@ -209,3 +209,25 @@ var _ = Describe("keyring retire", func() {
 		Expect(keyringIDs(opNS)).To(Equal([]string{old, current}))
 	})
 })
+
+func TestNewCommandsHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"recovery-key"}, {"recovery-key", "generate", "-h"}, {"secret", "recover", "-h"},
+		{"secret", "reseal", "--help"}, {"keyring", "retire", "-h"},
+	} {
+		r := runCLI(invocation{}, args...)
+		if r.code != 0 || r.stderr != "" {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		words := args
+		if strings.HasPrefix(words[len(words)-1], "-") {
+			words = words[:len(words)-1]
+		}
+		if !strings.Contains(r.stdout, "kubectl lightning "+strings.Join(words, " ")) {
+			t.Errorf("%v: help does not show its command: %q", args, r.stdout)
+		}
+		if len(args) > 1 && !strings.Contains(r.stdout, "Examples:\n  # ") {
+			t.Errorf("%v: help has no kubectl-style examples", args)
+		}
+	}
+}
