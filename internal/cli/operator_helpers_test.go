@@ -178,9 +178,13 @@ func leaksSeed(text string) bool {
 	return false
 }
 
-// expectClean fails the spec when text holds a value or any key material.
+var registerSuiteRing sync.Once
+
+// expectClean fails the spec when text holds a value or any key material:
+// of every registered keyring (the suite's own too) and recovery key.
 func expectClean(text string, values ...string) {
 	GinkgoHelper()
+	registerSuiteRing.Do(func() { registerRing(ring) })
 	for _, v := range values {
 		Expect(text).NotTo(ContainSubstring(v), "the output holds a value")
 	}
