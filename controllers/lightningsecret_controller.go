@@ -35,7 +35,10 @@ type KeySource interface {
 // LightningSecretReconciler proves each sealed value opens and reports which
 // apps use it. It never writes the plaintext anywhere.
 type LightningSecretReconciler struct {
-	client   client.Client
+	client client.Client
+	// apiReader reads past the cache, to check a re-seal request is still
+	// unanswered: the cache may not have the answer yet.
+	apiReader client.Reader
 	keys     KeySource
 	recorder recorder.EventRecorder
 	workers  int
@@ -44,8 +47,8 @@ type LightningSecretReconciler struct {
 var _ reconcile.Reconciler = &LightningSecretReconciler{}
 
 // NewLightningSecretReconciler builds the reconciler.
-func NewLightningSecretReconciler(c client.Client, keys KeySource, rec recorder.EventRecorder, workers int) *LightningSecretReconciler {
-	return &LightningSecretReconciler{client: c, keys: keys, recorder: rec, workers: workers}
+func NewLightningSecretReconciler(c client.Client, apiReader client.Reader, keys KeySource, rec recorder.EventRecorder, workers int) *LightningSecretReconciler {
+	return &LightningSecretReconciler{client: c, apiReader: apiReader, keys: keys, recorder: rec, workers: workers}
 }
 
 // +kubebuilder:rbac:groups=lightning.ai,resources=lightningsecrets,verbs=get;list;watch;update
@@ -62,9 +65,23 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if !lsec.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	if req := lsec.Annotations[lightningv1alpha1.AnnotationResealRequest]; req != "" && (lsec.Status.Reseal == nil || lsec.Status.Reseal.Request != req) {
-		// The spec update brings the object back here for its other status.
-		return ctrl.Result{}, r.reseal(ctx, lsec, req)
+	if resealPending(lsec) {
+		// The cache may not hold the answer of the pass that re-sealed it yet
+		// (its spec update brings the object back first): ask the apiserver,
+		// so one request is answered once. Requests are rare.
+		fresh := &lightningv1alpha1.LightningSecret{}
+		if err := r.apiReader.Get(ctx, req.NamespacedName, fresh); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+		lsec = fresh
+		if resealPending(lsec) {
+			updated, err := r.reseal(ctx, lsec, lsec.Annotations[lightningv1alpha1.AnnotationResealRequest])
+			if err != nil {
+				return ctrl.Result{}, err
+			}
+			// Go on with the re-sealed object: its keyIDs and status follow.
+			lsec = updated
+		}
 	}
 
 	res := r.open(ctx, lsec)
@@ -101,11 +118,18 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	return ctrl.Result{}, nil
 }
 
+// resealPending says whether the object carries a re-seal request its
+// status has not answered.
+func resealPending(lsec *lightningv1alpha1.LightningSecret) bool {
+	req := lsec.Annotations[lightningv1alpha1.AnnotationResealRequest]
+	return req != "" && (lsec.Status.Reseal == nil || lsec.Status.Reseal.Request != req)
+}
+
 // reseal answers a re-seal request: it seals the value again to the newest
 // key, keeping every other recipient, without the value leaving the
 // operator, and records the answer in status.reseal. The value version does
-// not change, so no app restarts.
-func (r *LightningSecretReconciler) reseal(ctx context.Context, lsec *lightningv1alpha1.LightningSecret, request string) error {
+// not change, so no app restarts. It returns the object as written.
+func (r *LightningSecretReconciler) reseal(ctx context.Context, lsec *lightningv1alpha1.LightningSecret, request string) (*lightningv1alpha1.LightningSecret, error) {
 	answer := lightningv1alpha1.ResealStatus{Request: request, Result: lightningv1alpha1.ResealFailed}
 	ring, err := r.keys.Keyring(ctx)
 	switch {
@@ -128,7 +152,7 @@ func (r *LightningSecretReconciler) reseal(ctx context.Context, lsec *lightningv
 			// Update carries the resourceVersion read: a concurrent edit wins,
 			// and this request is answered on the next pass.
 			if err := r.client.Update(ctx, updated); err != nil {
-				return fmt.Errorf("writing the re-sealed value of LightningSecret %s/%s: %s", lsec.Namespace, lsec.Name, apierrors.ReasonForError(err))
+				return nil, fmt.Errorf("writing the re-sealed value of LightningSecret %s/%s: %s", lsec.Namespace, lsec.Name, apierrors.ReasonForError(err))
 			}
 			lsec = updated
 			env, _ := sealing.ParseEnvelope(out)
@@ -139,7 +163,7 @@ func (r *LightningSecretReconciler) reseal(ctx context.Context, lsec *lightningv
 	patchBase := client.MergeFrom(lsec.DeepCopy())
 	lsec.Status.Reseal = &answer
 	if err := r.client.Status().Patch(ctx, lsec, patchBase); err != nil {
-		return fmt.Errorf("writing the re-seal answer of LightningSecret %s/%s: %w", lsec.Namespace, lsec.Name, err)
+		return nil, fmt.Errorf("writing the re-seal answer of LightningSecret %s/%s: %w", lsec.Namespace, lsec.Name, err)
 	}
 	eventType := corev1.EventTypeNormal
 	if answer.Result == lightningv1alpha1.ResealFailed {
@@ -147,7 +171,7 @@ func (r *LightningSecretReconciler) reseal(ctx context.Context, lsec *lightningv
 	}
 	r.recorder.Eventf(lsec, nil, eventType, "Reseal"+answer.Result, "Reseal", "%s", answer.Message)
 	logf.FromContext(ctx).Info("Answered a re-seal request", "result", answer.Result)
-	return nil
+	return lsec, nil
 }
 
 // open proves the value opens and computes its version; the plaintext is

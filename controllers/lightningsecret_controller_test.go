@@ -198,6 +198,10 @@ var _ = Describe("Keyring and LightningSecret controller", Ordered, func() {
 			HaveField("KeyID", newest.ID()),
 			HaveField("KeyIDs", []string{newest.ID(), recovery.ID()}),
 			HaveField("Version", version)))
+		// One request is answered once: the pass that the spec update
+		// triggers does not answer it again, Unchanged.
+		Consistently(getSecretStatus(ctx, ns, "resealed"), 2*time.Second).Should(
+			HaveField("Reseal", HaveValue(HaveField("Result", "Resealed"))))
 		lsec := &lightningv1alpha1.LightningSecret{}
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "resealed"}, lsec)).To(Succeed())
 		got, err := sealing.Open(offlineKey{recovery}, sealing.Scope{Namespace: ns, Name: "resealed"}, lsec.Spec.EncryptedValue)

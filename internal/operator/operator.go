@@ -98,7 +98,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
 		return fmt.Errorf("registering field indexes: %w", err)
 	}
-	if err := controllers.NewLightningSecretReconciler(mgr.GetClient(), keys, mgr.GetEventRecorder("lightningsecret-controller"), o.Workers).SetupWithManager(mgr); err != nil {
+	if err := controllers.NewLightningSecretReconciler(mgr.GetClient(), mgr.GetAPIReader(), keys, mgr.GetEventRecorder("lightningsecret-controller"), o.Workers).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the LightningSecret controller: %w", err)
 	}
 	appOpts := o.App
