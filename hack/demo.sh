@@ -116,7 +116,7 @@ show "echo -n '••••••••' | kubectl lightning secret create my-se
 if kubectl -n "$ns" get lightningsecret my-secret >/dev/null 2>&1; then
   say "  (my-secret exists from an earlier run: reused. To change its value, add --overwrite.)"
 else
-  kubectl lightning secret create my-secret -n "$ns" --apply < "$demo/demo-value" | sed 's/^/  /'
+  kubectl lightning secret create my-secret -n "$ns" --apply < "$demo/demo-value" 2>&1 | sed 's/^/  /'
 fi
 wait_until 60 "LightningSecret my-secret to be Ready" \
   kubectl -n "$ns" wait --for=condition=Ready --timeout=5s lightningsecret/my-secret
@@ -228,7 +228,7 @@ if [ "$node" = 1 ]; then
   old_pods=$(kubectl -n "$ns" get pods -l lightning.ai/app=my-app -o name | sort)
   (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=\n' > "$demo/demo-value.new")
   show "echo -n '••••••••' | kubectl lightning secret create my-secret -n $ns --overwrite --apply"
-  kubectl lightning secret create my-secret -n "$ns" --overwrite --apply < "$demo/demo-value.new" | sed 's/^/  /'
+  kubectl lightning secret create my-secret -n "$ns" --overwrite --apply < "$demo/demo-value.new" 2>&1 | sed 's/^/  /'
   mv "$demo/demo-value.new" "$demo/demo-value"
   new_secret_named() { [ "$(kubectl -n "$ns" get lightningapp my-app -o jsonpath='{.status.secretName}')" != "$secret" ]; }
   wait_until 120 "a new Secret for my-app" new_secret_named
