@@ -72,24 +72,7 @@ func (o *listAppsOptions) run(ctx context.Context, names []string) error {
 	if err := o.output.validate(); err != nil {
 		return err
 	}
-	for _, n := range names {
-		if err := ValidateAppName(n); err != nil {
-			return err
-		}
-	}
-	if o.allNamespaces && len(names) > 0 {
-		return fmt.Errorf("apps are listed by NAME in one namespace: use -n NAMESPACE instead of -A")
-	}
-	var opts []client.ListOption
-	ns := ""
-	if !o.allNamespaces {
-		var err error
-		if ns, err = o.namespace(); err != nil {
-			return err
-		}
-		opts = append(opts, client.InNamespace(ns))
-	}
-	c, err := o.client()
+	c, opts, ns, err := o.listTarget(names, o.allNamespaces, ValidateAppName, "apps")
 	if err != nil {
 		return err
 	}

@@ -184,3 +184,31 @@ func (e *env) publicKeys(ctx context.Context, c client.Client) (current *sealing
 	}
 	return current, all, nil
 }
+
+// listTarget checks a list command's NAME arguments and -A, and returns the
+// client, the list options and the namespace listed ("" for every one).
+// what names the objects in the error ("apps", "secrets").
+func (e *env) listTarget(names []string, allNamespaces bool, validate func(string) error, what string) (client.Client, []client.ListOption, string, error) {
+	for _, n := range names {
+		if err := validate(n); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	if allNamespaces && len(names) > 0 {
+		return nil, nil, "", fmt.Errorf("%s are listed by NAME in one namespace: use -n NAMESPACE instead of -A", what)
+	}
+	var opts []client.ListOption
+	ns := ""
+	if !allNamespaces {
+		var err error
+		if ns, err = e.namespace(); err != nil {
+			return nil, nil, "", err
+		}
+		opts = append(opts, client.InNamespace(ns))
+	}
+	c, err := e.client()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return c, opts, ns, nil
+}

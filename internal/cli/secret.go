@@ -304,24 +304,7 @@ func (o *secretListOptions) run(ctx context.Context, names []string) error {
 	if err := o.output.validate(); err != nil {
 		return err
 	}
-	for _, n := range names {
-		if err := ValidateSecretName(n); err != nil {
-			return err
-		}
-	}
-	if o.allNamespaces && len(names) > 0 {
-		return fmt.Errorf("secrets are listed by NAME in one namespace: use -n NAMESPACE instead of -A")
-	}
-	var opts []client.ListOption
-	ns := ""
-	if !o.allNamespaces {
-		var err error
-		if ns, err = o.namespace(); err != nil {
-			return err
-		}
-		opts = append(opts, client.InNamespace(ns))
-	}
-	c, err := o.client()
+	c, opts, ns, err := o.listTarget(names, o.allNamespaces, ValidateSecretName, "secrets")
 	if err != nil {
 		return err
 	}
