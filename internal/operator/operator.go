@@ -20,6 +20,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/controllers"
@@ -60,6 +62,25 @@ type Options struct {
 type WebhookOptions struct {
 	TLS certs.Options
 	Pod webhooks.Options
+}
+
+// The metrics endpoint authenticates each scrape with a TokenReview and
+// authorizes it with a SubjectAccessReview (get on the /metrics URL).
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
+// MetricsOptions serve the metrics at addr ("0" turns them off). Secure, the
+// default, is HTTPS with a certificate from certDir (or a self-signed one
+// when empty), and only a caller the apiserver authenticates and allows to
+// get /metrics is answered (the metrics-reader ClusterRole grants it).
+func MetricsOptions(addr string, secure bool, certDir string) metricsserver.Options {
+	o := metricsserver.Options{BindAddress: addr}
+	if secure {
+		o.SecureServing = true
+		o.CertDir = certDir
+		o.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return o
 }
 
 // CacheOptions keep only the operator's own Secrets and Deployments, app
