@@ -3,8 +3,6 @@ package controllers_test
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -622,9 +620,11 @@ var _ = Describe("LightningApp rollout debounce", Ordered, func() {
 		first := resolvedApp(ctx, ns, "burst")
 		Eventually(func() []string { return templateHashes(ctx, ns, "burst") }).Should(HaveEach(first.Status.SecretsHash))
 
-		// Record every distinct set of template hashes the Deployments go through.
+		// Record, per Deployment, every template hash it goes through. (The
+		// Deployments are written one after the other, so a snapshot of all
+		// of them can catch one roll half done: that is not a second roll.)
 		var mu sync.Mutex
-		var seen []string
+		seen := map[string][]string{}
 		stopWatching := make(chan struct{})
 		watched := make(chan struct{})
 		go func() {
@@ -635,12 +635,13 @@ var _ = Describe("LightningApp rollout debounce", Ordered, func() {
 					return
 				case <-time.After(50 * time.Millisecond):
 				}
-				hashes := templateHashes(ctx, ns, "burst")
-				slices.Sort(hashes)
-				key := strings.Join(slices.Compact(hashes), "+")
+				deployments := deploymentsOf(ctx, ns, "burst")
 				mu.Lock()
-				if len(seen) == 0 || seen[len(seen)-1] != key {
-					seen = append(seen, key)
+				for _, d := range deployments {
+					hash := d.Spec.Template.Annotations[lightningv1alpha1.AnnotationSecretsHash]
+					if s := seen[d.Name]; len(s) == 0 || s[len(s)-1] != hash {
+						seen[d.Name] = append(s, hash)
+					}
 				}
 				mu.Unlock()
 			}
@@ -669,6 +670,9 @@ var _ = Describe("LightningApp rollout debounce", Ordered, func() {
 		<-watched
 		mu.Lock()
 		defer mu.Unlock()
-		Expect(seen).To(Equal([]string{first.Status.SecretsHash, final.Status.SecretsHash}), "one roll, from the first hash to the last")
+		Expect(seen).To(HaveLen(2), "both Deployments were watched")
+		for name, hashes := range seen {
+			Expect(hashes).To(Equal([]string{first.Status.SecretsHash, final.Status.SecretsHash}), "Deployment %s: one roll, from the first hash to the last", name)
+		}
 	})
 })
