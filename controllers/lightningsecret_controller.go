@@ -151,13 +151,21 @@ func (r *LightningSecretReconciler) reseal(ctx context.Context, lsec *lightningv
 			updated.Spec.EncryptedValue = out
 			// Update carries the resourceVersion read: a concurrent edit wins,
 			// and this request is answered on the next pass.
-			if err := r.client.Update(ctx, updated); err != nil {
+			err := r.client.Update(ctx, updated)
+			switch {
+			case apierrors.IsConflict(err) || apierrors.IsServerTimeout(err) || apierrors.IsTooManyRequests(err):
 				return nil, fmt.Errorf("writing the re-sealed value of LightningSecret %s/%s: %s", lsec.Namespace, lsec.Name, apierrors.ReasonForError(err))
+			case err != nil:
+				// A refusal that retrying cannot change (a policy, validation):
+				// answer it, so the asker learns why. The reason only: the
+				// apiserver's message can quote the object.
+				answer.Message = fmt.Sprintf("The apiserver refused the re-sealed value: %s", apierrors.ReasonForError(err))
+			default:
+				lsec = updated
+				env, _ := sealing.ParseEnvelope(out)
+				answer.Result = lightningv1alpha1.ResealResealed
+				answer.Message = fmt.Sprintf("Sealed again to key %s; recipients now %s", newest.ID(), strings.Join(env.KeyIDs, ", "))
 			}
-			lsec = updated
-			env, _ := sealing.ParseEnvelope(out)
-			answer.Result = lightningv1alpha1.ResealResealed
-			answer.Message = fmt.Sprintf("Sealed again to key %s; recipients now %s", newest.ID(), strings.Join(env.KeyIDs, ", "))
 		}
 	}
 	patchBase := client.MergeFrom(lsec.DeepCopy())

@@ -10,12 +10,14 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
@@ -225,6 +227,51 @@ var _ = Describe("Keyring and LightningSecret controller", Ordered, func() {
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "unopenable"}, lsec)).To(Succeed())
 		Expect(lsec.Spec.EncryptedValue).To(Equal(bad.Spec.EncryptedValue))
 		assertNoCanary(ctx, ns, "canary-")
+	})
+
+	It("answers a re-seal request Failed when the apiserver refuses the new value, naming the reason", func() {
+		frozen := sealedSecret(currentPublicKey(ctx), ns, "frozen", "canary-frozen-value")
+		Expect(k8sClient.Create(ctx, frozen)).To(Succeed())
+		// An admin's policy that freezes this one value.
+		policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: "freeze-lightningsecret"},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+				FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+				MatchConstraints: &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+					RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Update},
+						Rule:       admissionregistrationv1.Rule{APIGroups: []string{"lightning.ai"}, APIVersions: []string{"v1alpha1"}, Resources: []string{"lightningsecrets"}},
+					}}}},
+				Validations: []admissionregistrationv1.Validation{{
+					Expression: "object.metadata.name != 'frozen' || object.spec.encryptedValue == oldObject.spec.encryptedValue",
+					Message:    "frozen",
+				}},
+			},
+		}
+		binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "freeze-lightningsecret"},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: policy.Name,
+				ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}},
+		}
+		Expect(k8sClient.Create(ctx, policy)).To(Succeed())
+		Expect(k8sClient.Create(ctx, binding)).To(Succeed())
+		DeferCleanup(func() {
+			Expect(k8sClient.Delete(ctx, binding)).To(Succeed())
+			Expect(k8sClient.Delete(ctx, policy)).To(Succeed())
+		})
+		rotateKeyring(ctx)
+		Eventually(func() error {
+			l := &lightningv1alpha1.LightningSecret{}
+			if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "frozen"}, l); err != nil {
+				return err
+			}
+			l.Annotations = map[string]string{lightningv1alpha1.AnnotationResealRequest: "t1"}
+			return k8sClient.Update(ctx, l)
+		}).Should(Succeed())
+		Eventually(getSecretStatus(ctx, ns, "frozen"), 20*time.Second).Should(
+			HaveField("Reseal", HaveValue(And(HaveField("Request", "t1"), HaveField("Result", "Failed"),
+				HaveField("Message", "The apiserver refused the re-sealed value: Invalid")))))
+		Expect(getSecretStatus(ctx, ns, "frozen")().KeyID).To(Equal(frozen.Spec.EncryptedValue[3:19]), "the value is as it was")
 	})
 
 	It("gives a keyring made before value versions a version key, and keeps its sealing keys", func() {
