@@ -72,18 +72,8 @@ func registerRootCompletion(e *env, root *cobra.Command) {
 
 // appNames lists the apps of the namespace of the flags.
 func (e *env) appNames(cmd *cobra.Command) ([]lightningv1alpha1.LightningApp, bool) {
-	ctx, cancel := completionContext(cmd)
-	defer cancel()
-	ns, err := e.namespace()
-	if err != nil {
-		return nil, false
-	}
-	c, err := e.client()
-	if err != nil {
-		return nil, false
-	}
 	list := &lightningv1alpha1.LightningAppList{}
-	if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
+	if !e.listForCompletion(cmd, list) {
 		return nil, false
 	}
 	return list.Items, true
@@ -91,18 +81,8 @@ func (e *env) appNames(cmd *cobra.Command) ([]lightningv1alpha1.LightningApp, bo
 
 // secretNames lists the LightningSecrets of the namespace of the flags.
 func (e *env) secretNames(cmd *cobra.Command) ([]string, bool) {
-	ctx, cancel := completionContext(cmd)
-	defer cancel()
-	ns, err := e.namespace()
-	if err != nil {
-		return nil, false
-	}
-	c, err := e.client()
-	if err != nil {
-		return nil, false
-	}
 	list := &lightningv1alpha1.LightningSecretList{}
-	if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
+	if !e.listForCompletion(cmd, list) {
 		return nil, false
 	}
 	names := make([]string, len(list.Items))
@@ -110,6 +90,22 @@ func (e *env) secretNames(cmd *cobra.Command) ([]string, bool) {
 		names[i] = s.Name
 	}
 	return names, true
+}
+
+// listForCompletion lists into list in the namespace of the flags, within
+// completion's time limit; false on any error (completion stays silent).
+func (e *env) listForCompletion(cmd *cobra.Command, list client.ObjectList) bool {
+	ctx, cancel := completionContext(cmd)
+	defer cancel()
+	ns, err := e.namespace()
+	if err != nil {
+		return false
+	}
+	c, err := e.client()
+	if err != nil {
+		return false
+	}
+	return c.List(ctx, list, client.InNamespace(ns)) == nil
 }
 
 // completeAppNames completes app names for up to max arguments (-1: any
