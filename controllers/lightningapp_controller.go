@@ -349,7 +349,10 @@ func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1
 			Message: fmt.Sprintf("The app's secret values add up to %d bytes, more than the %d bytes a Kubernetes Secret holds", total, maxSecretSize)}, nil
 	}
 	if err := r.client.Create(ctx, app.DesiredSecret(a, hash, values)); err != nil && !apierrors.IsAlreadyExists(err) {
-		return app.Resolution{}, fmt.Errorf("creating Secret %s/%s: %w", a.Namespace, name, err)
+		// The reason only: the apiserver's message (a policy's, a
+		// validation's) can quote the object, and so the values, and this
+		// error reaches the app's status and an Event.
+		return app.Resolution{}, fmt.Errorf("creating Secret %s/%s: the apiserver refused it: %s", a.Namespace, name, apierrors.ReasonForError(err))
 	}
 	materializedTotal.Inc()
 	logf.FromContext(ctx).Info("Materialized secrets", "secret", name, "count", len(values))

@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"sync"
 	"time"
@@ -450,6 +451,58 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 				apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, &rbacv1.RoleBinding{}))
 		}, 20*time.Second).Should(BeTrue())
 		Eventually(tokens).Should(Equal(map[string]bool{"root": false, "root.work_a": false}))
+	})
+
+	It("never quotes a refused Secret in the app's status or Events, even when the refusal does", func() {
+		const ns = "app-refused-secret"
+		newNamespace(ctx, ns)
+		// A policy whose message quotes the data, as a careless one could.
+		policy := &admissionregistrationv1.ValidatingAdmissionPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: "quotes-secret-data"},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
+				FailurePolicy: ptr.To(admissionregistrationv1.Fail),
+				MatchConstraints: &admissionregistrationv1.MatchResources{
+					NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}},
+					ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+						Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"secrets"}},
+					}}}},
+				Validations: []admissionregistrationv1.Validation{{
+					Expression:        "false",
+					MessageExpression: "'refused: ' + string(object.data['S'])",
+				}},
+			},
+		}
+		binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "quotes-secret-data"},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: policy.Name,
+				ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}},
+		}
+		Expect(k8sClient.Create(ctx, policy)).To(Succeed())
+		Expect(k8sClient.Create(ctx, binding)).To(Succeed())
+		DeferCleanup(func() {
+			Expect(k8sClient.Delete(ctx, binding)).To(Succeed())
+			Expect(k8sClient.Delete(ctx, policy)).To(Succeed())
+		})
+		// The apiserver enforces a new policy a moment after it is created.
+		Eventually(func() error {
+			return k8sClient.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "probe"}, Data: map[string][]byte{"S": []byte("x")}})
+		}).Should(MatchError(ContainSubstring("quotes-secret-data")))
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "canary-refused-value"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, "refused", "S", "s"))).To(Succeed())
+		Eventually(func() metav1.Condition { return readyCondition(getApp(ctx, ns, "refused")().Status.Conditions, "Ready") }, 30*time.Second).
+			Should(And(HaveField("Reason", "ReconcileError"), HaveField("Message", ContainSubstring("the apiserver refused it: Invalid"))))
+		assertNoCanary(ctx, ns, "canary-refused")
+		// In a policy's expression the data is its base64: look for that too,
+		// whole in the log, and its start where a message is cut short.
+		encoded := base64.StdEncoding.EncodeToString([]byte("canary-refused-value"))
+		Expect(logBuffer.String()).NotTo(ContainSubstring(encoded), "the value reached the logs")
+		Expect(toJSON(getApp(ctx, ns, "refused")())).NotTo(ContainSubstring(encoded[:8]), "the value reached the app's status")
+		events := &corev1.EventList{}
+		Expect(k8sClient.List(ctx, events, client.InNamespace(ns))).To(Succeed())
+		for _, e := range events.Items {
+			Expect(e.Message).NotTo(ContainSubstring(encoded[:8]), "the value reached an Event")
+		}
 	})
 
 	It("stalls an app whose Deployment name is taken by a foreign one, names it, and heals once it is gone", func() {

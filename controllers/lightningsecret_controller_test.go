@@ -259,6 +259,16 @@ var _ = Describe("Keyring and LightningSecret controller", Ordered, func() {
 			Expect(k8sClient.Delete(ctx, binding)).To(Succeed())
 			Expect(k8sClient.Delete(ctx, policy)).To(Succeed())
 		})
+		// The apiserver enforces a new policy a moment after it is created:
+		// wait until it refuses a change of the value.
+		Eventually(func() error {
+			l := &lightningv1alpha1.LightningSecret{}
+			if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "frozen"}, l); err != nil {
+				return err
+			}
+			l.Spec.EncryptedValue = sealedSecret(currentPublicKey(ctx), ns, "frozen", "canary-other").Spec.EncryptedValue
+			return k8sClient.Update(ctx, l)
+		}).Should(MatchError(ContainSubstring("frozen")))
 		rotateKeyring(ctx)
 		Eventually(func() error {
 			l := &lightningv1alpha1.LightningSecret{}
