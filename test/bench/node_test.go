@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
@@ -124,7 +125,7 @@ func newNodeHarness(t *testing.T) *harness {
 		}
 	}
 	return &harness{
-		t: t, c: cl, kubeconfig: op.Kubeconfig, manager: manager, managerArgs: op.Args(),
+		t: t, c: cl, cfg: cfg, kube: kubernetes.NewForConfigOrDie(cfg), kubeconfig: op.Kubeconfig, manager: manager, managerArgs: op.Args(),
 		image: images.DemoApp,
 		command: func(secrets []string) []string {
 			cmd := []string{images.DemoAppCommand}

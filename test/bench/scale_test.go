@@ -1,12 +1,13 @@
 // Package bench holds the operator's scale harness. It runs the real manager
-// binary against a real kube-apiserver and measures throughput and memory.
+// binary against a real kube-apiserver and measures throughput, memory and
+// the requests each object costs.
 //
 // TestScale runs on envtest, where no deployment controller or kubelet
 // runs, so a stand-in reports each Deployment available. It is skipped
-// unless LIGHTNING_SCALE_N is set:
+// unless LIGHTNING_SCALE_SIZES is set:
 //
-//	make bench-scale                    # N=2000 secrets, N/4 apps, 10k unrelated Secrets
-//	LIGHTNING_SCALE_N=4000 make bench-scale
+//	make bench-scale                                # both shapes, N=500 and N=2000
+//	LIGHTNING_SCALE_SIZES=4000 LIGHTNING_SCALE_SHAPES=pairs make bench-scale
 //
 // TestScaleOnNode runs a small N on the local cluster with a node
 // (test/localcluster): the real deployment controller, scheduler and
@@ -29,16 +30,19 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
+	eventsv1 "k8s.io/api/events/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
@@ -46,13 +50,41 @@ import (
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
 	"github.com/lightning-operator/lightning-operator/test/builders"
+	"github.com/lightning-operator/lightning-operator/test/localcluster"
 )
 
 const operatorNamespace = "lightning-system"
 
+// defaultWorkers is the manager's --max-concurrent-reconciles default; the
+// floor writes at the same concurrency.
+const defaultWorkers = 4
+
+// defaultBestFlags are the fastest flags found so far; defaults should be
+// within 1.2x of them.
+const defaultBestFlags = "--kube-api-qps=-1 --kube-api-burst=1000 --max-concurrent-reconciles=8"
+
+// shape is what the objects of a run look like.
+type shape struct {
+	name string
+	// secretsPerApp LightningSecrets per app; N secrets make N/secretsPerApp apps.
+	secretsPerApp int
+	// work adds one Work beside the Flow: two Deployments per app.
+	work bool
+}
+
+var shapes = []shape{
+	{name: "pairs", secretsPerApp: 1},             // one secret per app, no Works: the Sealed Secrets comparison
+	{name: "mixed", secretsPerApp: 4, work: true}, // 4 secrets per app, Flow and one Work
+}
+
+func (s shape) apps(n int) int        { return n / s.secretsPerApp }
+func (s shape) deployments(n int) int { return s.apps(n) * map[bool]int{false: 1, true: 2}[s.work] }
+
 type harness struct {
 	t          *testing.T
 	c          client.Client
+	cfg        *rest.Config
+	kube       kubernetes.Interface
 	kubeconfig string
 	manager    string
 	// managerArgs are added to the manager's flags (the webhook, on the node).
@@ -60,20 +92,67 @@ type harness struct {
 	// image and command run every component.
 	image   string
 	command func(secrets []string) []string
+	// metricsPort serves the manager's plain-HTTP metrics (envtest only).
+	metricsPort int
 }
 
 func TestScale(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("LIGHTNING_SCALE_N"))
-	if n <= 0 {
-		t.Skip("scale run: set LIGHTNING_SCALE_N (make bench-scale)")
+	sizes := parseSizes(os.Getenv("LIGHTNING_SCALE_SIZES"))
+	if len(sizes) == 0 {
+		t.Skip("scale run: set LIGHTNING_SCALE_SIZES (make bench-scale)")
+	}
+	run := shapes
+	if names := os.Getenv("LIGHTNING_SCALE_SHAPES"); names != "" {
+		run = nil
+		for _, s := range shapes {
+			if contains(strings.Split(names, ","), s.name) {
+				run = append(run, s)
+			}
+		}
+	}
+	best := strings.Fields(defaultBestFlags)
+	if v := os.Getenv("LIGHTNING_SCALE_BEST_FLAGS"); v != "" {
+		best = strings.Fields(v)
 	}
 	unrelated, _ := strconv.Atoi(os.Getenv("LIGHTNING_SCALE_UNRELATED"))
-	h := newHarness(t)
-	ctx := context.Background()
-	h.coldStart(ctx, n)
-	if unrelated > 0 {
-		h.unrelatedSecrets(ctx, unrelated)
+	manager := buildManager(t)
+	var summary []string
+	for _, s := range run {
+		var readyBySize []time.Duration
+		var resolvedBySize []time.Duration
+		for i, n := range sizes {
+			if n%(10*s.secretsPerApp) != 0 {
+				t.Fatalf("N=%d: use a multiple of %d for shape %s", n, 10*s.secretsPerApp, s.name)
+			}
+			h := newHarness(t, manager)
+			r := h.scaleRun(s, n, best)
+			summary = append(summary, r.summary())
+			readyBySize = append(readyBySize, r.ours.ready)
+			resolvedBySize = append(resolvedBySize, r.ours.resolved)
+			if unrelated > 0 && s.name == "pairs" && i == len(sizes)-1 {
+				summary = append(summary, h.unrelatedSecrets(context.Background(), unrelated))
+			}
+		}
+		for i := 1; i < len(sizes); i++ {
+			summary = append(summary, fmt.Sprintf("%s growth N=%d -> %d (%.1fx the objects): %.2fx to Secrets, %.2fx to Ready (target <= %.1fx)",
+				s.name, sizes[i-1], sizes[i], float64(sizes[i])/float64(sizes[i-1]),
+				resolvedBySize[i].Seconds()/resolvedBySize[i-1].Seconds(), readyBySize[i].Seconds()/readyBySize[i-1].Seconds(),
+				1.125*float64(sizes[i])/float64(sizes[i-1])))
+		}
 	}
+	for _, line := range summary {
+		t.Logf("RESULT %s", line)
+	}
+}
+
+func parseSizes(v string) []int {
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // TestScaleOnNode brings N/4 apps to Ready through the real deployment
@@ -84,25 +163,137 @@ func TestScaleOnNode(t *testing.T) {
 		n = v
 	}
 	h := newNodeHarness(t)
-	h.coldStart(context.Background(), n)
+	ctx := context.Background()
+	s := shapes[1]
+	h.createObjects(ctx, s, n, h.firstStart(ctx))
+	start := time.Now()
+	progress, err := watchApps(ctx, h.cfg, s.apps(n), start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := h.startManager()
+	if err := progress.wait(ctx, progress.resolvedCh, "SecretsResolved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := progress.wait(ctx, progress.readyCh, "Ready"); err != nil {
+		t.Fatal(err)
+	}
+	m.stop()
+	_, resolved, ready := progress.times()
+	t.Logf("RESULT cold start to %d apps resolved (%d secrets opened): %s, %.0f secrets/s; to all %d apps Ready (%d Deployments, through the deployment controller, scheduler and kubelet): %s; manager peak RSS %d MiB",
+		s.apps(n), n, resolved.Round(time.Millisecond), float64(n)/resolved.Seconds(),
+		s.apps(n), s.deployments(n), ready.Round(time.Millisecond), m.peakRSS()>>20)
 }
 
-// coldStart creates n LightningSecrets and n/4 apps with the manager
-// stopped, then times a cold start until every app is resolved and Ready.
-func (h *harness) coldStart(ctx context.Context, n int) {
+// phase is what one phase of a run measured.
+type phase struct {
+	name                   string
+	first, resolved, ready time.Duration
+	managerCPU             time.Duration
+	peakRSS                int64
+	api                    apiSnapshot
+	reconciles             map[string]float64
+}
+
+// runResult is one shape at one size.
+type runResult struct {
+	shape             shape
+	n                 int
+	ours, best, floor phase
+	restartWrites     float64
+}
+
+// scaleRun measures one shape at one size: a cold start with default flags,
+// a restart with nothing changed, a cold start with the best flags, and the
+// floor: the same writes made directly.
+func (h *harness) scaleRun(s shape, n int, best []string) runResult {
 	t := h.t
-	if n%40 != 0 {
-		// Each group of 10 apps uses 40 secrets: i, i+10, i+20, i+30.
-		t.Fatalf("N=%d: use a multiple of 40", n)
+	ctx := context.Background()
+	r := runResult{shape: s, n: n}
+	pub := h.firstStart(ctx)
+	lsecs, apps := h.createObjects(ctx, s, n, pub)
+
+	r.ours = h.coldStart(ctx, s, n, "ours, default flags")
+	t.Logf("RESULT %s", r.ours.line(s, n))
+	plan, err := recordFloor(ctx, h.c)
+	if err != nil {
+		t.Fatal(err)
 	}
+	var restartRequests string
+	r.restartWrites, restartRequests = h.restart(ctx, s, n)
+	t.Logf("RESULT %s N=%d restart with nothing changed: %.0f writes (%s)", s.name, n, r.restartWrites, restartRequests)
 
-	// First start: the leader creates the keyring; seal against its public key.
-	stop, _ := h.startManager()
+	h.reset(ctx)
+	h.recreate(ctx, lsecs, apps)
+	r.best = h.coldStart(ctx, s, n, "ours, "+strings.Join(best, " "), best...)
+	t.Logf("RESULT %s", r.best.line(s, n))
+
+	h.reset(ctx)
+	created := h.recreate(ctx, lsecs, apps)
+	r.floor = h.floor(ctx, s, n, plan, created)
+	t.Logf("RESULT %s", r.floor.line(s, n))
+	return r
+}
+
+func (r runResult) summary() string {
+	s, n := r.shape, r.n
+	ratio := func(a, b time.Duration) float64 { return a.Seconds() / b.Seconds() }
+	return fmt.Sprintf("%s N=%d (%d LightningSecrets, %d apps, %d Deployments): to all Secrets %s, to all Ready %s with default flags; "+
+		"ours / floor of the same writes %.2fx to Ready (target <= 1.5x); defaults / best flags %.2fx (target <= 1.2x); "+
+		"writes per %s %.2f (floor %.2f), of them app status %.2f and Events %.2f, plus the stand-in's %.2f Deployment status; "+
+		"peak RSS %d MiB (target <= 100 at 2000 pairs); restart with nothing changed: %.0f writes",
+		s.name, n, n, s.apps(n), s.deployments(n),
+		r.ours.resolved.Round(10*time.Millisecond), r.ours.ready.Round(10*time.Millisecond),
+		ratio(r.ours.ready, r.floor.ready), ratio(r.ours.ready, r.best.ready),
+		s.unit(), operatorWrites(r.ours.api)/float64(s.apps(n)), operatorWrites(r.floor.api)/float64(s.apps(n)),
+		r.ours.api.requests[request{"PATCH", "lightningapps/status"}]/float64(s.apps(n)),
+		(r.ours.api.requests[request{"POST", "events"}]+r.ours.api.requests[request{"PATCH", "events"}])/float64(s.apps(n)),
+		r.ours.api.requests[request{"PUT", "deployments/status"}]/float64(s.apps(n)),
+		r.ours.peakRSS>>20, r.restartWrites)
+}
+
+// operatorWrites counts the writes of a phase but the stand-in's.
+func operatorWrites(a apiSnapshot) float64 {
+	return a.writes("deployments/status", "leases")
+}
+
+func (p phase) line(s shape, n int) string {
+	apps := s.apps(n)
+	isWrite := func(r request) bool { return writeVerbs[r.verb] }
+	isRead := func(r request) bool { return !writeVerbs[r.verb] && r.resource != "" }
+	objectsPerSecond := float64(apps) / p.ready.Seconds()
+	line := fmt.Sprintf("%s N=%d %s: wall %.2fs to all Secrets, %.2fs to all Ready (%.0f %ss/s); first result %.2fs; manager CPU %.2fs, peak RSS %d MiB; apiserver CPU %.2fs (%.1f ms per %s)",
+		s.name, n, p.name, p.resolved.Seconds(), p.ready.Seconds(), objectsPerSecond, s.unit(), p.first.Seconds(),
+		p.managerCPU.Seconds(), p.peakRSS>>20, p.api.cpu, 1000*p.api.cpu/float64(apps), s.unit())
+	if p.reconciles != nil {
+		line += fmt.Sprintf("; reconciles per LightningSecret %.2f, per app %.2f", p.reconciles["lightningsecret"]/float64(n), p.reconciles["lightningapp"]/float64(apps))
+	}
+	return line + fmt.Sprintf("; writes per %s: %s; reads per %s: %s", s.unit(), p.api.perObject(apps, isWrite), s.unit(), p.api.perObject(apps, isRead))
+}
+
+// unit names what "per object" divides by.
+func (s shape) unit() string {
+	if s.secretsPerApp == 1 {
+		return "pair"
+	}
+	return "app"
+}
+
+// firstStart runs the manager once so the leader creates the keyring, and
+// returns the published public key to seal against.
+func (h *harness) firstStart(ctx context.Context) *sealing.PublicKey {
+	m := h.startManager()
 	pub := h.waitPublicKey(ctx)
-	stop()
+	m.stop()
+	return pub
+}
 
-	apps := n / 4
-	t.Logf("Creating %d LightningSecrets in %d namespaces and %d apps", n, 10, apps)
+// createObjects creates n LightningSecrets in 10 namespaces and their apps,
+// with the manager stopped. It returns copies to recreate them from.
+func (h *harness) createObjects(ctx context.Context, s shape, n int, pub *sealing.PublicKey) ([]*lightningv1alpha1.LightningSecret, []*lightningv1alpha1.LightningApp) {
+	apps := s.apps(n)
+	h.t.Logf("Creating %d LightningSecrets in %d namespaces and %d apps (%s)", n, 10, apps, s.name)
+	lsecs := make([]*lightningv1alpha1.LightningSecret, n)
 	h.parallel(n, func(i int) error {
 		ns := fmt.Sprintf("profile-%d", i%10)
 		name := fmt.Sprintf("secret-%d", i)
@@ -110,78 +301,203 @@ func (h *harness) coldStart(ctx context.Context, n int) {
 		if err != nil {
 			return err
 		}
-		return h.c.Create(ctx, builders.SealedSecret(ns, name, env).Obj())
+		lsecs[i] = builders.SealedSecret(ns, name, env).Obj()
+		return h.c.Create(ctx, lsecs[i].DeepCopy())
 	})
-	// Each app uses the 4 secrets i, i+10, i+20, i+30 of its namespace.
+	objs := make([]*lightningv1alpha1.LightningApp, apps)
 	h.parallel(apps, func(i int) error {
 		ns := fmt.Sprintf("profile-%d", i%10)
-		a := builders.App(fmt.Sprintf("app-%d", i), ns).Image(h.image).Work("root.work")
+		a := builders.App(fmt.Sprintf("app-%d", i), ns).Image(h.image)
+		if s.work {
+			a.Work("root.work")
+		}
 		var names []string
-		for k := 0; k < 4; k++ {
+		for k := 0; k < s.secretsPerApp; k++ {
 			name := fmt.Sprintf("S%d", k)
 			names = append(names, name)
-			a.Secret(name, fmt.Sprintf("secret-%d", (i/10)*40+i%10+k*10))
+			// Secrets of one app share its namespace: i, i+10, i+20, ... in groups of 10 apps.
+			a.Secret(name, fmt.Sprintf("secret-%d", (i/10)*10*s.secretsPerApp+i%10+k*10))
 		}
 		if h.command != nil {
 			a.Command(h.command(names)...)
 		}
-		return h.c.Create(ctx, a.Obj())
+		objs[i] = a.Obj()
+		return h.c.Create(ctx, objs[i].DeepCopy())
 	})
+	return lsecs, objs
+}
 
-	// Cold start: time until every app's Secret is materialized, then until
-	// every app is Ready. envtest runs no controllers or kubelet, so there a
-	// stand-in marks each Deployment available once it exists.
-	rolloutCtx, stopRollouts := context.WithCancel(ctx)
-	rollouts := make(chan struct{})
-	go func() {
-		defer close(rollouts)
-		if h.command == nil {
-			h.completeRollouts(rolloutCtx)
-		}
-	}()
-	start := time.Now()
-	stop, peak := h.startManager()
-	h.waitAllApps(ctx, apps, lightningv1alpha1.ConditionSecretsResolved)
-	resolved := time.Since(start)
-	h.waitAllApps(ctx, apps, lightningv1alpha1.ConditionReady)
-	ready := time.Since(start)
-	stop()
-	stopRollouts()
-	<-rollouts
-	through := "a stand-in for the deployment controller and kubelet"
-	if h.command != nil {
-		through = "the deployment controller, scheduler and kubelet"
+// recreate creates the objects again after reset, and returns the apps as created.
+func (h *harness) recreate(ctx context.Context, lsecs []*lightningv1alpha1.LightningSecret, apps []*lightningv1alpha1.LightningApp) map[client.ObjectKey]*lightningv1alpha1.LightningApp {
+	h.parallel(len(lsecs), func(i int) error { return h.c.Create(ctx, lsecs[i].DeepCopy()) })
+	created := make([]*lightningv1alpha1.LightningApp, len(apps))
+	h.parallel(len(apps), func(i int) error {
+		created[i] = apps[i].DeepCopy()
+		return h.c.Create(ctx, created[i])
+	})
+	out := make(map[client.ObjectKey]*lightningv1alpha1.LightningApp, len(created))
+	for _, a := range created {
+		out[client.ObjectKeyFromObject(a)] = a
 	}
-	t.Logf("RESULT cold start to %d apps resolved (%d secrets opened): %s, %.0f secrets/s; to all %d apps Ready (%d Deployments, through %s): %s; manager peak RSS %d MiB",
-		apps, apps*4, resolved.Round(time.Millisecond), float64(apps*4)/resolved.Seconds(),
-		apps, apps*2, through, ready.Round(time.Millisecond), peak()>>20)
+	return out
+}
+
+// reset deletes every object of a run, so the next phase starts as cold as
+// the first.
+func (h *harness) reset(ctx context.Context) {
+	ours := client.MatchingLabels{lightningv1alpha1.LabelManagedBy: lightningv1alpha1.ManagedByValue}
+	for _, ns := range namespaces() {
+		in := client.InNamespace(ns)
+		for _, d := range []struct {
+			obj  client.Object
+			opts []client.DeleteAllOfOption
+		}{
+			{&lightningv1alpha1.LightningApp{}, nil}, {&lightningv1alpha1.LightningSecret{}, nil},
+			{&corev1.Secret{}, []client.DeleteAllOfOption{ours}}, {&appsv1.Deployment{}, []client.DeleteAllOfOption{ours}},
+			{&corev1.ServiceAccount{}, []client.DeleteAllOfOption{ours}}, {&rbacv1.Role{}, []client.DeleteAllOfOption{ours}},
+			{&rbacv1.RoleBinding{}, []client.DeleteAllOfOption{ours}}, {&eventsv1.Event{}, nil},
+		} {
+			if err := h.c.DeleteAllOf(ctx, d.obj, append([]client.DeleteAllOfOption{in}, d.opts...)...); err != nil {
+				h.t.Fatalf("deleting %T in %s: %v", d.obj, ns, err)
+			}
+		}
+	}
+}
+
+// coldStart starts the manager with the objects in place and times it until
+// every app is resolved and then Ready, and until the manager is idle.
+func (h *harness) coldStart(ctx context.Context, s shape, n int, name string, flags ...string) phase {
+	t := h.t
+	before := h.scrapeAPI(ctx)
+	standInCtx, stopStandIn := context.WithCancel(ctx)
+	defer stopStandIn()
+	standInErrs := make(chan error, 1)
+	if err := completeRollouts(standInCtx, h.cfg, h.c, standInErrs); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	progress, err := watchApps(standInCtx, h.cfg, s.apps(n), start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := h.startManager(flags...)
+	for _, stage := range []chan struct{}{progress.resolvedCh, progress.readyCh} {
+		if err := progress.wait(ctx, stage, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reconciles := h.waitIdle(ctx, m, nil)
+	m.stop()
+	stopStandIn()
+	select {
+	case err := <-standInErrs:
+		t.Fatalf("the rollout stand-in: %v", err)
+	default:
+	}
+	first, resolved, ready := progress.times()
+	return phase{name: name, first: first, resolved: resolved, ready: ready, managerCPU: m.cpu(), peakRSS: m.peakRSS(),
+		api: h.scrapeAPI(ctx).minus(before), reconciles: reconciles}
+}
+
+// restart starts the manager on a finished run and counts what it writes
+// until each object was reconciled and its queues are idle.
+func (h *harness) restart(ctx context.Context, s shape, n int) (float64, string) {
+	before := h.scrapeAPI(ctx)
+	m := h.startManager()
+	h.waitIdle(ctx, m, map[string]float64{"lightningsecret": float64(n), "lightningapp": float64(s.apps(n))})
+	m.stop()
+	d := h.scrapeAPI(ctx).minus(before)
+	return d.writes("leases"), d.perObject(1, func(r request) bool { return writeVerbs[r.verb] })
+}
+
+// floor replays plan with a plain client, at the operator's concurrency.
+func (h *harness) floor(ctx context.Context, s shape, n int, plan floorPlan, apps map[client.ObjectKey]*lightningv1alpha1.LightningApp) phase {
+	before := h.scrapeAPI(ctx)
+	start := time.Now()
+	first, err := replayFloor(ctx, h.c, plan, apps, defaultWorkers, start)
+	if err != nil {
+		h.t.Fatalf("floor: %v", err)
+	}
+	took := time.Since(start)
+	// The floor makes the Secrets as it goes; its "to all Secrets" is its end too.
+	return phase{name: fmt.Sprintf("floor: the same writes by a client, %d+%d workers", defaultWorkers, defaultWorkers),
+		first: first, resolved: took, ready: took, api: h.scrapeAPI(ctx).minus(before)}
+}
+
+// waitIdle waits until the manager's queues are empty and its reconcile
+// counts have not moved for a second, and each controller reconciled at
+// least atLeast; it returns the counts.
+func (h *harness) waitIdle(ctx context.Context, m *managerRun, atLeast map[string]float64) map[string]float64 {
+	deadline := time.Now().Add(10 * time.Minute)
+	var last managerProgress
+	still := 0
+	for time.Now().Before(deadline) {
+		p, err := scrapeManager(ctx, m.metricsURL)
+		if err == nil {
+			enough := true
+			for c, min := range atLeast {
+				if p.reconciles[c] < min {
+					enough = false
+				}
+			}
+			if enough && p.idle() && last.reconciles != nil && p.equal(last) {
+				still++
+			} else {
+				still = 0
+			}
+			if still >= 4 {
+				return p.reconciles
+			}
+			last = p
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	h.t.Fatalf("the manager did not go idle in 10 minutes (last: %v)", last)
+	return nil
+}
+
+func (h *harness) scrapeAPI(ctx context.Context) apiSnapshot {
+	s, err := scrapeAPIServer(ctx, h.kube.CoreV1().RESTClient())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return s
 }
 
 // unrelatedSecrets compares the idle manager's memory without and with
 // Secrets that are not the operator's.
-func (h *harness) unrelatedSecrets(ctx context.Context, unrelated int) {
-	t := h.t
+func (h *harness) unrelatedSecrets(ctx context.Context, unrelated int) string {
 	idle := func() int64 {
-		stop, rss := h.startManager()
+		m := h.startManager()
 		time.Sleep(10 * time.Second)
-		stop()
-		return rss()
+		m.stop()
+		return m.peakRSS()
 	}
-	{
-		before := idle()
-		h.parallel(unrelated, func(i int) error {
-			return h.c.Create(ctx, &corev1.Secret{
-				ObjectMeta: metav1.ObjectMeta{Namespace: fmt.Sprintf("profile-%d", i%10), Name: fmt.Sprintf("unrelated-%d", i)},
-				Data:       map[string][]byte{"k": []byte(strings.Repeat("x", 1024))},
-			})
+	before := idle()
+	h.parallel(unrelated, func(i int) error {
+		return h.c.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: fmt.Sprintf("profile-%d", i%10), Name: fmt.Sprintf("unrelated-%d", i)},
+			Data:       map[string][]byte{"k": []byte(strings.Repeat("x", 1024))},
 		})
-		after := idle()
-		t.Logf("RESULT manager peak RSS without / with %d unrelated Secrets: %d MiB / %d MiB (%.2fx)",
-			unrelated, before>>20, after>>20, float64(after)/float64(before))
-	}
+	})
+	after := idle()
+	return fmt.Sprintf("manager peak RSS without / with %d unrelated Secrets: %d MiB / %d MiB (%.2fx, target <= 1.2x)",
+		unrelated, before>>20, after>>20, float64(after)/float64(before))
 }
 
-func newHarness(t *testing.T) *harness {
+func buildManager(t *testing.T) string {
+	manager := filepath.Join(t.TempDir(), "manager")
+	build := exec.Command("go", "build", "-o", manager, ".")
+	build.Dir = testenv.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the manager: %v\n%s", err, out)
+	}
+	return manager
+}
+
+// newHarness starts a fresh apiserver and etcd, so each run starts from an
+// empty store.
+func newHarness(t *testing.T, manager string) *harness {
 	env, err := testenv.New(testenv.Options{})
 	if err != nil {
 		t.Skip(err.Error())
@@ -191,7 +507,6 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
-	c := newClient(t, cfg)
 	dir := t.TempDir()
 	user, err := env.AddUser(envtest.User{Name: "operator", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
@@ -205,29 +520,57 @@ func newHarness(t *testing.T) *harness {
 	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	manager := filepath.Join(dir, "manager")
-	build := exec.Command("go", "build", "-o", manager, ".")
-	build.Dir = testenv.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the manager: %v\n%s", err, out)
+	port, err := localcluster.FreePort()
+	if err != nil {
+		t.Fatal(err)
 	}
-	h := &harness{t: t, c: c, kubeconfig: kubeconfig, manager: manager, image: "registry.example/app:1.0"}
+	h := &harness{t: t, cfg: cfg, c: newClient(t, cfg), kube: kubernetes.NewForConfigOrDie(cfg), kubeconfig: kubeconfig,
+		manager: manager, image: "registry.example/app:1.0", metricsPort: port}
 	for _, ns := range append([]string{operatorNamespace}, namespaces()...) {
-		if err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		if err := h.c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	h.registerWebhook()
 	return h
 }
 
-// newClient is the harness's uncached client, fast enough to create
-// thousands of objects.
-func newClient(t *testing.T, cfg *rest.Config) client.Client {
-	cfg.QPS, cfg.Burst = 500, 1000
+// registerWebhook creates the pod webhook's registration as config/default
+// names it, so the manager's certificate controller runs as installed (it
+// writes the caBundle on the first start, and nothing after). envtest runs
+// no pods, so the apiserver never calls it.
+func (h *harness) registerWebhook() {
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "webhook", "manifests.yaml"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
+	if err := yaml.Unmarshal(raw, mwc); err != nil {
+		h.t.Fatal(err)
+	}
+	mwc.Name = "lightning-operator-mutating-webhook-configuration"
+	for i := range mwc.Webhooks {
+		mwc.Webhooks[i].ClientConfig.Service.Namespace = operatorNamespace
+		mwc.Webhooks[i].ClientConfig.Service.Name = "lightning-operator-webhook-service"
+	}
+	if err := h.c.Create(context.Background(), mwc); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func benchScheme() *runtime.Scheme {
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = lightningv1alpha1.AddToScheme(scheme)
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	return scheme
+}
+
+// newClient is the harness's uncached client with no client-side rate
+// limit, fast enough to create thousands of objects and to be the floor.
+func newClient(t *testing.T, cfg *rest.Config) client.Client {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = -1, 1000
+	c, err := client.New(cfg, client.Options{Scheme: benchScheme()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,16 +585,39 @@ func namespaces() []string {
 	return out
 }
 
-// startManager runs the manager binary; rss reports its peak resident set (VmHWM).
-func (h *harness) startManager() (stop func(), rss func() int64) {
+// managerRun is one run of the manager binary.
+type managerRun struct {
+	cmd        *exec.Cmd
+	metricsURL string
+	stop       func()
+	peakRSS    func() int64
+}
+
+// cpu is the user and system CPU time of the stopped manager.
+func (m *managerRun) cpu() time.Duration {
+	if m.cmd.ProcessState == nil {
+		return 0
+	}
+	return m.cmd.ProcessState.UserTime() + m.cmd.ProcessState.SystemTime()
+}
+
+// startManager runs the manager binary with flags added last (they win),
+// sampling its peak resident set (VmHWM).
+func (h *harness) startManager(flags ...string) *managerRun {
 	args := []string{"--kubeconfig", h.kubeconfig, "--metrics-bind-address=0", "--health-probe-bind-address=0",
 		"--operator-namespace", operatorNamespace, "--zap-log-level=error"}
 	if h.managerArgs == nil {
 		args = append(args, "--webhook-port=0")
 	}
-	cmd := exec.Command(h.manager, append(args, h.managerArgs...)...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
+	args = append(args, h.managerArgs...)
+	m := &managerRun{}
+	if h.metricsPort != 0 {
+		args = append(args, fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", h.metricsPort), "--metrics-secure=false")
+		m.metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", h.metricsPort)
+	}
+	m.cmd = exec.Command(h.manager, append(args, flags...)...)
+	m.cmd.Stdout, m.cmd.Stderr = os.Stderr, os.Stderr
+	if err := m.cmd.Start(); err != nil {
 		h.t.Fatal(err)
 	}
 	var peak int64
@@ -265,7 +631,7 @@ func (h *harness) startManager() (stop func(), rss func() int64) {
 			case <-done:
 				return
 			case <-ticker.C:
-				if v := vmHWM(cmd.Process.Pid); v > 0 {
+				if v := vmHWM(m.cmd.Process.Pid); v > 0 {
 					mu.Lock()
 					peak = v
 					mu.Unlock()
@@ -274,16 +640,22 @@ func (h *harness) startManager() (stop func(), rss func() int64) {
 		}
 	}()
 	var once sync.Once
-	stop = func() {
+	m.stop = func() {
 		once.Do(func() {
+			if v := vmHWM(m.cmd.Process.Pid); v > 0 {
+				mu.Lock()
+				peak = v
+				mu.Unlock()
+			}
 			close(done)
-			_ = cmd.Process.Signal(os.Interrupt)
-			_ = cmd.Wait()
+			_ = m.cmd.Process.Signal(os.Interrupt)
+			_ = m.cmd.Wait()
 		})
 	}
+	m.peakRSS = func() int64 { mu.Lock(); defer mu.Unlock(); return peak }
 	// A failed test still stops it: a running manager would hold go test's output open.
-	h.t.Cleanup(stop)
-	return stop, func() int64 { mu.Lock(); defer mu.Unlock(); return peak }
+	h.t.Cleanup(m.stop)
+	return m
 }
 
 func vmHWM(pid int) int64 {
@@ -318,88 +690,19 @@ func (h *harness) waitPublicKey(ctx context.Context) *sealing.PublicKey {
 	return nil
 }
 
-// waitAllApps waits until the condition is True on every app.
-func (h *harness) waitAllApps(ctx context.Context, apps int, condition string) {
-	deadline := time.Now().Add(30 * time.Minute)
-	for time.Now().Before(deadline) {
-		list := &lightningv1alpha1.LightningAppList{}
-		if err := h.c.List(ctx, list); err != nil {
-			h.t.Fatal(err)
-		}
-		done := 0
-		for _, a := range list.Items {
-			if meta.IsStatusConditionTrue(a.Status.Conditions, condition) {
-				done++
-			}
-		}
-		if done == apps {
-			return
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	h.t.Fatalf("not every app has %s=True after 30 minutes", condition)
-}
-
-// completeRollouts stands in for the deployment controller and the kubelet,
-// which envtest does not run: until ctx ends, it reports every app
-// Deployment whose status lags its spec as rolled out and available.
-func (h *harness) completeRollouts(ctx context.Context) {
-	for ctx.Err() == nil {
-		list := &appsv1.DeploymentList{}
-		if err := h.c.List(ctx, list, client.HasLabels{lightningv1alpha1.LabelApp}); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			h.t.Error(err)
-			return
-		}
-		var pending []*appsv1.Deployment
-		for i := range list.Items {
-			if d := &list.Items[i]; d.Status.ObservedGeneration < d.Generation || d.Status.AvailableReplicas < 1 {
-				pending = append(pending, d)
-			}
-		}
-		err := runParallel(len(pending), func(i int) error {
-			d := pending[i]
-			replicas := int32(1)
-			if d.Spec.Replicas != nil {
-				replicas = *d.Spec.Replicas
-			}
-			d.Status = appsv1.DeploymentStatus{
-				ObservedGeneration: d.Generation, Replicas: replicas, UpdatedReplicas: replicas,
-				ReadyReplicas: replicas, AvailableReplicas: replicas,
-				Conditions: []appsv1.DeploymentCondition{
-					{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable"},
-					{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable"},
-				},
-			}
-			// A conflict means the operator changed it meanwhile: the next pass retries.
-			if err := h.c.Status().Update(ctx, d); err != nil && !apierrors.IsConflict(err) && ctx.Err() == nil {
-				return err
-			}
-			return nil
-		})
-		if err != nil {
-			h.t.Error(err) // not Fatal: this is not the test's goroutine
-			return
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
 // parallel runs f for 0..n-1 on 16 workers and fails on the first error.
 func (h *harness) parallel(n int, f func(i int) error) {
-	if err := runParallel(n, f); err != nil {
+	if err := runParallelOn(16, n, f); err != nil {
 		h.t.Fatal(err)
 	}
 }
 
-// runParallel runs f for 0..n-1 on 16 workers and returns the first error.
-func runParallel(n int, f func(i int) error) error {
+// runParallelOn runs f for 0..n-1 on workers goroutines and returns the first error.
+func runParallelOn(workers, n int, f func(i int) error) error {
 	var wg sync.WaitGroup
-	errs := make(chan error, 16)
+	errs := make(chan error, 1)
 	next := make(chan int)
-	for w := 0; w < 16; w++ {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -1,0 +1,221 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"k8s.io/client-go/rest"
+)
+
+// request is one kind of apiserver request: the verb as
+// apiserver_request_total has it (POST, PUT, PATCH, LIST, ...) and the
+// resource with its subresource ("lightningapps/status").
+type request struct{ verb, resource string }
+
+// writeVerbs are the verbs that change what the apiserver stores.
+var writeVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "APPLY": true, "DELETE": true, "DELETECOLLECTION": true}
+
+func (r request) String() string { return r.verb + " " + r.resource }
+
+// apiSnapshot is the apiserver's request counts and CPU seconds at one moment.
+type apiSnapshot struct {
+	requests map[request]float64
+	cpu      float64
+}
+
+// minus is what happened between before and s.
+func (s apiSnapshot) minus(before apiSnapshot) apiSnapshot {
+	out := apiSnapshot{requests: map[request]float64{}, cpu: s.cpu - before.cpu}
+	for k, v := range s.requests {
+		if d := v - before.requests[k]; d > 0 {
+			out.requests[k] = d
+		}
+	}
+	return out
+}
+
+// writes counts the requests that changed something, leaving out the
+// resources in skip ("leases": leader election is not the work measured).
+func (s apiSnapshot) writes(skip ...string) float64 {
+	var n float64
+	for k, v := range s.requests {
+		if writeVerbs[k.verb] && !contains(skip, k.resource) {
+			n += v
+		}
+	}
+	return n
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// perObject formats the requests whose verb the filter accepts, each divided
+// by objects, largest first: "POST secrets 1.00, PATCH lightningapps/status 2.00".
+func (s apiSnapshot) perObject(objects int, accept func(request) bool) string {
+	type row struct {
+		r request
+		v float64
+	}
+	var rows []row
+	for k, v := range s.requests {
+		if accept(k) {
+			rows = append(rows, row{k, v})
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].v != rows[j].v {
+			return rows[i].v > rows[j].v
+		}
+		return rows[i].r.String() < rows[j].r.String()
+	})
+	var parts []string
+	for _, r := range rows {
+		per := r.v / float64(objects)
+		if per < 0.005 {
+			parts = append(parts, fmt.Sprintf("%s %.0f in all", r.r, r.v))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %.2f", r.r, per))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// scrapeAPIServer reads apiserver_request_total and process_cpu_seconds_total
+// from the apiserver's /metrics.
+func scrapeAPIServer(ctx context.Context, rc rest.Interface) (apiSnapshot, error) {
+	raw, err := rc.Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return apiSnapshot{}, fmt.Errorf("reading the apiserver's metrics: %w", err)
+	}
+	families, err := parseMetrics(bytes.NewReader(raw))
+	if err != nil {
+		return apiSnapshot{}, err
+	}
+	return apiSnapshotOf(families), nil
+}
+
+func apiSnapshotOf(families map[string]*dto.MetricFamily) apiSnapshot {
+	s := apiSnapshot{requests: map[request]float64{}, cpu: sum(families["process_cpu_seconds_total"], nil)}
+	if f := families["apiserver_request_total"]; f != nil {
+		for _, m := range f.GetMetric() {
+			l := labelsOf(m)
+			resource := l["resource"]
+			if sub := l["subresource"]; sub != "" {
+				resource += "/" + sub
+			}
+			s.requests[request{verb: l["verb"], resource: resource}] += value(m)
+		}
+	}
+	return s
+}
+
+func parseMetrics(r io.Reader) (map[string]*dto.MetricFamily, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("parsing metrics: %w", err)
+	}
+	return families, nil
+}
+
+func labelsOf(m *dto.Metric) map[string]string {
+	out := map[string]string{}
+	for _, l := range m.GetLabel() {
+		out[l.GetName()] = l.GetValue()
+	}
+	return out
+}
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Counter != nil:
+		return m.GetCounter().GetValue()
+	case m.Gauge != nil:
+		return m.GetGauge().GetValue()
+	case m.Untyped != nil:
+		return m.GetUntyped().GetValue()
+	}
+	return 0
+}
+
+// sum adds the family's samples whose labels include every pair in match.
+func sum(f *dto.MetricFamily, match map[string]string) float64 {
+	var total float64
+	for _, m := range f.GetMetric() {
+		l := labelsOf(m)
+		ok := true
+		for k, v := range match {
+			if l[k] != v {
+				ok = false
+			}
+		}
+		if ok {
+			total += value(m)
+		}
+	}
+	return total
+}
+
+// managerProgress is what the manager's own metrics say about its queues.
+type managerProgress struct {
+	// reconciles and depth are per controller name.
+	reconciles, depth map[string]float64
+}
+
+// scrapeManager reads the manager's plain-HTTP metrics endpoint.
+func scrapeManager(ctx context.Context, url string) (managerProgress, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return managerProgress{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return managerProgress{}, err
+	}
+	defer resp.Body.Close()
+	families, err := parseMetrics(resp.Body)
+	if err != nil {
+		return managerProgress{}, err
+	}
+	p := managerProgress{reconciles: map[string]float64{}, depth: map[string]float64{}}
+	for _, c := range []string{"lightningapp", "lightningsecret"} {
+		p.reconciles[c] = sum(families["controller_runtime_reconcile_total"], map[string]string{"controller": c})
+		p.depth[c] = sum(families["workqueue_depth"], map[string]string{"name": c})
+	}
+	return p, nil
+}
+
+func (p managerProgress) idle() bool {
+	for _, d := range p.depth {
+		if d > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (p managerProgress) equal(o managerProgress) bool {
+	for c, v := range p.reconciles {
+		if o.reconciles[c] != v {
+			return false
+		}
+	}
+	return true
+}
