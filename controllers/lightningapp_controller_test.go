@@ -13,7 +13,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -404,32 +403,30 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 			Should(ConsistOf("LightningSecret/s"), "only what the user made is left")
 	})
 
-	It("runs each app as its own ServiceAccount, and gives a Role to launch Works only to an app that asks", func() {
+	It("gives an app its own ServiceAccount only when its pods hold a token, and a Role to launch Works only when it asks", func() {
 		const ns, name, sa = "app-identity", "launcher", "lightning-app-launcher"
 		newNamespace(ctx, ns)
 		Expect(k8sClient.Create(ctx, newApp(ns, name))).To(Succeed())
-		Eventually(func() error {
-			return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, &corev1.ServiceAccount{})
-		}, 20*time.Second).Should(Succeed())
-		account := &corev1.ServiceAccount{}
-		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, account)).To(Succeed())
-		Expect(account.AutomountServiceAccountToken).To(Equal(ptr.To(false)))
-		Expect(account.OwnerReferences).To(ConsistOf(HaveField("Name", name)))
-		tokens := func() map[string]bool {
-			out := map[string]bool{}
+		type identity struct {
+			Account string
+			Token   bool
+		}
+		identities := func() map[string]identity {
+			out := map[string]identity{}
 			for _, d := range deploymentsOf(ctx, ns, name) {
 				g := d.Spec.Template.Spec
-				Expect(g.ServiceAccountName).To(Equal(sa))
-				out[d.Annotations[lightningv1alpha1.AnnotationComponent]] = ptr.Deref(g.AutomountServiceAccountToken, true)
+				out[d.Annotations[lightningv1alpha1.AnnotationComponent]] = identity{g.ServiceAccountName, ptr.Deref(g.AutomountServiceAccountToken, true)}
 			}
 			return out
 		}
-		Eventually(tokens).Should(Equal(map[string]bool{"root": false, "root.work_a": false}))
-		roleExists := func() bool {
-			return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, &rbacv1.Role{}) == nil &&
-				k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, &rbacv1.RoleBinding{}) == nil
+		exists := func(obj client.Object) func() bool {
+			return func() bool { return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, obj) == nil }
 		}
-		Consistently(roleExists, 2*time.Second).Should(BeFalse(), "no Role for an app that does not launch Works")
+		noToken := map[string]identity{"root": {"", false}, "root.work_a": {"", false}}
+		By("a plain app: the namespace's default ServiceAccount, no token, no objects of its own")
+		Eventually(identities, 20*time.Second).Should(Equal(noToken))
+		Consistently(func() bool { return exists(&corev1.ServiceAccount{})() || exists(&rbacv1.Role{})() || exists(&rbacv1.RoleBinding{})() }, 2*time.Second).
+			Should(BeFalse(), "no ServiceAccount or Role for an app whose pods hold no token")
 
 		setLaunchWorks := func(on bool) {
 			GinkgoHelper()
@@ -439,18 +436,21 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 				return k8sClient.Update(ctx, a)
 			}).Should(Succeed())
 		}
-		By("launchWorks: a Role and RoleBinding, and the Flow's token")
+		By("launchWorks: its own ServiceAccount, a Role and RoleBinding, and the Flow's token")
 		setLaunchWorks(true)
-		Eventually(roleExists, 20*time.Second).Should(BeTrue())
-		Eventually(tokens).Should(Equal(map[string]bool{"root": true, "root.work_a": false}))
+		Eventually(func() bool { return exists(&rbacv1.Role{})() && exists(&rbacv1.RoleBinding{})() }, 20*time.Second).Should(BeTrue())
+		account := &corev1.ServiceAccount{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, account)).To(Succeed())
+		Expect(account.AutomountServiceAccountToken).To(Equal(ptr.To(false)))
+		Expect(account.OwnerReferences).To(ConsistOf(HaveField("Name", name)))
+		Eventually(identities).Should(Equal(map[string]identity{"root": {sa, true}, "root.work_a": {sa, false}}))
 
 		By("launchWorks off again: they go")
 		setLaunchWorks(false)
 		Eventually(func() bool {
-			return apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, &rbacv1.Role{})) &&
-				apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, &rbacv1.RoleBinding{}))
+			return !exists(&corev1.ServiceAccount{})() && !exists(&rbacv1.Role{})() && !exists(&rbacv1.RoleBinding{})()
 		}, 20*time.Second).Should(BeTrue())
-		Eventually(tokens).Should(Equal(map[string]bool{"root": false, "root.work_a": false}))
+		Eventually(identities).Should(Equal(noToken))
 	})
 
 	It("never quotes a refused Secret in the app's status or Events, even when the refusal does", func() {
@@ -490,7 +490,9 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		}).Should(MatchError(ContainSubstring("quotes-secret-data")))
 		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "canary-refused-value"))).To(Succeed())
 		Expect(k8sClient.Create(ctx, newApp(ns, "refused", "S", "s"))).To(Succeed())
-		Eventually(func() metav1.Condition { return readyCondition(getApp(ctx, ns, "refused")().Status.Conditions, "Ready") }, 30*time.Second).
+		Eventually(func() metav1.Condition {
+			return readyCondition(getApp(ctx, ns, "refused")().Status.Conditions, "Ready")
+		}, 30*time.Second).
 			Should(And(HaveField("Reason", "ReconcileError"), HaveField("Message", ContainSubstring("the apiserver refused it: Invalid"))))
 		assertNoCanary(ctx, ns, "canary-refused")
 		// In a policy's expression the data is its base64: look for that too,

@@ -39,9 +39,9 @@ type LightningSecretReconciler struct {
 	// apiReader reads past the cache, to check a re-seal request is still
 	// unanswered: the cache may not have the answer yet.
 	apiReader client.Reader
-	keys     KeySource
-	recorder recorder.EventRecorder
-	workers  int
+	keys      KeySource
+	recorder  recorder.EventRecorder
+	workers   int
 }
 
 var _ reconcile.Reconciler = &LightningSecretReconciler{}

@@ -101,7 +101,7 @@ func DesiredDeployment(a *lightningv1alpha1.LightningApp, c Component, presets P
 	}
 	pod := corev1.PodSpec{
 		Containers:         []corev1.Container{container},
-		ServiceAccountName: ServiceAccountName(a.Name),
+		ServiceAccountName: PodServiceAccountName(a),
 		// The token is the app's only credential; it is mounted only where asked.
 		AutomountServiceAccountToken: ptr.To(a.Spec.AutomountServiceAccountToken || (a.Spec.LaunchWorks && c.Path == RootComponent)),
 		SecurityContext:              PodSecurityContext(a),

@@ -32,15 +32,16 @@ func TestDesiredDeploymentRunsAsTheAppRestricted(t *testing.T) {
 		component int
 		mounted   bool
 		command   []string
+		account   string
 	}{
-		{"the Flow of a plain app mounts no token", plain, 0, false, []string{"python", "app.py"}},
-		{"a Work of a plain app mounts no token", plain, 1, false, []string{"python", "app.py"}},
-		{"the Flow of an app that launches Works mounts it", launcher, 0, true, []string{"python", "app.py"}},
-		{"a Work of an app that launches Works does not", launcher, 1, false, []string{"python", "app.py"}},
-		{"automount mounts it everywhere", mounted, 1, true, []string{"python", "app.py"}},
-		{"the Flow's own command", withCommands, 0, false, []string{"flow", "--serve"}},
-		{"a Work's own command", withCommands, 1, false, []string{"work-a"}},
-		{"the app's command where a Work has none", withCommands, 2, false, []string{"app-wide"}},
+		{"the Flow of a plain app mounts no token", plain, 0, false, []string{"python", "app.py"}, ""},
+		{"a Work of a plain app mounts no token", plain, 1, false, []string{"python", "app.py"}, ""},
+		{"the Flow of an app that launches Works mounts it", launcher, 0, true, []string{"python", "app.py"}, "lightning-app-my-app"},
+		{"a Work of an app that launches Works does not", launcher, 1, false, []string{"python", "app.py"}, "lightning-app-my-app"},
+		{"automount mounts it everywhere", mounted, 1, true, []string{"python", "app.py"}, "lightning-app-my-app"},
+		{"the Flow's own command", withCommands, 0, false, []string{"flow", "--serve"}, ""},
+		{"a Work's own command", withCommands, 1, false, []string{"work-a"}, ""},
+		{"the app's command where a Work has none", withCommands, 2, false, []string{"app-wide"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,8 +50,8 @@ func TestDesiredDeploymentRunsAsTheAppRestricted(t *testing.T) {
 				t.Fatal(err)
 			}
 			spec := d.Spec.Template.Spec
-			if spec.ServiceAccountName != "lightning-app-my-app" {
-				t.Errorf("serviceAccountName = %q", spec.ServiceAccountName)
+			if spec.ServiceAccountName != tt.account {
+				t.Errorf("serviceAccountName = %q, want %q", spec.ServiceAccountName, tt.account)
 			}
 			if got := ptr.Deref(spec.AutomountServiceAccountToken, true); got != tt.mounted {
 				t.Errorf("automountServiceAccountToken = %v, want %v", got, tt.mounted)

@@ -14,9 +14,27 @@ import (
 // serviceAccountPrefix starts the name of every app's ServiceAccount.
 const serviceAccountPrefix = "lightning-app-"
 
-// ServiceAccountName is the ServiceAccount the app's pods run as (also the
-// name of its Role and RoleBinding).
+// ServiceAccountName is the app's own ServiceAccount (also the name of its
+// Role and RoleBinding).
 func ServiceAccountName(appName string) string { return serviceAccountPrefix + appName }
+
+// UsesServiceAccount says whether the app's pods hold a token, and so need
+// an identity of their own: launchWorks (the Flow) or
+// automountServiceAccountToken (every component). Pods without a token run
+// as the namespace's default ServiceAccount, which they cannot use: one
+// fewer object, and one fewer write, per app.
+func UsesServiceAccount(a *lightningv1alpha1.LightningApp) bool {
+	return a.Spec.LaunchWorks || a.Spec.AutomountServiceAccountToken
+}
+
+// PodServiceAccountName is the ServiceAccount the app's pods run as: its own
+// when it uses one, else "" (the namespace's default).
+func PodServiceAccountName(a *lightningv1alpha1.LightningApp) string {
+	if !UsesServiceAccount(a) {
+		return ""
+	}
+	return ServiceAccountName(a.Name)
+}
 
 // AppOfUser returns the app whose ServiceAccount username (as the
 // apiserver's userInfo has it) is, in namespace; ok is false for any other
@@ -29,8 +47,9 @@ func AppOfUser(username, namespace string) (appName string, ok bool) {
 	return appName, true
 }
 
-// DesiredServiceAccount is the app's own ServiceAccount. Its token is not
-// mounted unless a pod asks (DesiredDeployment decides per component).
+// DesiredServiceAccount is the app's own ServiceAccount, for an app that
+// UsesServiceAccount. Its token is not mounted unless a pod asks
+// (DesiredDeployment decides per component).
 func DesiredServiceAccount(a *lightningv1alpha1.LightningApp) *corev1.ServiceAccount {
 	return &corev1.ServiceAccount{
 		ObjectMeta:                   childMeta(a, ServiceAccountName(a.Name)),
