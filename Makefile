@@ -109,6 +109,9 @@ bench-scale-node: envtest-binaries node-runtime ## Scale run on the node: N/4 ap
 ##@ Demo, end-to-end tests and install bundle
 
 IMG      ?= ghcr.io/lightning-operator/lightning-operator:v0.1.0
+TLS      ?= self
+SERVICE_MONITOR ?= false
+comma    := ,
 DEMO_DIR ?= $(ROOT)/.demo
 
 .PHONY: demo
@@ -130,13 +133,17 @@ image: ## Build the manager's image without Docker, as an OCI image-layout tarba
 	go run ./hack/image --name $(IMG) --out $(BIN)/images/manager.tar
 
 .PHONY: build-installer
-build-installer: $(KUSTOMIZE) ## Write dist/install.yaml: config/default with the image IMG.
-	@rm -rf $(ROOT)/dist/.installer && mkdir -p $(ROOT)/dist/.installer
-	@printf 'resources:\n- ../../config/default\n' > $(ROOT)/dist/.installer/kustomization.yaml
+build-installer: $(KUSTOMIZE) ## Write dist/install.yaml with the image IMG: config/default, or config/certmanager with TLS=cert-manager; SERVICE_MONITOR=true adds config/prometheus.
+	@case "$(TLS)" in self) base=default;; cert-manager) base=certmanager;; \
+		*) echo "TLS is self or cert-manager, not '$(TLS)'"; exit 1;; esac; \
+	rm -rf $(ROOT)/dist/.installer && mkdir -p $(ROOT)/dist/.installer; \
+	printf 'resources:\n- ../../config/%s\n' $$base > $(ROOT)/dist/.installer/kustomization.yaml
+	@if [ "$(SERVICE_MONITOR)" = true ]; then \
+		printf 'components:\n- ../../config/prometheus\n' >> $(ROOT)/dist/.installer/kustomization.yaml; fi
 	@cd $(ROOT)/dist/.installer && $(KUSTOMIZE) edit set image controller=$(IMG)
 	$(KUSTOMIZE) build $(ROOT)/dist/.installer > $(ROOT)/dist/install.yaml
 	@rm -rf $(ROOT)/dist/.installer
-	@echo "Wrote dist/install.yaml (image $(IMG))"
+	@echo "Wrote dist/install.yaml (TLS $(TLS), image $(IMG)$(if $(filter true,$(SERVICE_MONITOR)),$(comma) ServiceMonitor))"
 
 ##@ Release
 
