@@ -28,9 +28,10 @@ all: build
 ##@ Generate
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRDs, RBAC and webhook configuration.
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs, RBAC and webhook configuration, and the chart's copies of them.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac output:webhook:artifacts:config=config/webhook
+	hack/chart-manifests.sh
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
@@ -38,9 +39,9 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
 
 .PHONY: verify-generated
 verify-generated: manifests generate ## Fail when committed generated code is stale.
-	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config dist/chart)" ]; then \
 		echo "Generated code is stale; run 'make manifests generate' and commit:"; \
-		git status --porcelain -- api config; git --no-pager diff --stat -- api config; exit 1; \
+		git status --porcelain -- api config dist/chart; git --no-pager diff --stat -- api config dist/chart; exit 1; \
 	fi
 
 ##@ Build
