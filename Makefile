@@ -28,9 +28,10 @@ all: build
 ##@ Generate
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRDs, RBAC and webhook configuration.
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs, RBAC and webhook configuration, and the chart's copies of them.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac output:webhook:artifacts:config=config/webhook
+	hack/chart-manifests.sh
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
@@ -38,9 +39,9 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code.
 
 .PHONY: verify-generated
 verify-generated: manifests generate ## Fail when committed generated code is stale.
-	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config dist/chart)" ]; then \
 		echo "Generated code is stale; run 'make manifests generate' and commit:"; \
-		git status --porcelain -- api config; git --no-pager diff --stat -- api config; exit 1; \
+		git status --porcelain -- api config dist/chart; git --no-pager diff --stat -- api config dist/chart; exit 1; \
 	fi
 
 ##@ Build
@@ -109,6 +110,9 @@ bench-scale-node: envtest-binaries node-runtime ## Scale run on the node: N/4 ap
 ##@ Demo, end-to-end tests and install bundle
 
 IMG      ?= ghcr.io/lightning-operator/lightning-operator:v0.1.0
+TLS      ?= self
+SERVICE_MONITOR ?= false
+comma    := ,
 DEMO_DIR ?= $(ROOT)/.demo
 
 .PHONY: demo
@@ -130,13 +134,17 @@ image: ## Build the manager's image without Docker, as an OCI image-layout tarba
 	go run ./hack/image --name $(IMG) --out $(BIN)/images/manager.tar
 
 .PHONY: build-installer
-build-installer: $(KUSTOMIZE) ## Write dist/install.yaml: config/default with the image IMG.
-	@rm -rf $(ROOT)/dist/.installer && mkdir -p $(ROOT)/dist/.installer
-	@printf 'resources:\n- ../../config/default\n' > $(ROOT)/dist/.installer/kustomization.yaml
+build-installer: $(KUSTOMIZE) ## Write dist/install.yaml with the image IMG: config/default, or config/certmanager with TLS=cert-manager; SERVICE_MONITOR=true adds config/prometheus.
+	@case "$(TLS)" in self) base=default;; cert-manager) base=certmanager;; \
+		*) echo "TLS is self or cert-manager, not '$(TLS)'"; exit 1;; esac; \
+	rm -rf $(ROOT)/dist/.installer && mkdir -p $(ROOT)/dist/.installer; \
+	printf 'resources:\n- ../../config/%s\n' $$base > $(ROOT)/dist/.installer/kustomization.yaml
+	@if [ "$(SERVICE_MONITOR)" = true ]; then \
+		printf 'components:\n- ../../config/prometheus\n' >> $(ROOT)/dist/.installer/kustomization.yaml; fi
 	@cd $(ROOT)/dist/.installer && $(KUSTOMIZE) edit set image controller=$(IMG)
 	$(KUSTOMIZE) build $(ROOT)/dist/.installer > $(ROOT)/dist/install.yaml
 	@rm -rf $(ROOT)/dist/.installer
-	@echo "Wrote dist/install.yaml (image $(IMG))"
+	@echo "Wrote dist/install.yaml (TLS $(TLS), image $(IMG)$(if $(filter true,$(SERVICE_MONITOR)),$(comma) ServiceMonitor))"
 
 ##@ Release
 
