@@ -40,6 +40,7 @@ type options struct {
 	metricsSecure     bool
 	metricsCertDir    string
 	probeAddr         string
+	pprofAddr         string
 	leaderElect       bool
 	webhookPort       int
 	webhookCertDir    string
@@ -65,6 +66,7 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&o.metricsSecure, "metrics-secure", true, "Serve metrics over HTTPS, answering only callers the apiserver authenticates and allows to get /metrics (the metrics-reader ClusterRole); false serves plain HTTP to anyone.")
 	fs.StringVar(&o.metricsCertDir, "metrics-cert-dir", "", "Directory with tls.crt and tls.key for the metrics endpoint; empty makes a self-signed certificate.")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz endpoints bind to.")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address Go's /debug/pprof endpoints bind to, for profiling (such as 127.0.0.1:6060); 0 disables them.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader, so only one replica reconciles and writes keys and certificates.")
 	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "Port the admission webhook serves on.")
 	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "", "Directory holding tls.crt and tls.key for the webhook (default: a temporary directory).")
@@ -157,6 +159,7 @@ func run(opts options) error {
 		Cache:                   operator.CacheOptions(opts.webhookConfigName),
 		Metrics:                 operator.MetricsOptions(opts.metricsAddr, opts.metricsSecure, opts.metricsCertDir),
 		HealthProbeBindAddress:  opts.probeAddr,
+		PprofBindAddress:        opts.pprofAddr,
 		LeaderElection:          opts.leaderElect,
 		LeaderElectionID:        "lightning-operator.lightning.ai",
 		LeaderElectionNamespace: opts.operatorNamespace,

@@ -4,8 +4,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 )
@@ -46,4 +49,33 @@ func TestStripUnread(t *testing.T) {
 			t.Errorf("got %v, %v", out, err)
 		}
 	})
+}
+
+func TestCacheTransformsKeepWhatIsRead(t *testing.T) {
+	appSecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{lightningv1alpha1.LabelApp: "a"}},
+		Data: map[string][]byte{"TOKEN": []byte("value")}}
+	keyring := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{lightningv1alpha1.LabelManagedBy: lightningv1alpha1.ManagedByValue}},
+		Data: map[string][]byte{"keys": []byte("ring")}}
+	if out, _ := stripAppSecretData(appSecret); out.(*corev1.Secret).Data != nil {
+		t.Errorf("an app Secret's values stay in the cache")
+	}
+	if out, _ := stripAppSecretData(keyring); string(out.(*corev1.Secret).Data["keys"]) != "ring" {
+		t.Errorf("the keyring lost its data")
+	}
+
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{"lightning.ai/template-hash": "h"}},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](0), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}},
+			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i"}}}}},
+		Status: appsv1.DeploymentStatus{AvailableReplicas: 1},
+	}
+	out, _ := chain(stripUnread, stripPodTemplate)(d)
+	got := out.(*appsv1.Deployment)
+	if len(got.Spec.Template.Spec.Containers) != 0 {
+		t.Errorf("the pod template stays in the cache")
+	}
+	if got.Annotations["lightning.ai/template-hash"] != "h" || ptr.Deref(got.Spec.Replicas, 1) != 0 ||
+		got.Spec.Selector == nil || got.Status.AvailableReplicas != 1 {
+		t.Errorf("stripped what the controller reads: %+v", got)
+	}
 }

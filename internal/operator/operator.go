@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -92,8 +93,8 @@ func CacheOptions(webhookConfigName string) cache.Options {
 	ours := labels.SelectorFromSet(labels.Set{lightningv1alpha1.LabelManagedBy: lightningv1alpha1.ManagedByValue})
 	appPods, _ := labels.Parse(lightningv1alpha1.LabelApp) // "key exists" always parses
 	byObject := map[client.Object]cache.ByObject{
-		&corev1.Secret{}:     {Label: ours},
-		&appsv1.Deployment{}: {Label: ours},
+		&corev1.Secret{}:     {Label: ours, Transform: chain(stripUnread, stripAppSecretData)},
+		&appsv1.Deployment{}: {Label: ours, Transform: chain(stripUnread, stripPodTemplate)},
 		&corev1.Pod{}:        {Label: appPods},
 		// Each app's ServiceAccount, Role and RoleBinding.
 		&corev1.ServiceAccount{}: {Label: ours},
@@ -128,6 +129,40 @@ func stripUnread(in any) (any, error) {
 		kept := maps.Clone(a)
 		delete(kept, lastAppliedAnnotation)
 		obj.SetAnnotations(kept)
+	}
+	return in, nil
+}
+
+// chain runs the transforms in order.
+func chain(transforms ...toolscache.TransformFunc) toolscache.TransformFunc {
+	return func(in any) (any, error) {
+		var err error
+		for _, t := range transforms {
+			if in, err = t(in); err != nil {
+				return nil, err
+			}
+		}
+		return in, nil
+	}
+}
+
+// stripAppSecretData drops the values of app Secrets (those labelled with
+// their app) from the cache: the operator writes them once and never reads
+// them back, so its memory holds no plaintext it does not need. The keyring
+// and certificate Secrets keep their data.
+func stripAppSecretData(in any) (any, error) {
+	if s, ok := in.(*corev1.Secret); ok && s.Labels[lightningv1alpha1.LabelApp] != "" {
+		s.Data, s.StringData = nil, nil
+	}
+	return in, nil
+}
+
+// stripPodTemplate drops a cached Deployment's pod template: the controller
+// compares its template-hash annotation with the desired one and writes a
+// whole new spec when they differ, so the cached template is never read.
+func stripPodTemplate(in any) (any, error) {
+	if d, ok := in.(*appsv1.Deployment); ok {
+		d.Spec.Template = corev1.PodTemplateSpec{}
 	}
 	return in, nil
 }

@@ -21,6 +21,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -380,6 +382,17 @@ func (h *harness) coldStart(ctx context.Context, s shape, n int, name string, fl
 	if err != nil {
 		t.Fatal(err)
 	}
+	profile, label := os.Getenv("LIGHTNING_SCALE_PPROF_DIR"), "defaults"
+	if len(flags) > 0 {
+		label = "best"
+	}
+	pprofPort := 0
+	if profile != "" {
+		if pprofPort, err = localcluster.FreePort(); err != nil {
+			t.Fatal(err)
+		}
+		flags = append([]string{fmt.Sprintf("--pprof-bind-address=127.0.0.1:%d", pprofPort)}, flags...)
+	}
 	m := h.startManager(flags...)
 	for _, stage := range []chan struct{}{progress.resolvedCh, progress.readyCh} {
 		if err := progress.wait(ctx, stage, name); err != nil {
@@ -387,6 +400,9 @@ func (h *harness) coldStart(ctx context.Context, s shape, n int, name string, fl
 		}
 	}
 	reconciles := h.waitIdle(ctx, m, nil)
+	if profile != "" {
+		h.saveHeapProfile(ctx, pprofPort, filepath.Join(profile, fmt.Sprintf("heap-%s-%d-%s.pb.gz", s.name, n, label)))
+	}
 	m.stop()
 	stopStandIn()
 	select {
@@ -454,6 +470,30 @@ func (h *harness) waitIdle(ctx context.Context, m *managerRun, atLeast map[strin
 	}
 	h.t.Fatalf("the manager did not go idle in 10 minutes (last: %v)", last)
 	return nil
+}
+
+// saveHeapProfile writes the idle manager's heap profile (go tool pprof reads it).
+func (h *harness) saveHeapProfile(ctx context.Context, port int, path string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap?gc=1", port), nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatalf("reading the heap profile: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Logf("Wrote the heap profile %s", path)
 }
 
 func (h *harness) scrapeAPI(ctx context.Context) apiSnapshot {
