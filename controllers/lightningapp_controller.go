@@ -88,7 +88,7 @@ func NewLightningAppReconciler(c client.Client, apiReader client.Reader, keys Ke
 		opts.Now = time.Now
 	}
 	return &LightningAppReconciler{client: c, apiReader: apiReader, keys: keys, recorder: rec, opts: opts,
-		versions: newValueVersions(), written: newWrittenStatuses()}
+		versions: newValueVersions(), written: newWrittenStatuses(time.Now)}
 }
 
 // +kubebuilder:rbac:groups=lightning.ai,resources=lightningapps,verbs=get;list;watch

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"sync"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -17,24 +18,41 @@ import (
 type writtenStatuses struct {
 	mu    sync.Mutex
 	byKey map[client.ObjectKey]writtenStatus
+	// now and lastSweep drop notes the cache must have caught up with long
+	// ago, so an app that is not reconciled again does not keep its note.
+	now       func() time.Time
+	lastSweep time.Time
 }
 
 // writtenStatus is one status write: the resourceVersion it was made from,
-// the one it made, and the status.
+// the one it made, the status, and when.
 type writtenStatus struct {
 	from, to string
 	status   lightningv1alpha1.LightningAppStatus
+	at       time.Time
 }
 
-func newWrittenStatuses() *writtenStatuses {
-	return &writtenStatuses{byKey: map[client.ObjectKey]writtenStatus{}}
+// writtenStatusTTL is far longer than a watch takes to deliver a write.
+const writtenStatusTTL = time.Minute
+
+func newWrittenStatuses(now func() time.Time) *writtenStatuses {
+	return &writtenStatuses{byKey: map[client.ObjectKey]writtenStatus{}, now: now}
 }
 
 // record notes a status write that turned resourceVersion from into a's.
 func (w *writtenStatuses) record(a *lightningv1alpha1.LightningApp, from string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.byKey[client.ObjectKeyFromObject(a)] = writtenStatus{from: from, to: a.ResourceVersion, status: *a.Status.DeepCopy()}
+	now := w.now()
+	if now.Sub(w.lastSweep) > writtenStatusTTL {
+		for k, e := range w.byKey {
+			if now.Sub(e.at) > writtenStatusTTL {
+				delete(w.byKey, k)
+			}
+		}
+		w.lastSweep = now
+	}
+	w.byKey[client.ObjectKeyFromObject(a)] = writtenStatus{from: from, to: a.ResourceVersion, status: *a.Status.DeepCopy(), at: now}
 }
 
 // catchUp lays the last write over a cached app that is still at the

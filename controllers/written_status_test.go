@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,7 +26,7 @@ func TestWrittenStatusesCatchUp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWrittenStatuses()
+			w := newWrittenStatuses(time.Now)
 			a := &lightningv1alpha1.LightningApp{}
 			a.Namespace, a.Name, a.ResourceVersion, a.Status = "ns", "a", "11", written
 			w.record(a, "10")
@@ -41,8 +42,25 @@ func TestWrittenStatusesCatchUp(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a note the cache never caught up with goes after a while", func(t *testing.T) {
+		now := time.Unix(1000, 0)
+		w := newWrittenStatuses(func() time.Time { return now })
+		a := &lightningv1alpha1.LightningApp{}
+		a.Namespace, a.Name, a.ResourceVersion, a.Status = "ns", "a", "11", written
+		w.record(a, "10")
+		now = now.Add(2 * writtenStatusTTL)
+		b := a.DeepCopy()
+		b.Name = "b"
+		w.record(b, "10")
+		if _, ok := w.byKey[client.ObjectKeyFromObject(a)]; ok {
+			t.Error("an old note stays")
+		}
+		if _, ok := w.byKey[client.ObjectKeyFromObject(b)]; !ok {
+			t.Error("the new note went")
+		}
+	})
 	t.Run("another app is left alone", func(t *testing.T) {
-		w := newWrittenStatuses()
+		w := newWrittenStatuses(time.Now)
 		a := &lightningv1alpha1.LightningApp{}
 		a.Namespace, a.Name, a.ResourceVersion, a.Status = "ns", "a", "11", written
 		w.record(a, "10")

@@ -28,15 +28,22 @@ func (r request) String() string { return r.verb + " " + r.resource }
 // apiSnapshot is the apiserver's request counts and CPU seconds at one moment.
 type apiSnapshot struct {
 	requests map[request]float64
-	cpu      float64
+	// seconds is the apiserver's time spent serving each kind of request.
+	seconds map[request]float64
+	cpu     float64
 }
 
 // minus is what happened between before and s.
 func (s apiSnapshot) minus(before apiSnapshot) apiSnapshot {
-	out := apiSnapshot{requests: map[request]float64{}, cpu: s.cpu - before.cpu}
+	out := apiSnapshot{requests: map[request]float64{}, seconds: map[request]float64{}, cpu: s.cpu - before.cpu}
 	for k, v := range s.requests {
 		if d := v - before.requests[k]; d > 0 {
 			out.requests[k] = d
+		}
+	}
+	for k, v := range s.seconds {
+		if d := v - before.seconds[k]; d > 0 {
+			out.seconds[k] = d
 		}
 	}
 	return out
@@ -112,18 +119,35 @@ func scrapeAPIServer(ctx context.Context, rc rest.Interface) (apiSnapshot, error
 }
 
 func apiSnapshotOf(families map[string]*dto.MetricFamily) apiSnapshot {
-	s := apiSnapshot{requests: map[request]float64{}, cpu: sum(families["process_cpu_seconds_total"], nil)}
-	if f := families["apiserver_request_total"]; f != nil {
-		for _, m := range f.GetMetric() {
-			l := labelsOf(m)
-			resource := l["resource"]
-			if sub := l["subresource"]; sub != "" {
-				resource += "/" + sub
-			}
-			s.requests[request{verb: l["verb"], resource: resource}] += value(m)
-		}
+	s := apiSnapshot{requests: map[request]float64{}, seconds: map[request]float64{}, cpu: sum(families["process_cpu_seconds_total"], nil)}
+	for _, m := range families["apiserver_request_total"].GetMetric() {
+		s.requests[requestOf(m)] += value(m)
+	}
+	for _, m := range families["apiserver_request_duration_seconds"].GetMetric() {
+		s.seconds[requestOf(m)] += m.GetHistogram().GetSampleSum()
 	}
 	return s
+}
+
+func requestOf(m *dto.Metric) request {
+	l := labelsOf(m)
+	resource := l["resource"]
+	if sub := l["subresource"]; sub != "" {
+		resource += "/" + sub
+	}
+	return request{verb: l["verb"], resource: resource}
+}
+
+// latencies formats the mean time the apiserver took for each kind of write.
+func (s apiSnapshot) latencies() string {
+	var parts []string
+	for k, n := range s.requests {
+		if writeVerbs[k.verb] && n >= 10 {
+			parts = append(parts, fmt.Sprintf("%s %.1f ms", k, 1000*s.seconds[k]/n))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
 }
 
 func parseMetrics(r io.Reader) (map[string]*dto.MetricFamily, error) {

@@ -1,0 +1,53 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+)
+
+const metricsBefore = `# TYPE apiserver_request_total counter
+apiserver_request_total{code="201",component="apiserver",group="",resource="secrets",scope="resource",subresource="",verb="POST",version="v1"} 10
+apiserver_request_total{code="200",component="apiserver",group="lightning.ai",resource="lightningapps",scope="resource",subresource="status",verb="PATCH",version="v1alpha1"} 4
+# TYPE process_cpu_seconds_total counter
+process_cpu_seconds_total 100
+`
+
+const metricsAfter = `# TYPE apiserver_request_total counter
+apiserver_request_total{code="201",component="apiserver",group="",resource="secrets",scope="resource",subresource="",verb="POST",version="v1"} 30
+apiserver_request_total{code="409",component="apiserver",group="",resource="secrets",scope="resource",subresource="",verb="POST",version="v1"} 2
+apiserver_request_total{code="200",component="apiserver",group="lightning.ai",resource="lightningapps",scope="resource",subresource="status",verb="PATCH",version="v1alpha1"} 44
+apiserver_request_total{code="200",component="apiserver",group="coordination.k8s.io",resource="leases",scope="resource",subresource="",verb="PUT",version="v1"} 5
+apiserver_request_total{code="200",component="apiserver",group="",resource="secrets",scope="cluster",subresource="",verb="LIST",version="v1"} 1
+# TYPE process_cpu_seconds_total counter
+process_cpu_seconds_total 112.5
+`
+
+func TestAPISnapshotDifference(t *testing.T) {
+	snapshot := func(text string) apiSnapshot {
+		t.Helper()
+		f, err := parseMetrics(strings.NewReader(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return apiSnapshotOf(f)
+	}
+	d := snapshot(metricsAfter).minus(snapshot(metricsBefore))
+	tests := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"CPU seconds between the scrapes", d.cpu, 12.5},
+		{"creates, refused ones too", d.requests[request{"POST", "secrets"}], 22.0},
+		{"a subresource is its own kind", d.requests[request{"PATCH", "lightningapps/status"}], 40.0},
+		{"writes but leader election", d.writes("leases"), 62.0},
+		{"every write", d.writes(), 67.0},
+		{"per object, largest first, reads left out", d.perObject(20, func(r request) bool { return writeVerbs[r.verb] }),
+			"PATCH lightningapps/status 2.00, POST secrets 1.10, PUT leases 0.25"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}
