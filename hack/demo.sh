@@ -14,12 +14,14 @@ demo="${DEMO_DIR:-$root/.demo}"
 kustomize="${KUSTOMIZE:-$(ls "$bin"/kustomize-* 2>/dev/null | head -1)}"
 webhook_port="${DEMO_WEBHOOK_PORT:-9443}"
 probe_port="${DEMO_PROBE_PORT:-18081}"
+metrics_port="${DEMO_METRICS_PORT:-18443}"
 ns="${DEMO_NAMESPACE:-demo}"
 manager="${DEMO_MANAGER:-$bin/manager}"
 demo_image=lightning.local/demo-app:dev   # built from test/images/demo-app, imported into the node
 remote_image="${DEMO_IMAGE:-ghcr.io/lightning-ai/demo-app:0.1}"
 operator_ns=lightning-system
 operator_sa=lightning-operator-controller-manager
+metrics_reader=demo-metrics-reader   # a ServiceAccount bound to config/rbac's metrics-reader ClusterRole
 webhook_config=lightning-operator-mutating-webhook-configuration
 
 export PATH="$bin:$bin/k8s:$PATH"
@@ -76,9 +78,9 @@ section "Start the operator (bin/manager) as its ServiceAccount"
 say "It authenticates with a client certificate for system:serviceaccount:$operator_ns:$operator_sa,"
 say "so the RBAC from config/rbac applies as in a cluster. It issues its own webhook CA and"
 say "serving certificate (for 127.0.0.1) and patches the caBundle into the webhook configuration."
-# A changed manager binary (or localcluster, which sets its flags) replaces
-# the running operator; otherwise it is reused.
-manager_sum=$(cat "$manager" "$bin/localcluster" | sha256sum | cut -c1-64)
+# A changed manager binary (or localcluster, which sets its flags, or a
+# port) replaces the running operator; otherwise it is reused.
+manager_sum=$( (cat "$manager" "$bin/localcluster"; echo "$webhook_port $probe_port $metrics_port") | sha256sum | cut -c1-64)
 if localcluster running --dir "$demo" --name manager; then
   if [ "$manager_sum" != "$(cat "$demo/manager.sha256" 2>/dev/null)" ]; then
     say "The manager or its flags changed: restarting the operator."
@@ -88,7 +90,12 @@ if localcluster running --dir "$demo" --name manager; then
   fi
 fi
 if ! localcluster running --dir "$demo" --name manager; then
-  localcluster operator --dir "$demo" --manager "$manager" --webhook-port "$webhook_port" --probe-port "$probe_port"
+  for port in "$webhook_port" "$probe_port" "$metrics_port"; do
+    if (: < "/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      fail "port $port on 127.0.0.1 is in use: set DEMO_WEBHOOK_PORT, DEMO_PROBE_PORT or DEMO_METRICS_PORT (see docs/quickstart.md)"
+    fi
+  done
+  localcluster operator --dir "$demo" --manager "$manager" --webhook-port "$webhook_port" --probe-port "$probe_port" --metrics-port "$metrics_port"
   echo "$manager_sum" > "$demo/manager.sha256"
 fi
 operator_ready() {
@@ -250,8 +257,25 @@ if [ "$node" = 1 ]; then
   check_processes "$demo/demo-value"
 fi
 
+# The metrics answer only a token allowed to get /metrics, as in a cluster:
+# one of a ServiceAccount bound to the metrics-reader ClusterRole.
+kubectl -n "$operator_ns" create serviceaccount "$metrics_reader" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl create clusterrolebinding "$metrics_reader" --clusterrole=lightning-operator-metrics-reader \
+  --serviceaccount="$operator_ns:$metrics_reader" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+metrics_curl="curl -sk -H \"Authorization: Bearer \$(kubectl -n $operator_ns create token $metrics_reader)\" https://127.0.0.1:$metrics_port/metrics"
+if command -v curl >/dev/null; then
+  # The line printed below works: the app's gauges are there, read with its token.
+  # (grep reads to the end: with -q, curl could die of SIGPIPE and pipefail fail the check.)
+  app_gauges() {
+    curl -sfk -H "Authorization: Bearer $(kubectl -n "$operator_ns" create token "$metrics_reader")" \
+      "https://127.0.0.1:$metrics_port/metrics" | grep "^lightning_app_status_condition{.*name=\"my-app\",namespace=\"$ns\""
+  }
+  wait_until 60 "my-app's gauges on https://127.0.0.1:$metrics_port/metrics" app_gauges
+fi
+
 section "Done: the cluster and the operator keep running"
 say "  export KUBECONFIG=$KUBECONFIG"
 say "  kubectl lightning secret list -n $ns"
+say "  metrics: $metrics_curl | grep ^lightning_"
 say "  operator log: $demo/logs/manager.log"
 say "  stop everything: make demo-down"

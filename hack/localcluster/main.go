@@ -6,7 +6,7 @@
 //	                       node, when this machine can run one (one line says why not).
 //	localcluster images    --out bin/images                build the node's images (OCI tarballs)
 //	localcluster down      --dir .demo                     stop every process; the data stays
-//	localcluster operator  --dir .demo --manager bin/manager --webhook-port 9443 --probe-port 18081
+//	localcluster operator  --dir .demo --manager bin/manager --webhook-port 9443 --probe-port 18081 [--metrics-port 18443]
 //	                       start the operator as its ServiceAccount (process name "manager")
 //	localcluster stop      --dir .demo --name manager
 //	localcluster running   --dir .demo --name manager      exit 0 when it runs
@@ -153,6 +153,7 @@ func operator(args []string) error {
 	manager := fs.String("manager", "bin/manager", "The manager binary.")
 	webhookPort := fs.Int("webhook-port", 9443, "Port of the webhook server.")
 	probePort := fs.Int("probe-port", 18081, "Port of /healthz and /readyz.")
+	metricsPort := fs.Int("metrics-port", 0, "Port of the metrics (HTTPS, a token allowed to get /metrics); 0 turns them off.")
 	_ = fs.Parse(args)
 	c, err := localcluster.Attach(*dir)
 	if err != nil {
@@ -162,6 +163,7 @@ func operator(args []string) error {
 		Kubeconfig:  filepath.Join(c.Dir, "operator.kubeconfig"),
 		WebhookPort: *webhookPort,
 		ProbePort:   *probePort,
+		MetricsPort: *metricsPort,
 		CertDir:     filepath.Join(c.Dir, "webhook-certs"),
 		PresetsFile: filepath.Join(c.Dir, "compute-presets.yaml"),
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/lightning-operator/lightning-operator/internal/certs"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
+	"github.com/lightning-operator/lightning-operator/internal/statemetrics"
 	"github.com/lightning-operator/lightning-operator/webhooks"
 )
 
@@ -174,6 +175,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	writer := keysecret.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, o.Now)
 	rotator := keysecret.NewRotator(writer, keysecret.AnyLightningSecret(mgr.GetAPIReader()), o.KeyCheckInterval, mgr.GetEventRecorder("lightning-keyring"))
 	if err := mgr.Add(rotator); err != nil {
+		return err
+	}
+	if err := mgr.Add(statemetrics.New(mgr.GetCache(), keys)); err != nil {
 		return err
 	}
 	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
