@@ -23,11 +23,43 @@ const namespaceNameLabel = corev1.LabelMetadataName
 // manifest can only name the default one). It adds what is missing and
 // removes nothing, so a stricter selector a cluster admin set stays. It
 // reports whether it changed w.
-func KeepSelectors(operatorNamespace string) func(*admissionregistrationv1.MutatingWebhook) bool {
+//
+// A namespace-scoped operator (watchNamespaces, sorted) also keeps the
+// selector's kubernetes.io/metadata.name In requirement to exactly those
+// namespaces, so pods elsewhere are never sent to it: that one requirement
+// follows the flag, and narrowing further takes another requirement.
+func KeepSelectors(operatorNamespace string, watchNamespaces ...string) func(*admissionregistrationv1.MutatingWebhook) bool {
 	excluded := []string{operatorNamespace, metav1.NamespaceSystem}
 	return func(w *admissionregistrationv1.MutatingWebhook) bool {
-		return w.Name == PodWebhookName && ensureSelectors(w, excluded)
+		if w.Name != PodWebhookName {
+			return false
+		}
+		changed := ensureSelectors(w, excluded)
+		return ensureWatched(w, watchNamespaces) || changed
 	}
+}
+
+// ensureWatched makes w's namespaceSelector require a namespace name in
+// watched, when there are any. It reports whether it changed w.
+func ensureWatched(w *admissionregistrationv1.MutatingWebhook, watched []string) bool {
+	if len(watched) == 0 {
+		return false
+	}
+	exprs := w.NamespaceSelector.MatchExpressions
+	i := slices.IndexFunc(exprs, func(r metav1.LabelSelectorRequirement) bool {
+		return r.Key == namespaceNameLabel && r.Operator == metav1.LabelSelectorOpIn
+	})
+	if i < 0 {
+		w.NamespaceSelector.MatchExpressions = append(exprs, metav1.LabelSelectorRequirement{
+			Key: namespaceNameLabel, Operator: metav1.LabelSelectorOpIn, Values: slices.Clone(watched),
+		})
+		return true
+	}
+	if slices.Equal(exprs[i].Values, watched) {
+		return false
+	}
+	exprs[i].Values = slices.Clone(watched)
+	return true
 }
 
 // ensureSelectors makes w select only pods labelled lightning.ai/app, outside
