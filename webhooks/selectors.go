@@ -45,21 +45,27 @@ func ensureWatched(w *admissionregistrationv1.MutatingWebhook, watched []string)
 	if len(watched) == 0 {
 		return false
 	}
-	exprs := w.NamespaceSelector.MatchExpressions
-	i := slices.IndexFunc(exprs, func(r metav1.LabelSelectorRequirement) bool {
-		return r.Key == namespaceNameLabel && r.Operator == metav1.LabelSelectorOpIn
-	})
-	if i < 0 {
-		w.NamespaceSelector.MatchExpressions = append(exprs, metav1.LabelSelectorRequirement{
-			Key: namespaceNameLabel, Operator: metav1.LabelSelectorOpIn, Values: slices.Clone(watched),
-		})
-		return true
+	r, added := nameRequirement(w.NamespaceSelector, metav1.LabelSelectorOpIn, watched)
+	if added || slices.Equal(r.Values, watched) {
+		return added
 	}
-	if slices.Equal(exprs[i].Values, watched) {
-		return false
-	}
-	exprs[i].Values = slices.Clone(watched)
+	r.Values = slices.Clone(watched)
 	return true
+}
+
+// nameRequirement returns sel's requirement on the namespace name with op,
+// adding it with values when sel has none (then added is true).
+func nameRequirement(sel *metav1.LabelSelector, op metav1.LabelSelectorOperator, values []string) (r *metav1.LabelSelectorRequirement, added bool) {
+	i := slices.IndexFunc(sel.MatchExpressions, func(r metav1.LabelSelectorRequirement) bool {
+		return r.Key == namespaceNameLabel && r.Operator == op
+	})
+	if i >= 0 {
+		return &sel.MatchExpressions[i], false
+	}
+	sel.MatchExpressions = append(sel.MatchExpressions, metav1.LabelSelectorRequirement{
+		Key: namespaceNameLabel, Operator: op, Values: slices.Clone(values),
+	})
+	return &sel.MatchExpressions[len(sel.MatchExpressions)-1], true
 }
 
 // ensureSelectors makes w select only pods labelled lightning.ai/app, outside
@@ -80,19 +86,13 @@ func ensureSelectors(w *admissionregistrationv1.MutatingWebhook, excluded []stri
 	if w.NamespaceSelector == nil {
 		w.NamespaceSelector = &metav1.LabelSelector{}
 	}
-	exprs := w.NamespaceSelector.MatchExpressions
-	i := slices.IndexFunc(exprs, func(r metav1.LabelSelectorRequirement) bool {
-		return r.Key == namespaceNameLabel && r.Operator == metav1.LabelSelectorOpNotIn
-	})
-	if i < 0 {
-		w.NamespaceSelector.MatchExpressions = append(exprs, metav1.LabelSelectorRequirement{
-			Key: namespaceNameLabel, Operator: metav1.LabelSelectorOpNotIn, Values: slices.Clone(excluded),
-		})
+	r, added := nameRequirement(w.NamespaceSelector, metav1.LabelSelectorOpNotIn, excluded)
+	if added {
 		return true
 	}
 	for _, ns := range excluded {
-		if !slices.Contains(exprs[i].Values, ns) {
-			exprs[i].Values = append(exprs[i].Values, ns)
+		if !slices.Contains(r.Values, ns) {
+			r.Values = append(r.Values, ns)
 			changed = true
 		}
 	}

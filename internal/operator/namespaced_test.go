@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -161,23 +161,6 @@ func TestNamespacedOverlayAgrees(t *testing.T) {
 	}
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // eventually polls f until it returns nil, or fails the test with its last error.
 func eventually(t *testing.T, what string, f func() error) {
 	t.Helper()
@@ -209,15 +192,7 @@ func TestNamespaceScopedMode(t *testing.T) {
 	serviceName := flagValue(args, "webhook-service-name")
 	watched, unwatched := watch[0], "elsewhere"
 
-	env, err := testenv.New(testenv.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	cfg := startEnv(t)
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = lightningv1alpha1.AddToScheme(scheme)
@@ -276,11 +251,18 @@ func TestNamespaceScopedMode(t *testing.T) {
 		}
 	}
 
-	logs := &lockedBuffer{}
-	ctrl.SetLogger(zap.New(zap.WriteTo(logs), zap.UseDevMode(true)))
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "manager.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(logFile), zap.UseDevMode(true)))
+	logs := func() string {
+		data, _ := os.ReadFile(logFile.Name())
+		return string(data)
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("manager log:\n%s", logs)
+			t.Logf("manager log:\n%s", logs())
 		}
 	})
 	port := freePort(t)
@@ -414,10 +396,10 @@ func TestNamespaceScopedMode(t *testing.T) {
 		t.Errorf("Secrets in unwatched namespace %s: %d (%v)", unwatched, len(secrets.Items), err)
 	}
 	// Every call the manager made was allowed: the overlay grants enough.
-	if l := logs.String(); strings.Contains(l, "forbidden") {
+	if l := logs(); strings.Contains(l, "forbidden") {
 		t.Errorf("the manager was refused a call:\n%s", l)
 	}
-	if strings.Contains(logs.String(), "namespaced-canary") {
+	if strings.Contains(logs(), "namespaced-canary") {
 		t.Error("the manager logged the value")
 	}
 }
