@@ -48,6 +48,7 @@ type options struct {
 	qps               float64
 	burst             int
 	operatorNamespace string
+	watchNamespaces   string
 
 	keyRotationPeriod  time.Duration
 	keyCutoff          string
@@ -78,6 +79,7 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.Float64Var(&o.qps, "kube-api-qps", 500, "Queries per second to the Kubernetes API server, per resource type; -1 removes the client-side limit.")
 	fs.IntVar(&o.burst, "kube-api-burst", 1000, "Burst of queries to the Kubernetes API server, per resource type.")
 	fs.StringVar(&o.operatorNamespace, "operator-namespace", envOr("POD_NAMESPACE", "lightning-system"), "Namespace of the operator's keyring, certificates and public keys.")
+	fs.StringVar(&o.watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces whose LightningApps and LightningSecrets the operator serves (and the only ones the pod webhook is called for); empty serves every namespace. Needs the namespaced RBAC of config/namespaced.")
 	fs.DurationVar(&o.keyRotationPeriod, "key-rotation-period", 720*time.Hour, "Age at which a new sealing key is made; old keys stay for opening.")
 	fs.StringVar(&o.keyCutoff, "key-cutoff", "", "RFC 3339 time; a newest key made before it is replaced now (forces a rotation).")
 	fs.StringVar(&o.defaultRecipients, "default-recipients-file", "", "PEM file of public keys (such as an offline recovery key, from 'kubectl lightning recovery-key generate') published beside the sealing keys; the CLI seals every value to them too.")
@@ -166,9 +168,14 @@ func run(opts options) error {
 		}
 	}
 
+	watch, err := operator.ParseWatchNamespaces(opts.watchNamespaces, opts.operatorNamespace)
+	if err != nil {
+		return err
+	}
+
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
-		Cache:                   operator.CacheOptions(opts.webhookConfigName),
+		Cache:                   operator.ScopeCache(operator.CacheOptions(opts.webhookConfigName), opts.operatorNamespace, watch),
 		Metrics:                 operator.MetricsOptions(opts.metricsAddr, opts.metricsSecure, opts.metricsCertDir),
 		HealthProbeBindAddress:  opts.probeAddr,
 		PprofBindAddress:        opts.pprofAddr,
@@ -190,6 +197,7 @@ func run(opts options) error {
 	}
 	if err := operator.Setup(ctx, mgr, operator.Options{
 		Namespace:         opts.operatorNamespace,
+		WatchNamespaces:   watch,
 		KeyRotationPeriod: opts.keyRotationPeriod,
 		KeyCutoff:         cutoff,
 		DefaultRecipients: recipients,
@@ -212,6 +220,6 @@ func run(opts options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
-	log.Info("Starting manager", "operatorNamespace", opts.operatorNamespace, "leaderElection", opts.leaderElect)
+	log.Info("Starting manager", "operatorNamespace", opts.operatorNamespace, "watchNamespaces", watch, "leaderElection", opts.leaderElect)
 	return mgr.Start(ctx)
 }

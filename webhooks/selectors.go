@@ -23,11 +23,49 @@ const namespaceNameLabel = corev1.LabelMetadataName
 // manifest can only name the default one). It adds what is missing and
 // removes nothing, so a stricter selector a cluster admin set stays. It
 // reports whether it changed w.
-func KeepSelectors(operatorNamespace string) func(*admissionregistrationv1.MutatingWebhook) bool {
+//
+// A namespace-scoped operator (watchNamespaces, sorted) also keeps the
+// selector's kubernetes.io/metadata.name In requirement to exactly those
+// namespaces, so pods elsewhere are never sent to it: that one requirement
+// follows the flag, and narrowing further takes another requirement.
+func KeepSelectors(operatorNamespace string, watchNamespaces ...string) func(*admissionregistrationv1.MutatingWebhook) bool {
 	excluded := []string{operatorNamespace, metav1.NamespaceSystem}
 	return func(w *admissionregistrationv1.MutatingWebhook) bool {
-		return w.Name == PodWebhookName && ensureSelectors(w, excluded)
+		if w.Name != PodWebhookName {
+			return false
+		}
+		changed := ensureSelectors(w, excluded)
+		return ensureWatched(w, watchNamespaces) || changed
 	}
+}
+
+// ensureWatched makes w's namespaceSelector require a namespace name in
+// watched, when there are any. It reports whether it changed w.
+func ensureWatched(w *admissionregistrationv1.MutatingWebhook, watched []string) bool {
+	if len(watched) == 0 {
+		return false
+	}
+	r, added := nameRequirement(w.NamespaceSelector, metav1.LabelSelectorOpIn, watched)
+	if added || slices.Equal(r.Values, watched) {
+		return added
+	}
+	r.Values = slices.Clone(watched)
+	return true
+}
+
+// nameRequirement returns sel's requirement on the namespace name with op,
+// adding it with values when sel has none (then added is true).
+func nameRequirement(sel *metav1.LabelSelector, op metav1.LabelSelectorOperator, values []string) (r *metav1.LabelSelectorRequirement, added bool) {
+	i := slices.IndexFunc(sel.MatchExpressions, func(r metav1.LabelSelectorRequirement) bool {
+		return r.Key == namespaceNameLabel && r.Operator == op
+	})
+	if i >= 0 {
+		return &sel.MatchExpressions[i], false
+	}
+	sel.MatchExpressions = append(sel.MatchExpressions, metav1.LabelSelectorRequirement{
+		Key: namespaceNameLabel, Operator: op, Values: slices.Clone(values),
+	})
+	return &sel.MatchExpressions[len(sel.MatchExpressions)-1], true
 }
 
 // ensureSelectors makes w select only pods labelled lightning.ai/app, outside
@@ -48,19 +86,13 @@ func ensureSelectors(w *admissionregistrationv1.MutatingWebhook, excluded []stri
 	if w.NamespaceSelector == nil {
 		w.NamespaceSelector = &metav1.LabelSelector{}
 	}
-	exprs := w.NamespaceSelector.MatchExpressions
-	i := slices.IndexFunc(exprs, func(r metav1.LabelSelectorRequirement) bool {
-		return r.Key == namespaceNameLabel && r.Operator == metav1.LabelSelectorOpNotIn
-	})
-	if i < 0 {
-		w.NamespaceSelector.MatchExpressions = append(exprs, metav1.LabelSelectorRequirement{
-			Key: namespaceNameLabel, Operator: metav1.LabelSelectorOpNotIn, Values: slices.Clone(excluded),
-		})
+	r, added := nameRequirement(w.NamespaceSelector, metav1.LabelSelectorOpNotIn, excluded)
+	if added {
 		return true
 	}
 	for _, ns := range excluded {
-		if !slices.Contains(exprs[i].Values, ns) {
-			exprs[i].Values = append(exprs[i].Values, ns)
+		if !slices.Contains(r.Values, ns) {
+			r.Values = append(r.Values, ns)
 			changed = true
 		}
 	}

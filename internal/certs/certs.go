@@ -54,6 +54,7 @@ import (
 // The TLS Secret lives in the operator's namespace; the webhook
 // configuration's caBundle is patched by the leader.
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update,namespace=system
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=get;patch,resourceNames=lightning-operator-mutating-webhook-configuration
 
 // Mode selects who provides the webhook's TLS.

@@ -25,6 +25,12 @@ import (
 )
 
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update,namespace=system
+// The keyring Secret, read through the cache (list, watch) and written by
+// the leader. The Role in the operator's namespace grants it on its own, for
+// a namespace-scoped operator that holds no cluster-wide Secret access.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update,namespace=system
+// Its Events (a missing keyring, a new key) are about that Secret.
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch,namespace=system
 
 // Defaults for the objects this package owns in the operator's namespace.
 const (

@@ -93,12 +93,26 @@ func boolPtr(b bool) *bool { return &b }
 
 // AnyLightningSecret reports whether any LightningSecret exists, reading past
 // the cache with a limit of one: it runs only when the keyring is missing.
-func AnyLightningSecret(reader client.Reader) SecretsExist {
+// Given namespaces (a namespace-scoped operator, which may not list across
+// the cluster), it looks in those only.
+func AnyLightningSecret(reader client.Reader, namespaces ...string) SecretsExist {
 	return func(ctx context.Context) (bool, error) {
-		list := &lightningv1alpha1.LightningSecretList{}
-		if err := reader.List(ctx, list, client.Limit(1)); err != nil {
-			return false, err
+		if len(namespaces) == 0 {
+			return anyIn(ctx, reader)
 		}
-		return len(list.Items) > 0, nil
+		for _, ns := range namespaces {
+			if found, err := anyIn(ctx, reader, client.InNamespace(ns)); found || err != nil {
+				return found, err
+			}
+		}
+		return false, nil
 	}
+}
+
+func anyIn(ctx context.Context, reader client.Reader, opts ...client.ListOption) (bool, error) {
+	list := &lightningv1alpha1.LightningSecretList{}
+	if err := reader.List(ctx, list, append(opts, client.Limit(1))...); err != nil {
+		return false, err
+	}
+	return len(list.Items) > 0, nil
 }

@@ -39,6 +39,10 @@ import (
 type Options struct {
 	// Namespace holds the keyring, the certificates and the public keys.
 	Namespace string
+	// WatchNamespaces, when set, are the only namespaces whose apps and
+	// secrets the operator serves (ParseWatchNamespaces); pass them to
+	// ScopeCache as well. The pod webhook's namespaceSelector is kept to them.
+	WatchNamespaces []string
 	// KeyRotationPeriod is the age at which a new sealing key is made;
 	// KeyCutoff forces one when the newest key is older.
 	KeyRotationPeriod time.Duration
@@ -173,7 +177,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	keyOpts := keysecret.Options{Namespace: o.Namespace, RotationPeriod: o.KeyRotationPeriod, Cutoff: o.KeyCutoff, DefaultRecipients: o.DefaultRecipients}
 	keys := keysecret.NewSource(mgr.GetClient(), keyOpts)
 	writer := keysecret.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, o.Now)
-	rotator := keysecret.NewRotator(writer, keysecret.AnyLightningSecret(mgr.GetAPIReader()), o.KeyCheckInterval, mgr.GetEventRecorder("lightning-keyring"))
+	rotator := keysecret.NewRotator(writer, keysecret.AnyLightningSecret(mgr.GetAPIReader(), o.WatchNamespaces...), o.KeyCheckInterval, mgr.GetEventRecorder("lightning-keyring"))
 	if err := mgr.Add(rotator); err != nil {
 		return err
 	}
@@ -205,7 +209,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return nil
 	}
 	tls := o.Webhook.TLS
-	tls.ConfigureWebhook = webhooks.KeepSelectors(o.Namespace)
+	tls.ConfigureWebhook = webhooks.KeepSelectors(o.Namespace, o.WatchNamespaces...)
 	certReady, err := certs.Setup(mgr, tls)
 	if err != nil {
 		return fmt.Errorf("setting up the webhook certificate: %w", err)
