@@ -186,14 +186,22 @@ func TestChartMatchesBundle(t *testing.T) {
 		values     map[string]any
 		base       string
 		components []string
+		// watchNamespaces from the overlay's --watch-namespaces, so the
+		// chart follows whatever namespaces config/namespaced lists.
+		overlayWatch bool
 	}{
 		{name: "defaults", base: "default"},
 		{name: "cert-manager", values: map[string]any{"webhook": map[string]any{"tls": "cert-manager"}}, base: "certmanager"},
 		{name: "service monitor", values: serviceMonitorOn, base: "default", components: []string{"prometheus"}},
+		{name: "namespace-scoped", base: "namespaced", overlayWatch: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := renderKustomize(t, tc.base, tc.components...)
-			got, err := renderChart(namespace, tc.values)
+			values := tc.values
+			if tc.overlayWatch {
+				values = map[string]any{"watchNamespaces": watchNamespacesOf(t, want)}
+			}
+			got, err := renderChart(namespace, values)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,6 +227,23 @@ func TestChartMatchesBundle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// watchNamespacesOf is the list of the manager's --watch-namespaces in objs.
+func watchNamespacesOf(t *testing.T, objs objects) []any {
+	t.Helper()
+	c := slice(mustGet(t, objs, deployment), "spec", "template", "spec", "containers")[0]
+	for _, a := range strSlice(slice(c, "args")) {
+		if v, ok := strings.CutPrefix(a, "--watch-namespaces="); ok && v != "" {
+			var out []any
+			for _, ns := range strings.Split(v, ",") {
+				out = append(out, ns)
+			}
+			return out
+		}
+	}
+	t.Fatalf("the manager runs without --watch-namespaces: %v", slice(c, "args"))
+	return nil
 }
 
 var serviceMonitorOn = map[string]any{"metrics": map[string]any{"serviceMonitor": map[string]any{"enabled": true}}}
@@ -523,6 +548,83 @@ func TestChartValues(t *testing.T) {
 			}
 		},
 	}, {
+		// The default, which TestChartMatchesBundle pins to config/default;
+		// null (an override that drops the key) renders the same.
+		name:   "watchNamespaces empty or null: cluster-wide",
+		values: "watchNamespaces: []",
+		check: func(t *testing.T, objs objects) {
+			for _, k := range []string{"rbac.authorization.k8s.io/v1/ClusterRoleBinding//lightning-operator-manager-cluster-rolebinding",
+				"rbac.authorization.k8s.io/v1/ClusterRole//lightning-operator-manager-cluster-role"} {
+				if _, ok := objs[k]; ok {
+					t.Errorf("%s rendered with no watchNamespaces", k)
+				}
+			}
+			mustGet(t, objs, "rbac.authorization.k8s.io/v1/ClusterRoleBinding//lightning-operator-manager-rolebinding")
+			if a := strings.Join(args(objs), " "); strings.Contains(a, "--watch-namespaces") {
+				t.Errorf("args %q", a)
+			}
+			null, err := renderChart(namespace, map[string]any{"watchNamespaces": nil})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(objs, null); d != "" {
+				t.Errorf("watchNamespaces: null renders otherwise than [] (-[] +null):\n%s", d)
+			}
+		},
+	}, {
+		name: "watchNamespaces sorted, in another namespace",
+		ns:   "ops", values: "watchNamespaces: [team-b, team-a]",
+		check: func(t *testing.T, objs objects) {
+			watch := []string{"team-a", "team-b"}
+			if a := args(objs); !slices.Contains(a, "--watch-namespaces=team-a,team-b") {
+				t.Errorf("args %v lack --watch-namespaces=team-a,team-b", a)
+			}
+			mwc := mustGet(t, objs, "admissionregistration.k8s.io/v1/MutatingWebhookConfiguration//lightning-operator-mutating-webhook-configuration")
+			exprs := slice(slice(mwc, "webhooks")[0], "namespaceSelector", "matchExpressions")
+			if len(exprs) != 2 || str(exprs[0], "operator") != "NotIn" || str(exprs[1], "operator") != "In" ||
+				str(exprs[1], "key") != "kubernetes.io/metadata.name" || !cmp.Equal(strSlice(slice(exprs[1], "values")), watch) {
+				t.Errorf("namespaceSelector %v, want the NotIn then kubernetes.io/metadata.name In %v", exprs, watch)
+			}
+			if _, ok := objs["rbac.authorization.k8s.io/v1/ClusterRoleBinding//lightning-operator-manager-rolebinding"]; ok {
+				t.Error("manager-role is bound cluster-wide")
+			}
+			for _, ns := range watch {
+				rb := mustGet(t, objs, "rbac.authorization.k8s.io/v1/RoleBinding/"+ns+"/lightning-operator-manager-rolebinding")
+				sa := slice(rb, "subjects")[0]
+				if str(rb, "roleRef", "kind") != "ClusterRole" || str(rb, "roleRef", "name") != "lightning-operator-manager-role" || str(sa, "namespace") != "ops" {
+					t.Errorf("RoleBinding in %s: roleRef %v, subject %v", ns, get(rb, "roleRef"), sa)
+				}
+			}
+			crb := mustGet(t, objs, "rbac.authorization.k8s.io/v1/ClusterRoleBinding//lightning-operator-manager-cluster-rolebinding")
+			if got := str(slice(crb, "subjects")[0], "namespace"); got != "ops" {
+				t.Errorf("manager-cluster-role bound to the ServiceAccount in %q", got)
+			}
+		},
+	}, {
+		name:    "watchNamespaces with the release namespace",
+		values:  "watchNamespaces: [team-a, lightning-system]",
+		wantErr: "watchNamespaces: lightning-system is the release namespace, the operator's own, where no app runs",
+	}, {
+		name: "watchNamespaces with another release namespace",
+		ns:   "ops", values: "watchNamespaces: [ops]",
+		wantErr: "watchNamespaces: ops is the release namespace",
+	}, {
+		name:    "watchNamespaces with kube-system",
+		values:  "watchNamespaces: [kube-system, team-a]",
+		wantErr: "watchNamespaces: kube-system is never served by the pod webhook",
+	}, {
+		name:    "watchNamespaces listed twice",
+		values:  "watchNamespaces: [team-a, team-b, team-a]",
+		wantErr: "watchNamespaces: team-a is listed twice",
+	}, {
+		name:    "watchNamespaces not a name",
+		values:  "watchNamespaces: [Team_A]",
+		wantErr: `watchNamespaces: "Team_A" is not a namespace name`,
+	}, {
+		name:    "watchNamespaces not a list",
+		values:  "watchNamespaces: team-a,team-b",
+		wantErr: `watchNamespaces is a list, like [team-a, team-b]`,
+	}, {
 		name:    "unknown TLS mode",
 		values:  "webhook: {tls: vault}",
 		wantErr: `webhook.tls is self or cert-manager, not "vault"`,
@@ -582,7 +684,7 @@ func checkConfigFile(t *testing.T, objs objects, flag, file string) {
 // TestLint runs `helm lint`'s rules; warnings count too (an icon is only INFO).
 func TestLint(t *testing.T) {
 	kube := &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
-	for _, values := range []map[string]any{nil, {"webhook": map[string]any{"tls": "cert-manager"}}, serviceMonitorOn} {
+	for _, values := range []map[string]any{nil, {"webhook": map[string]any{"tls": "cert-manager"}}, serviceMonitorOn, {"watchNamespaces": []any{"team-a", "team-b"}}} {
 		l := lint.AllWithKubeVersion(filepath.Join(root, "dist", "chart"), values, namespace, kube)
 		for _, m := range l.Messages {
 			if m.Severity >= support.WarningSev {
