@@ -111,6 +111,7 @@ bench-scale-node: envtest-binaries node-runtime ## Scale run on the node: N/4 ap
 
 IMG      ?= ghcr.io/lightning-operator/lightning-operator:v0.1.0
 TLS      ?= self
+MODE     ?= cluster
 SERVICE_MONITOR ?= false
 comma    := ,
 DEMO_DIR ?= $(ROOT)/.demo
@@ -134,9 +135,11 @@ image: ## Build the manager's image without Docker, as an OCI image-layout tarba
 	go run ./hack/image --name $(IMG) --out $(BIN)/images/manager.tar
 
 .PHONY: build-installer
-build-installer: $(KUSTOMIZE) ## Write dist/install.yaml with the image IMG: config/default, or config/certmanager with TLS=cert-manager; SERVICE_MONITOR=true adds config/prometheus.
-	@case "$(TLS)" in self) base=default;; cert-manager) base=certmanager;; \
-		*) echo "TLS is self or cert-manager, not '$(TLS)'"; exit 1;; esac; \
+build-installer: $(KUSTOMIZE) ## Write dist/install.yaml with the image IMG: config/default, config/certmanager with TLS=cert-manager, or config/namespaced with MODE=namespaced; SERVICE_MONITOR=true adds config/prometheus.
+	@case "$(TLS)" in self|cert-manager) ;; *) echo "TLS is self or cert-manager, not '$(TLS)'"; exit 1;; esac; \
+	case "$(MODE)/$(TLS)" in cluster/self) base=default;; cluster/cert-manager) base=certmanager;; namespaced/self) base=namespaced;; \
+		namespaced/*) echo "MODE=namespaced builds on config/default: TLS=cert-manager is not offered with it"; exit 1;; \
+		*) echo "MODE is cluster or namespaced, not '$(MODE)'"; exit 1;; esac; \
 	rm -rf $(ROOT)/dist/.installer && mkdir -p $(ROOT)/dist/.installer; \
 	printf 'resources:\n- ../../config/%s\n' $$base > $(ROOT)/dist/.installer/kustomization.yaml
 	@if [ "$(SERVICE_MONITOR)" = true ]; then \
@@ -144,7 +147,7 @@ build-installer: $(KUSTOMIZE) ## Write dist/install.yaml with the image IMG: con
 	@cd $(ROOT)/dist/.installer && $(KUSTOMIZE) edit set image controller=$(IMG)
 	$(KUSTOMIZE) build $(ROOT)/dist/.installer > $(ROOT)/dist/install.yaml
 	@rm -rf $(ROOT)/dist/.installer
-	@echo "Wrote dist/install.yaml (TLS $(TLS), image $(IMG)$(if $(filter true,$(SERVICE_MONITOR)),$(comma) ServiceMonitor))"
+	@echo "Wrote dist/install.yaml (MODE $(MODE), TLS $(TLS), image $(IMG)$(if $(filter true,$(SERVICE_MONITOR)),$(comma) ServiceMonitor))"
 
 ##@ Release
 
