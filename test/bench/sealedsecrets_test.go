@@ -162,7 +162,11 @@ func (h *harness) sealedSecretsPhase(ctx context.Context, n int) (phase, error) 
 	if err != nil {
 		return phase{}, err
 	}
-	progress, err := watchOwnedSecrets(ctx, h.kube, "SealedSecret", n)
+	// The watch ends with the phase, not with the test: TestScale goes on
+	// to other apiservers.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	progress, err := watchOwnedSecrets(watchCtx, h.kube, "SealedSecret", n)
 	if err != nil {
 		return phase{}, err
 	}
