@@ -19,6 +19,12 @@ KUSTOMIZE_VERSION        ?= v5.7.1
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE      := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)
 
+# Bitnami Sealed Secrets, only for the scale harness's side-by-side phase; it
+# is built from its own module, never added to our go.mod.
+SEALED_SECRETS_VERSION ?= v0.36.6
+SEALED_SECRETS_MODULE  := github.com/bitnami-labs/sealed-secrets
+SEALED_SECRETS         := $(BIN)/sealed-secrets-$(SEALED_SECRETS_VERSION)
+
 GO_TEST_FLAGS ?= -count=1
 TEST_TIMEOUT  ?= 45m
 
@@ -93,6 +99,16 @@ $(KUSTOMIZE):
 .PHONY: tools
 tools: $(CONTROLLER_GEN) $(KUSTOMIZE) envtest-binaries
 
+.PHONY: sealed-secrets
+sealed-secrets: $(SEALED_SECRETS)/sealedsecrets-crd.yaml ## Build Sealed Secrets' controller and kubeseal and copy its CRD into bin/sealed-secrets-<version>, for the harness's side-by-side phase.
+
+# go install mod@version builds in its own module, outside ours; the CRD is
+# the Helm chart's, as `helm install` applies it. It is written last.
+$(SEALED_SECRETS)/sealedsecrets-crd.yaml:
+	@mkdir -p $(SEALED_SECRETS)
+	GOBIN=$(SEALED_SECRETS) go install $(SEALED_SECRETS_MODULE)/cmd/controller@$(SEALED_SECRETS_VERSION) $(SEALED_SECRETS_MODULE)/cmd/kubeseal@$(SEALED_SECRETS_VERSION)
+	install -m 644 "$$(go env GOMODCACHE)/$(SEALED_SECRETS_MODULE)@$(SEALED_SECRETS_VERSION)/helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml" $(SEALED_SECRETS)/sealedsecrets-crd.yaml
+
 .PHONY: help
 help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -101,6 +117,11 @@ help: ## Show this help.
 bench-scale: envtest-binaries ## Scale harness: both shapes at N=500 and N=2000, ours vs the floor of the same writes (LIGHTNING_SCALE_SIZES, LIGHTNING_SCALE_SHAPES, LIGHTNING_SCALE_BEST_FLAGS).
 	LIGHTNING_SCALE_SIZES=$${LIGHTNING_SCALE_SIZES:-500,2000} LIGHTNING_SCALE_UNRELATED=$${LIGHTNING_SCALE_UNRELATED:-10000} \
 		go test -count=1 -timeout 90m -run 'TestScale$$' -v ./test/bench/ 2>&1 | grep -E 'RESULT|^(ok|FAIL|---)|_test.go:[0-9]+:'
+
+.PHONY: bench-sealed-secrets
+bench-sealed-secrets: envtest-binaries sealed-secrets ## Sealed Secrets' controller alone: N SealedSecrets to N Secrets on a fresh apiserver (LIGHTNING_SCALE_SEALED_SECRETS_N, default 2000; needs root).
+	LIGHTNING_SCALE_SEALED_SECRETS_N=$${LIGHTNING_SCALE_SEALED_SECRETS_N:-2000} \
+		go test -count=1 -timeout 30m -run TestSealedSecretsSideBySide -v ./test/bench/ 2>&1 | grep -E 'RESULT|skipped|^(ok|FAIL|---)|_test.go:[0-9]+:'
 
 .PHONY: bench-scale-node
 bench-scale-node: envtest-binaries node-runtime ## Scale run on the node: N/4 apps to Ready through the real deployment controller and kubelet (LIGHTNING_SCALE_NODE_N, default 40).

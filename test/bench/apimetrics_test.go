@@ -203,18 +203,23 @@ type managerProgress struct {
 	reconciles, depth map[string]float64
 }
 
-// scrapeManager reads the manager's plain-HTTP metrics endpoint.
-func scrapeManager(ctx context.Context, url string) (managerProgress, error) {
+// fetchMetrics reads a plain-HTTP metrics endpoint.
+func fetchMetrics(ctx context.Context, url string) (map[string]*dto.MetricFamily, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return managerProgress{}, err
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return managerProgress{}, err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	families, err := parseMetrics(resp.Body)
+	return parseMetrics(resp.Body)
+}
+
+// scrapeManager reads the manager's plain-HTTP metrics endpoint.
+func scrapeManager(ctx context.Context, url string) (managerProgress, error) {
+	families, err := fetchMetrics(ctx, url)
 	if err != nil {
 		return managerProgress{}, err
 	}

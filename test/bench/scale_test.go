@@ -635,8 +635,10 @@ func namespaces() []string {
 type managerRun struct {
 	cmd        *exec.Cmd
 	metricsURL string
-	stop       func()
-	peakRSS    func() int64
+	// exited is closed when the process has ended, stopped or not.
+	exited  chan struct{}
+	stop    func()
+	peakRSS func() int64
 }
 
 // cpu is the user and system CPU time of the stopped manager.
@@ -647,8 +649,7 @@ func (m *managerRun) cpu() time.Duration {
 	return m.cmd.ProcessState.UserTime() + m.cmd.ProcessState.SystemTime()
 }
 
-// startManager runs the manager binary with flags added last (they win),
-// sampling its peak resident set (VmHWM).
+// startManager runs the manager binary with flags added last (they win).
 func (h *harness) startManager(flags ...string) *managerRun {
 	args := []string{"--kubeconfig", h.kubeconfig, "--metrics-bind-address=0", "--health-probe-bind-address=0",
 		"--operator-namespace", operatorNamespace, "--zap-log-level=error"}
@@ -661,7 +662,14 @@ func (h *harness) startManager(flags ...string) *managerRun {
 		args = append(args, fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", h.metricsPort), "--metrics-secure=false")
 		m.metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", h.metricsPort)
 	}
-	m.cmd = exec.Command(h.manager, append(args, flags...)...)
+	h.startProcess(m, exec.Command(h.manager, append(args, flags...)...))
+	return m
+}
+
+// startProcess starts cmd as m, sampling its peak resident set (VmHWM)
+// until m.stop.
+func (h *harness) startProcess(m *managerRun, cmd *exec.Cmd) {
+	m.cmd = cmd
 	m.cmd.Stdout, m.cmd.Stderr = os.Stderr, os.Stderr
 	if gc := os.Getenv("LIGHTNING_SCALE_MANAGER_GOGC"); gc != "" {
 		// Only the manager's: the apiserver and etcd keep theirs.
@@ -670,6 +678,11 @@ func (h *harness) startManager(flags ...string) *managerRun {
 	if err := m.cmd.Start(); err != nil {
 		h.t.Fatal(err)
 	}
+	m.exited = make(chan struct{})
+	go func() {
+		_ = m.cmd.Wait()
+		close(m.exited)
+	}()
 	var peak int64
 	var mu sync.Mutex
 	done := make(chan struct{})
@@ -699,13 +712,12 @@ func (h *harness) startManager(flags ...string) *managerRun {
 			}
 			close(done)
 			_ = m.cmd.Process.Signal(os.Interrupt)
-			_ = m.cmd.Wait()
+			<-m.exited
 		})
 	}
 	m.peakRSS = func() int64 { mu.Lock(); defer mu.Unlock(); return peak }
 	// A failed test still stops it: a running manager would hold go test's output open.
 	h.t.Cleanup(m.stop)
-	return m
 }
 
 func vmHWM(pid int) int64 {
