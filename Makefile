@@ -114,7 +114,7 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 .PHONY: bench-scale
-bench-scale: envtest-binaries ## Scale harness: both shapes at N=500 and N=2000, ours vs the floor of the same writes (LIGHTNING_SCALE_SIZES, LIGHTNING_SCALE_SHAPES, LIGHTNING_SCALE_BEST_FLAGS).
+bench-scale: envtest-binaries sealed-secrets ## Scale harness: both shapes at N=500 and N=2000, ours vs the floor of the same writes and vs Sealed Secrets (LIGHTNING_SCALE_SIZES, LIGHTNING_SCALE_SHAPES, LIGHTNING_SCALE_BEST_FLAGS).
 	LIGHTNING_SCALE_SIZES=$${LIGHTNING_SCALE_SIZES:-500,2000} LIGHTNING_SCALE_UNRELATED=$${LIGHTNING_SCALE_UNRELATED:-10000} \
 		go test -count=1 -timeout 90m -run 'TestScale$$' -v ./test/bench/ 2>&1 | grep -E 'RESULT|^(ok|FAIL|---)|_test.go:[0-9]+:'
 

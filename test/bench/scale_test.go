@@ -134,6 +134,9 @@ func TestScale(t *testing.T) {
 			if unrelated > 0 && s.name == "pairs" && i == len(sizes)-1 {
 				summary = append(summary, h.unrelatedSecrets(context.Background(), unrelated))
 			}
+			if s.name == "pairs" {
+				summary = append(summary, sealedSecretsSideBySide(t, manager, n, r.ours))
+			}
 		}
 		for i := 1; i < len(sizes); i++ {
 			summary = append(summary, fmt.Sprintf("%s growth N=%d -> %d (%.1fx the objects): %.2fx to Secrets, %.2fx to Ready (target <= %.1fx)",
@@ -145,6 +148,22 @@ func TestScale(t *testing.T) {
 	for _, line := range summary {
 		t.Logf("RESULT %s", line)
 	}
+}
+
+// sealedSecretsSideBySide runs Sealed Secrets' controller on a fresh
+// apiserver with the same N, right after ours, and compares.
+func sealedSecretsSideBySide(t *testing.T, manager string, n int, ours phase) string {
+	if reason := sealedSecretsMissing(); reason != "" {
+		return fmt.Sprintf("pairs N=%d Sealed Secrets side by side skipped: %s", n, reason)
+	}
+	ss, err := newHarness(t, manager).sealedSecretsPhase(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("RESULT %s", ss.line(shapes[0], n))
+	return fmt.Sprintf("pairs N=%d ours / Sealed Secrets %s at its best: %.2fx to all Secrets (%.2fs / %.2fs; target <= 0.33x), apiserver CPU per pair %.1f / %.1f ms, peak RSS %d / %d MiB",
+		n, sealedSecretsVersion, ours.resolved.Seconds()/ss.resolved.Seconds(), ours.resolved.Seconds(), ss.resolved.Seconds(),
+		1000*ours.api.cpu/float64(n), 1000*ss.api.cpu/float64(n), ours.peakRSS>>20, ss.peakRSS>>20)
 }
 
 func parseSizes(v string) []int {
