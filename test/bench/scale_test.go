@@ -123,8 +123,8 @@ func TestScale(t *testing.T) {
 		var readyBySize []time.Duration
 		var resolvedBySize []time.Duration
 		for i, n := range sizes {
-			if n%(10*s.secretsPerApp) != 0 {
-				t.Fatalf("N=%d: use a multiple of %d for shape %s", n, 10*s.secretsPerApp, s.name)
+			if n%s.secretsPerApp != 0 {
+				t.Fatalf("N=%d: use a multiple of %d for shape %s", n, s.secretsPerApp, s.name)
 			}
 			h := newHarness(t, manager)
 			r := h.scaleRun(s, n, best)
@@ -322,7 +322,8 @@ func (h *harness) createObjects(ctx context.Context, s shape, n int, pub *sealin
 	h.t.Logf("Creating %d LightningSecrets in %d namespaces and %d apps (%s)", n, 10, apps, s.name)
 	lsecs := make([]*lightningv1alpha1.LightningSecret, n)
 	h.parallel(n, func(i int) error {
-		ns := fmt.Sprintf("profile-%d", i%10)
+		// Secret i belongs to app i/secretsPerApp, in that app's namespace.
+		ns := fmt.Sprintf("profile-%d", (i/s.secretsPerApp)%10)
 		name := fmt.Sprintf("secret-%d", i)
 		env, err := sealing.Seal(pub, sealing.Scope{Namespace: ns, Name: name}, []byte(fmt.Sprintf("value-%d", i)))
 		if err != nil {
@@ -342,8 +343,7 @@ func (h *harness) createObjects(ctx context.Context, s shape, n int, pub *sealin
 		for k := 0; k < s.secretsPerApp; k++ {
 			name := fmt.Sprintf("S%d", k)
 			names = append(names, name)
-			// Secrets of one app share its namespace: i, i+10, i+20, ... in groups of 10 apps.
-			a.Secret(name, fmt.Sprintf("secret-%d", (i/10)*10*s.secretsPerApp+i%10+k*10))
+			a.Secret(name, fmt.Sprintf("secret-%d", i*s.secretsPerApp+k))
 		}
 		if h.command != nil {
 			a.Command(h.command(names)...)
