@@ -257,10 +257,43 @@ func (h *harness) scaleRun(s shape, n int, best []string) runResult {
 	t.Logf("RESULT %s", r.best.line(s, n))
 
 	h.reset(ctx)
-	created := h.recreate(ctx, lsecs, apps)
-	r.floor = h.floor(ctx, s, n, plan, created)
+	r.floor = h.floor(ctx, s, n, plan, h.recreate(ctx, lsecs, apps))
 	t.Logf("RESULT %s", r.floor.line(s, n))
+
+	// The machine is shared: each further round runs the three timed phases
+	// again, in the reverse order, and each keeps its fastest run (its
+	// highest peak RSS), so a burst of other load does not decide a ratio.
+	for round := 2; round <= repeats(); round++ {
+		h.reset(ctx)
+		r.floor = h.fastest(r.floor, h.floor(ctx, s, n, plan, h.recreate(ctx, lsecs, apps)), s, n, round)
+		h.reset(ctx)
+		h.recreate(ctx, lsecs, apps)
+		r.best = h.fastest(r.best, h.coldStart(ctx, s, n, "ours, "+strings.Join(best, " "), best...), s, n, round)
+		h.reset(ctx)
+		h.recreate(ctx, lsecs, apps)
+		r.ours = h.fastest(r.ours, h.coldStart(ctx, s, n, "ours, default flags"), s, n, round)
+	}
 	return r
+}
+
+// repeats is how many rounds of the timed phases run (LIGHTNING_SCALE_REPEATS, default 2).
+func repeats() int {
+	if v, err := strconv.Atoi(os.Getenv("LIGHTNING_SCALE_REPEATS")); err == nil && v > 0 {
+		return v
+	}
+	return 2
+}
+
+// fastest keeps the faster of two runs of a phase, with the higher peak RSS.
+func (h *harness) fastest(a, b phase, s shape, n, round int) phase {
+	b.name += fmt.Sprintf(" (round %d)", round)
+	h.t.Logf("RESULT %s", b.line(s, n))
+	if b.ready < a.ready {
+		a, b = b, a
+	}
+	a.peakRSS = max(a.peakRSS, b.peakRSS)
+	a.scrapedPeakRSS = max(a.scrapedPeakRSS, b.scrapedPeakRSS)
+	return a
 }
 
 func (r runResult) summary() string {
