@@ -510,7 +510,7 @@ func (r *LightningAppReconciler) cleanupSecrets(ctx context.Context, a *lightnin
 // writeStatus writes the status only when it changed, and announces transitions.
 func (r *LightningAppReconciler) writeStatus(ctx context.Context, a *lightningv1alpha1.LightningApp, obs app.Observed) error {
 	status := app.DesiredStatus(a.Status, obs)
-	if equality.Semantic.DeepEqual(status, a.Status) {
+	if equality.Semantic.DeepEqual(status, a.Status) || app.OnlyProgress(a.Status, status) {
 		return nil
 	}
 	transitions := []transition{

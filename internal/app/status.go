@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -176,4 +177,39 @@ func ErrorStatus(prev lightningv1alpha1.LightningAppStatus, generation int64, re
 		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
 	}
 	return st
+}
+
+// OnlyProgress says whether next differs from prev only by start-up
+// progress: the app was and stays Progressing (no failure), and what moved
+// is which components are available already. Such a change is not worth a
+// write: the one that turns the app Ready (or names a failure) follows, and
+// an app with several components would otherwise write once per component
+// (the scale harness counted 0.15 extra status writes per app of two).
+func OnlyProgress(prev, next lightningv1alpha1.LightningAppStatus) bool {
+	if !progressing(prev) || !progressing(next) {
+		return false
+	}
+	return equality.Semantic.DeepEqual(withoutProgress(prev), withoutProgress(next))
+}
+
+func progressing(st lightningv1alpha1.LightningAppStatus) bool {
+	c := meta.FindStatusCondition(st.Conditions, lightningv1alpha1.ConditionReady)
+	return c != nil && c.Status == metav1.ConditionFalse && c.Reason == lightningv1alpha1.ReasonProgressing
+}
+
+// withoutProgress blanks what start-up progress changes: the components'
+// availability, the phase (Pending or Degraded) and the messages that list
+// the components still starting.
+func withoutProgress(st lightningv1alpha1.LightningAppStatus) lightningv1alpha1.LightningAppStatus {
+	out := *st.DeepCopy()
+	out.Phase = ""
+	for i := range out.Components {
+		out.Components[i].Ready = false
+	}
+	for i := range out.Conditions {
+		if t := out.Conditions[i].Type; t == lightningv1alpha1.ConditionReady || t == ConditionReconciling {
+			out.Conditions[i].Message = ""
+		}
+	}
+	return out
 }
