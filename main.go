@@ -189,6 +189,9 @@ func run(opts options) error {
 		LeaderElection:          opts.leaderElect,
 		LeaderElectionID:        "lightning-operator.lightning.ai",
 		LeaderElectionNamespace: opts.operatorNamespace,
+		// A stopping leader hands the Lease over at once rather than after
+		// it expires; safe because the process exits when the manager ends.
+		LeaderElectionReleaseOnCancel: true,
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Port:    opts.webhookPort,
 			CertDir: opts.webhookCertDir,
