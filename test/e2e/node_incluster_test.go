@@ -169,22 +169,35 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, func() {
 			g.Expect(cas[0].NotAfter.Sub(cas[0].NotBefore)).To(BeNumerically("<", time.Minute), "the new CA's lifetime")
 			g.Expect(caBundle(ctx)).To(Equal(initial.Data[certs.KeyCACert]), "the caBundle")
 			for name, ip := range pods {
-				served, err := servedCert(ip)
+				served, err := servedCert(ip, nil)
 				g.Expect(err).NotTo(HaveOccurred(), "the certificate %s serves", name)
 				g.Expect(served.Raw).To(Equal(pemCerts(initial.Data[certs.KeyTLSCert])[0].Raw), "the certificate %s serves", name)
 			}
 		}).WithContext(ctx).Should(Succeed(), "every replica serving the new short-lived certificate, its CA in the caBundle")
 		initialCA := pemCerts(initial.Data[certs.KeyCACert])[0]
 
-		By("admitting pods until the CA has rotated and the old one expired")
+		By("admitting pods until the CA has rotated and the old one expired, and handshaking with each replica as a new apiserver connection would")
+		// The apiserver keeps its connections to the replicas open, so the
+		// admissions alone verify a serving certificate only when the
+		// caBundle changes; a fresh handshake against the caBundle checks
+		// every certificate a replica serves.
 		adm = startAdmitter(ctx, ns, appName, envName)
-		served, cas, maxTrusted := map[string]bool{}, map[string]bool{}, 0
+		served, cas, maxTrusted, handshakes := map[string]bool{}, map[string]bool{}, 0, 0
+		var untrusted []string
 		start := time.Now()
 		Eventually(func(g Gomega) {
-			for _, ip := range pods {
-				if c, err := servedCert(ip); err == nil {
-					served[c.SerialNumber.String()] = true
+			roots := x509.NewCertPool()
+			for _, c := range pemCerts(caBundle(ctx)) {
+				roots.AddCert(c)
+			}
+			for name, ip := range pods {
+				handshakes++
+				c, err := servedCert(ip, roots)
+				if err != nil {
+					untrusted = append(untrusted, time.Now().Format("15:04:05.000")+" "+name+": "+err.Error())
+					continue
 				}
+				served[c.SerialNumber.String()] = true
 			}
 			bundle := pemCerts(webhookTLS(ctx, g).Data[certs.KeyCACert])
 			maxTrusted = max(maxTrusted, len(bundle))
@@ -200,8 +213,10 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, func() {
 		report("certificate rotation", fmt.Sprintf("%s: %d serving certificates served, %d CAs, at most %d trusted at once",
 			time.Since(start).Round(time.Second), len(served), len(cas), maxTrusted))
 		report("failed admissions during the certificate rotation", fmt.Sprintf("%d of %d", len(failures), attempts))
+		report("fresh handshakes against the caBundle that failed", fmt.Sprintf("%d of %d", len(untrusted), handshakes))
 		Expect(maxTrusted).To(Equal(2), "the new CA trusted beside the old one")
 		Expect(failures).To(BeEmpty(), "admissions that failed during the rotation, of %d", attempts)
+		Expect(untrusted).To(BeEmpty(), "handshakes that failed against the caBundle, of %d", handshakes)
 	})
 })
 
@@ -322,11 +337,13 @@ func pemCerts(data []byte) []*x509.Certificate {
 }
 
 // servedCert is the certificate a manager pod's webhook server serves,
-// read over the node's bridge.
-func servedCert(ip string) (*x509.Certificate, error) {
+// read over the node's bridge in a handshake that verifies it against
+// roots for the Service's name, as the apiserver does; nil roots only read it.
+func servedCert(ip string, roots *x509.CertPool) (*x509.Certificate, error) {
 	d := &net.Dialer{Timeout: 2 * time.Second}
 	conn, err := tls.DialWithDialer(d, "tcp", net.JoinHostPort(ip, "9443"), &tls.Config{
-		InsecureSkipVerify: true, // read, not trusted
+		RootCAs:            roots,
+		InsecureSkipVerify: roots == nil,
 		ServerName:         webhookService + "." + operatorNamespace + ".svc",
 	})
 	if err != nil {
