@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/certs"
+	"github.com/lightning-operator/lightning-operator/test/chart"
 	"github.com/lightning-operator/lightning-operator/test/images"
 	"github.com/lightning-operator/lightning-operator/test/localcluster"
 )
@@ -37,8 +39,9 @@ const (
 
 // The operator as a cluster admin installs it: the bundle with the image
 // `make image` builds, imported into the node; two replicas, one leader,
-// the apiserver calling the webhook through its Service. The operator on
-// the host is stopped meanwhile, and started again afterwards.
+// the apiserver calling the webhook through its Service; then the same from
+// the Helm chart's rendering. The operator on the host is stopped meanwhile,
+// and started again afterwards.
 var _ = Describe("On the node, the operator in-cluster", Ordered, func() {
 	const (
 		ns      = "erin"
@@ -160,7 +163,7 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, func() {
 		Expect(rollFailures).To(BeEmpty(), "admissions that failed during the roll, of %d", rollAttempts)
 
 		By("replacing the long-lived PKI: the leader makes a short-lived one (not counted: a recreated CA is not a rotation)")
-		Expect(k8sClient.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: certs.DefaultSecretName}})).To(Succeed())
+		deleteWebhookTLS(ctx)
 		var initial *corev1.Secret
 		Eventually(func(g Gomega) {
 			initial = webhookTLS(ctx, g)
@@ -218,7 +221,49 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, func() {
 		Expect(failures).To(BeEmpty(), "admissions that failed during the rotation, of %d", attempts)
 		Expect(untrusted).To(BeEmpty(), "handshakes that failed against the caBundle, of %d", handshakes)
 	})
+
+	It("runs the same from the Helm chart, rendered with the imported image", func(ctx SpecContext) {
+		By("deleting the bundle's Deployment, and the short-lived PKI with it")
+		kubectl(ctx, "", "delete", "deployment", managerDeployment, "-n", operatorNamespace)
+		Eventually(func() int { return managerPodCount(ctx) }).WithContext(ctx).Should(BeZero(), "the bundle's manager pods gone")
+		deleteWebhookTLS(ctx)
+
+		By("applying the chart as `helm template` renders it, with the image set to the imported one")
+		colon := strings.LastIndexByte(managerImage, ':')
+		manifests, err := chart.Render(filepath.Join(repoRoot, "dist", "chart"), operatorNamespace,
+			map[string]any{"image": map[string]any{"repository": managerImage[:colon], "tag": managerImage[colon+1:]}})
+		Expect(err).NotTo(HaveOccurred())
+		var docs []string
+		for _, m := range manifests {
+			docs = append(docs, m.YAML)
+		}
+		kubectl(ctx, strings.Join(docs, "\n---\n"), "apply", "--server-side", "--force-conflicts", "--field-manager="+fieldManager, "-f", "-")
+		start := time.Now()
+		pods, leader := waitManagers(ctx)
+		d := &appsv1.Deployment{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: managerDeployment}, d)).To(Succeed())
+		Expect(d.Labels).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "Helm"), "the chart's Deployment")
+		Eventually(func() error { return admitOne(ctx, ns, appName, envName, 0) }).WithContext(ctx).
+			Should(Succeed(), "a pod admitted and injected through the chart's webhook")
+		report("chart: manager replicas Ready", fmt.Sprintf("%d after %s, leader %s", len(pods), time.Since(start).Round(time.Second), leader))
+	})
 })
+
+// managerPodCount counts the manager's pods, those being deleted too.
+func managerPodCount(ctx context.Context) int {
+	GinkgoHelper()
+	l := &corev1.PodList{}
+	Expect(k8sClient.List(ctx, l, client.InNamespace(operatorNamespace),
+		client.MatchingLabels{"control-plane": "controller-manager"})).To(Succeed())
+	return len(l.Items)
+}
+
+// deleteWebhookTLS deletes the webhook's TLS Secret, if it is there.
+func deleteWebhookTLS(ctx context.Context) {
+	GinkgoHelper()
+	err := k8sClient.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: certs.DefaultSecretName}})
+	Expect(client.IgnoreNotFound(err)).To(Succeed())
+}
 
 // report prints a figure in the spec's report, which `go test -v` shows.
 func report(name, value string) {
@@ -425,16 +470,10 @@ func admitOne(ctx context.Context, ns, app, envName string, i int) error {
 func backToHostOperator(ctx SpecContext) {
 	By("going back to the operator on the host")
 	kubectl(ctx, "", "scale", "deployment", managerDeployment, "-n", operatorNamespace, "--replicas=0")
-	Eventually(func() []corev1.Pod {
-		l := &corev1.PodList{}
-		Expect(k8sClient.List(ctx, l, client.InNamespace(operatorNamespace),
-			client.MatchingLabels{"control-plane": "controller-manager"})).To(Succeed())
-		return l.Items
-	}).WithContext(ctx).Should(BeEmpty(), "the in-cluster manager's pods gone")
+	Eventually(func() int { return managerPodCount(ctx) }).WithContext(ctx).Should(BeZero(), "the in-cluster manager's pods gone")
 	applyBundle(ctx, releaseImage)
 	applyLocalWebhook(ctx)
-	err := k8sClient.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: certs.DefaultSecretName}})
-	Expect(client.IgnoreNotFound(err)).To(Succeed())
+	deleteWebhookTLS(ctx)
 	startOperator(ctx)
 	Eventually(func(g Gomega) {
 		g.Expect(caBundle(ctx)).To(Equal(webhookTLS(ctx, g).Data[certs.KeyCACert]))
