@@ -61,6 +61,10 @@ type options struct {
 	webhookConfigName  string
 	webhookServiceName string
 	webhookCertHosts   []string
+
+	webhookCALifetime    time.Duration
+	webhookCertLifetime  time.Duration
+	webhookCAPropagation time.Duration
 }
 
 func (o *options) bind(fs *flag.FlagSet) {
@@ -96,6 +100,9 @@ func (o *options) bind(fs *flag.FlagSet) {
 		}
 		return nil
 	})
+	fs.DurationVar(&o.webhookCALifetime, "webhook-ca-lifetime", certs.DefaultCALifetime, "Lifetime of the self-managed webhook CA; it is renewed two thirds through it.")
+	fs.DurationVar(&o.webhookCertLifetime, "webhook-cert-lifetime", certs.DefaultCertLifetime, "Lifetime of the self-managed serving certificate, at most the CA's; it is renewed two thirds through it.")
+	fs.DurationVar(&o.webhookCAPropagation, "webhook-ca-propagation", certs.DefaultCAPropagation, "How long a new webhook CA is only trusted (in the caBundle) before it signs.")
 	fs.StringVar(&o.computePresetsFile, "compute-presets-file", "", "YAML file of cloudCompute presets (name: {cpu, memory, gpus}) laid over the defaults; mount it from a ConfigMap.")
 }
 
@@ -182,6 +189,9 @@ func run(opts options) error {
 		LeaderElection:          opts.leaderElect,
 		LeaderElectionID:        "lightning-operator.lightning.ai",
 		LeaderElectionNamespace: opts.operatorNamespace,
+		// A stopping leader hands the Lease over at once rather than after
+		// it expires; safe because the process exits when the manager ends.
+		LeaderElectionReleaseOnCancel: true,
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Port:    opts.webhookPort,
 			CertDir: opts.webhookCertDir,
@@ -207,7 +217,8 @@ func run(opts options) error {
 		Webhook: &operator.WebhookOptions{
 			TLS: certs.Options{Mode: tlsMode, Namespace: opts.operatorNamespace,
 				ServiceName: opts.webhookServiceName, WebhookConfigName: opts.webhookConfigName,
-				CertDir: opts.webhookCertDir, ExtraHosts: opts.webhookCertHosts},
+				CertDir: opts.webhookCertDir, ExtraHosts: opts.webhookCertHosts,
+				CALifetime: opts.webhookCALifetime, CertLifetime: opts.webhookCertLifetime, CAPropagation: opts.webhookCAPropagation},
 			Pod: webhooks.Options{OperatorNamespace: opts.operatorNamespace},
 		},
 	}); err != nil {

@@ -142,7 +142,7 @@ func down(args []string) error {
 	if left := localcluster.NodeLeftovers(c.Dir); len(left) > 0 {
 		return fmt.Errorf("the node left on the machine: %s", strings.Join(left, "; "))
 	}
-	fmt.Fprintln(os.Stderr, "Checked: no mounts, cgroups, bridge, shims, log links or /run state left behind.")
+	fmt.Fprintln(os.Stderr, "Checked: no mounts, cgroups, bridge, nat chain, shims, log links or /run state left behind.")
 	return nil
 }
 

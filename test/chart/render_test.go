@@ -1,6 +1,3 @@
-// Package chart checks that the Helm chart in dist/chart and the kustomize
-// bundle in config/ install the same objects. Both are rendered in-process
-// (Helm's engine, kustomize's krusty): no helm or kustomize binary, no cluster.
 package chart
 
 import (
@@ -16,9 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/lint"
 	"helm.sh/helm/v3/pkg/lint/support"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -80,31 +75,14 @@ func parse(data string, into objects) error {
 // renderChart renders dist/chart as `helm install lightning-operator
 // dist/chart -n ns` would, with vals over values.yaml.
 func renderChart(ns string, vals map[string]any) (objects, error) {
-	ch, err := loader.Load(filepath.Join(root, "dist", "chart"))
+	docs, err := Render(filepath.Join(root, "dist", "chart"), ns, vals)
 	if err != nil {
 		return nil, err
 	}
-	rv, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{
-		Name: "lightning-operator", Namespace: ns, Revision: 1, IsInstall: true,
-	}, nil)
-	if err != nil {
-		return nil, err
-	}
-	files, err := engine.Render(ch, rv)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		if strings.HasSuffix(n, ".yaml") {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
 	out := objects{}
-	for _, n := range names {
-		if err := parse(files[n], out); err != nil {
-			return nil, fmt.Errorf("%s: %w", n, err)
+	for _, d := range docs {
+		if err := parse(d.YAML, out); err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Template, err)
 		}
 	}
 	return out, nil

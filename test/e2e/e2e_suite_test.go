@@ -5,8 +5,10 @@
 // and, where the machine allows, a node: kube-scheduler, the kubelet,
 // containerd and runc). The install bundle (config/default) is applied for
 // real; config/local then points the webhook at the operator on this host,
-// as `make demo` does. The bundle's own manager pods never serve: their
-// image is not on the node.
+// as `make demo` does. The bundle's own manager pods never serve (their
+// release image is not on the node), except in "On the node, the operator
+// in-cluster": there the bundle gets the image hack/image builds, imported
+// into the node, with the host operator stopped, and is set back after.
 //
 // On the node, the apps run test/images/demo-app, whose processes print the
 // sha256 of each secret they were given; the node specs compare it with the
@@ -49,6 +51,9 @@ const (
 	fieldManager      = "lightning-e2e"
 	remoteImage       = "registry.example/e2e-app:1.0"
 	releaseImage      = "ghcr.io/lightning-operator/lightning-operator:v0.1.0"
+	// managerImage is the manager's image built by hack/image and imported
+	// into the node.
+	managerImage = "lightning.local/lightning-operator:e2e"
 )
 
 var (
@@ -109,7 +114,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	managerBin = filepath.Join(binDir, "manager")
 	cliBin = filepath.Join(binDir, "kubectl-lightning")
 	var wg sync.WaitGroup
-	errs := make([]error, 3)
+	errs := make([]error, 4)
 	for i, b := range []struct{ out, pkg string }{{managerBin, "."}, {cliBin, "./cmd/kubectl-lightning"}} {
 		wg.Add(1)
 		go func() {
@@ -127,9 +132,26 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		defer wg.Done()
 		tarballs, errs[2] = images.Build(ctx, repoRoot, filepath.Join(workDir, "images"))
 	}()
+	// The manager's image, as `make image IMG=...` builds it, for the specs
+	// that run the operator in-cluster on the node.
+	managerTarball := filepath.Join(workDir, "images", "manager.tar")
+	if localcluster.NodeSupport() == nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.CommandContext(ctx, "go", "run", "./hack/image", "--name", managerImage, "--out", managerTarball)
+			cmd.Dir = repoRoot
+			if out, err := cmd.CombinedOutput(); err != nil {
+				errs[3] = fmt.Errorf("go run ./hack/image: %v\n%s", err, out)
+			}
+		}()
+	}
 	wg.Wait()
 	for _, err := range errs {
 		Expect(err).NotTo(HaveOccurred())
+	}
+	if localcluster.NodeSupport() == nil {
+		tarballs = append(tarballs, managerTarball)
 	}
 
 	By("starting the control plane and, where this machine can run one, a node")
@@ -151,20 +173,14 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	Expect(err).NotTo(HaveOccurred())
 
 	By("applying the install bundle (config/default) for real, with a release image")
-	bundle := kubectl(ctx, "", "kustomize", filepath.Join(repoRoot, "config", "default"))
-	Expect(bundle).To(ContainSubstring("image: controller:latest"))
-	bundle = strings.ReplaceAll(bundle, "image: controller:latest", "image: "+releaseImage)
-	kubectl(ctx, bundle, "apply", "--server-side", "--field-manager="+fieldManager, "-f", "-")
+	applyBundle(ctx, releaseImage)
 
 	By("applying config/local over it: the webhook by URL, since the operator runs on this host")
 	webhookPort, err = localcluster.FreePort()
 	Expect(err).NotTo(HaveOccurred())
 	probePort, err = localcluster.FreePort()
 	Expect(err).NotTo(HaveOccurred())
-	manifests := kubectl(ctx, "", "kustomize", filepath.Join(repoRoot, "config", "local"))
-	Expect(manifests).To(ContainSubstring("https://127.0.0.1:9443/mutate--v1-pod"))
-	manifests = strings.ReplaceAll(manifests, "https://127.0.0.1:9443/", fmt.Sprintf("https://127.0.0.1:%d/", webhookPort))
-	kubectl(ctx, manifests, "apply", "--server-side", "--force-conflicts", "--field-manager="+fieldManager, "-f", "-")
+	applyLocalWebhook(ctx)
 	kubectl(ctx, "", "wait", "--for=condition=Established", "--timeout=60s",
 		"crd/lightningsecrets.lightning.ai", "crd/lightningapps.lightning.ai")
 
@@ -218,6 +234,34 @@ func startOperator(ctx context.Context) {
 	}).WithContext(ctx).Should(Succeed(), "the webhook's caBundle")
 	Eventually(func() error { _, err := runCLI(ctx, "", "cert"); return err }).
 		WithContext(ctx).Should(Succeed(), "the operator's public key")
+}
+
+// applyBundle applies config/default with the manager image set to image,
+// as `make build-installer IMG=image` writes dist/install.yaml.
+func applyBundle(ctx context.Context, image string) {
+	GinkgoHelper()
+	dir, err := os.MkdirTemp(workDir, "installer-")
+	Expect(err).NotTo(HaveOccurred())
+	// kustomize takes no absolute resource path.
+	base, err := filepath.Rel(dir, filepath.Join(repoRoot, "config", "default"))
+	Expect(err).NotTo(HaveOccurred())
+	colon := strings.LastIndexByte(image, ':') // both images have a tag
+	kustomization := fmt.Sprintf("resources:\n- %s\nimages:\n- name: controller\n  newName: %s\n  newTag: %q\n",
+		base, image[:colon], image[colon+1:])
+	Expect(os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(kustomization), 0o644)).To(Succeed())
+	bundle := kubectl(ctx, "", "kustomize", dir)
+	Expect(bundle).To(ContainSubstring("image: " + image + "\n"))
+	kubectl(ctx, bundle, "apply", "--server-side", "--force-conflicts", "--field-manager="+fieldManager, "-f", "-")
+}
+
+// applyLocalWebhook applies config/local: the webhook by URL, on
+// webhookPort, for the operator on this host.
+func applyLocalWebhook(ctx context.Context) {
+	GinkgoHelper()
+	manifests := kubectl(ctx, "", "kustomize", filepath.Join(repoRoot, "config", "local"))
+	Expect(manifests).To(ContainSubstring("https://127.0.0.1:9443/mutate--v1-pod"))
+	manifests = strings.ReplaceAll(manifests, "https://127.0.0.1:9443/", fmt.Sprintf("https://127.0.0.1:%d/", webhookPort))
+	kubectl(ctx, manifests, "apply", "--server-side", "--force-conflicts", "--field-manager="+fieldManager, "-f", "-")
 }
 
 func stopOperator() {

@@ -99,6 +99,8 @@ type Cluster struct {
 	// when one was asked for.
 	HasNode     bool
 	NodeSkipped string
+	// PodSubnet is the node's pod range on its bridge, a /24 of PodNetwork.
+	PodSubnet string
 
 	binDir   string
 	detach   bool
@@ -106,6 +108,7 @@ type Cluster struct {
 	procs    map[string]*proc
 	ca       *ca
 	node     node
+	podNet   podNetwork
 }
 
 type state struct {
@@ -184,6 +187,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 		}
 		if running == len(wanted) && exists(c.Kubeconfig) && c.apiserverReady(ctx) == nil {
 			c.Reused = true
+			c.PodSubnet = c.node.recordedPodSubnet()
 			c.logf("Reused the running control plane", "dir", dir, "apiserver", c.APIServerURL)
 			return c, nil
 		}
@@ -245,6 +249,7 @@ func Attach(dir string) (*Cluster, error) {
 	}
 	c := &Cluster{Dir: dir, Kubeconfig: filepath.Join(dir, "kubeconfig"), progress: io.Discard, procs: map[string]*proc{}, node: newNode(dir)}
 	c.HasNode = exists(c.node.run)
+	c.PodSubnet = c.node.recordedPodSubnet()
 	c.setURLs(st)
 	if c.ca, err = loadOrCreateCA(filepath.Join(dir, "pki")); err != nil {
 		return nil, err
@@ -378,9 +383,14 @@ func (c *Cluster) startEtcd(ctx context.Context, st state) error {
 func (c *Cluster) startAPIServer(ctx context.Context, st state) error {
 	args := []string{
 		"--advertise-address=127.0.0.1",
-		// A loopback advertise address needs no endpoint reconciler (nothing
-		// in the cluster dials the kubernetes Service: no pods run).
+		// A loopback address cannot be an endpoint: the kubernetes Service
+		// has none. Pods reach it by its cluster IP, which the node
+		// redirects to 127.0.0.1 (see setupPodNetwork).
 		"--endpoint-reconciler-type=none",
+		// Webhook (and aggregated API) Services are called on their
+		// endpoints, the pods' addresses on the node's bridge, not on their
+		// cluster IP: no kube-proxy runs.
+		"--enable-aggregator-routing=true",
 		"--bind-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(st.APIServerPort),
 		"--cert-dir=" + c.path("pki"),

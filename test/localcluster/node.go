@@ -42,10 +42,14 @@ const NodeName = "127.0.0.1"
 // PauseImage is the pod sandbox image; test/images builds it.
 const PauseImage = "lightning.local/pause:dev"
 
-// PodSubnet is the range of the node's pod bridge. The bridge has no
-// address on the host, so pods reach only each other: no gateway, no
-// masquerading, no route off the machine.
-const PodSubnet = "10.244.0.0/24"
+// The pod network: each node's bridge gets its own /24 of PodNetwork
+// (podSubnet picks it), and the bridge holds the first address of it on the
+// host, so the kubelet probes pods and the apiserver calls a webhook's pods
+// (--enable-aggregator-routing) directly on the bridge. Pods get one route
+// to the host, for KubernetesServiceIP, which the node redirects to the
+// apiserver on 127.0.0.1 (see podNetwork). Nothing else: no default route,
+// no IP forwarding, no masquerading, so nothing leaves the machine.
+const PodNetwork = "10.244.0.0/16"
 
 // Where the node's runtime comes from, and one file of each package.
 var nodePrograms = map[string]string{
@@ -158,12 +162,19 @@ func (c *Cluster) startNode(ctx context.Context, st state, images []string) erro
 		return err
 	}
 	err = c.recordMachineState()
+	if err == nil {
+		c.podNet, err = c.choosePodSubnet()
+	}
 	unlock()
 	if err != nil {
 		return err
 	}
+	c.PodSubnet = c.podNet.subnet
 	if err := c.prepareNodeFiles(st); err != nil {
 		return err
+	}
+	if err := c.setupPodNetwork(c.podNet, st.APIServerPort); err != nil {
+		return fmt.Errorf("setting up the pod network: %w", err)
 	}
 	if err := c.startContainerd(ctx); err != nil {
 		return err
@@ -251,11 +262,15 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 		"name":       "lightning-" + n.id,
 		"plugins": []any{map[string]any{
 			"type": "bridge", "bridge": n.bridge(),
-			// No address on the bridge: no gateway, no forwarding, no NAT.
+			// setupPodNetwork gives the bridge its address; the plugin adds
+			// none, enables no forwarding and no NAT.
 			"isGateway": false, "ipMasq": false,
 			"ipam": map[string]any{
 				"type": "host-local", "dataDir": n.path("cni-ipam"),
-				"ranges": [][]map[string]string{{{"subnet": PodSubnet}}},
+				"ranges": [][]map[string]string{{{"subnet": c.podNet.subnet, "gateway": c.podNet.gateway}}},
+				// The pods' one route off their bridge: the kubernetes
+				// Service, via the host. No default route.
+				"routes": []map[string]string{{"dst": KubernetesServiceIP + "/32", "gw": c.podNet.gateway}},
 			},
 		}},
 	}, "", "  ")
@@ -512,6 +527,7 @@ func (c *Cluster) stopNode() error {
 	if err := removeCgroupRoot(n.cgroupRoot()); err != nil {
 		errs = append(errs, err)
 	}
+	c.deletePodChain()
 	if linkExists(n.bridge()) {
 		if out, err := exec.Command("ip", "link", "delete", n.bridge()).CombinedOutput(); err != nil {
 			errs = append(errs, fmt.Errorf("deleting bridge %s: %v: %s", n.bridge(), err, out))
@@ -837,6 +853,9 @@ func NodeLeftovers(clusterDir string) []string {
 	}
 	if linkExists(n.bridge()) {
 		out = append(out, "bridge "+n.bridge())
+	}
+	if n.podChainExists() {
+		out = append(out, "iptables nat chain "+n.chain())
 	}
 	if entries, err := os.ReadDir("/var/log/containers"); err == nil {
 		for _, e := range entries {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +30,7 @@ func machineFacts() map[string]string {
 			out, _ := exec.Command(cmd, "-w", "-t", table, "-S").Output()
 			var rules []string
 			for _, line := range strings.Split(string(out), "\n") {
-				if strings.Contains(line, "KUBE-") {
+				if strings.Contains(line, "KUBE-") || strings.Contains(line, "LIGHTNING-") {
 					rules = append(rules, line)
 				}
 			}
@@ -125,6 +126,13 @@ spec:
 	}
 	if !strings.Contains(logs, "env FOO=bar") || strings.Contains(logs, value) {
 		t.Errorf("the pod's log:\n%s", logs)
+	}
+	_, subnet, err := net.ParseCIDR(c.PodSubnet)
+	if err != nil {
+		t.Fatalf("the node's pod subnet %q: %v", c.PodSubnet, err)
+	}
+	if ip := kubectl("", "get", "pod", "demo", "-o", "jsonpath={.status.podIP}"); !subnet.Contains(net.ParseIP(ip)) {
+		t.Errorf("the pod's IP %q is not in the node's pod subnet %s", ip, c.PodSubnet)
 	}
 	if ip := kubectl("", "get", "node", localcluster.NodeName, "-o", `jsonpath={.status.addresses[?(@.type=="InternalIP")].address}`); ip != "127.0.0.1" {
 		t.Errorf("the node's InternalIP = %q, want 127.0.0.1", ip)

@@ -1,0 +1,482 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/certs"
+	"github.com/lightning-operator/lightning-operator/test/chart"
+	"github.com/lightning-operator/lightning-operator/test/images"
+	"github.com/lightning-operator/lightning-operator/test/localcluster"
+)
+
+const (
+	managerDeployment = "lightning-operator-controller-manager"
+	leaseName         = "lightning-operator.lightning.ai"
+	webhookService    = localcluster.WebhookServiceName
+)
+
+// The operator as a cluster admin installs it: the bundle with the image
+// `make image` builds, imported into the node; two replicas, one leader,
+// the apiserver calling the webhook through its Service; then the same from
+// the Helm chart's rendering. The operator on the host is stopped meanwhile,
+// and started again afterwards.
+var _ = Describe("On the node, the operator in-cluster", Ordered, func() {
+	const (
+		ns      = "erin"
+		appName = "incluster-app"
+		secName = "db-password"
+		envName = "DB_PASSWORD"
+	)
+	var value string
+
+	BeforeAll(func(ctx SpecContext) {
+		if !cluster.HasNode {
+			Skip("node skipped: " + cluster.NodeSkipped)
+		}
+		By("stopping the operator on the host")
+		stopOperator()
+		DeferCleanup(backToHostOperator)
+
+		By("applying the install bundle with the manager image imported into the node")
+		applyBundle(ctx, managerImage)
+		createNamespace(ctx, ns)
+	})
+
+	AfterEach(func(ctx SpecContext) {
+		if CurrentSpecReport().Failed() {
+			out, _ := kubectlErr(ctx, "", "logs", "-n", operatorNamespace, "-l", "control-plane=controller-manager",
+				"--prefix", "--tail=60")
+			GinkgoWriter.Printf("--- the manager pods' logs\n%s\n---\n", out)
+		}
+	})
+
+	It("runs two Ready manager replicas from the imported image, one of them the leader, called through the webhook Service", func(ctx SpecContext) {
+		start := time.Now()
+		pods, leader := waitManagers(ctx)
+		report("manager replicas Ready", fmt.Sprintf("%d after %s, leader %s", len(pods), time.Since(start).Round(time.Second), leader))
+
+		_, subnet, err := net.ParseCIDR(cluster.PodSubnet)
+		Expect(err).NotTo(HaveOccurred())
+		for name, ip := range pods {
+			Expect(subnet.Contains(net.ParseIP(ip))).To(BeTrue(), "pod %s's IP %s in the node's pod subnet %s", name, ip, cluster.PodSubnet)
+		}
+		wh := kubectl(ctx, "", "get", "mutatingwebhookconfiguration", webhookConfigName, "-o", "jsonpath={.webhooks[0].clientConfig}")
+		Expect(wh).To(ContainSubstring(`"service":{"name":"` + webhookService + `","namespace":"` + operatorNamespace + `"`))
+		Expect(wh).NotTo(ContainSubstring(`"url"`))
+	})
+
+	It("injects a value sealed to the published key into the app's processes, and rolls them onto a rotated value", func(ctx SpecContext) {
+		By("sealing with the CLI, which reads the public key the in-cluster operator publishes")
+		value = canary("incluster")
+		cli(ctx, value, "secret", "create", secName, "-n", ns, "--apply")
+		appFile := workDir + "/incluster-app.py"
+		Expect(os.WriteFile(appFile, []byte("import lightning as L\n"), 0o644)).To(Succeed())
+		cli(ctx, "", "run", "app", appFile, "--cloud", "--name", appName, "-n", ns,
+			"--flow-compute", "flow-lite", "--work", "root.work_a=flow-lite", "--secret", envName+"="+secName,
+			"--apply", "--image", images.DemoApp, "--", images.DemoAppCommand, "--secret", envName)
+		secret := resolvedSecretName(ctx, ns, appName)
+		expectAppRead(ctx, ns, appName, envName, value, 2)
+
+		By("rotating the value and seeing every component roll onto it")
+		before := runningPods(ctx, ns, appName)
+		value = canary("incluster-rotated")
+		cli(ctx, value, "secret", "create", secName, "-n", ns, "--overwrite", "--apply")
+		Eventually(func() string { return getApp(ctx, ns, appName).Status.SecretName }).
+			WithContext(ctx).ShouldNot(Equal(secret), "the app's Secret after the rotation")
+		after := expectAppRead(ctx, ns, appName, envName, value, 2)
+		for c, name := range after {
+			Expect(name).NotTo(Equal(before[c]), "component %s kept its pod", c)
+		}
+	})
+
+	It("keeps admitting pods while the leader's pod is deleted, and the other replica takes the Lease", func(ctx SpecContext) {
+		pods, leader := waitManagers(ctx)
+		adm := startAdmitter(ctx, ns, appName, envName)
+		start := time.Now()
+		kubectl(ctx, "", "delete", "pod", "-n", operatorNamespace, leader, "--wait=false")
+
+		var holder string
+		Eventually(func(g Gomega) {
+			holder = leaseHolder(ctx)
+			g.Expect(holder).NotTo(Equal(leader), "the Lease's holder")
+			g.Expect(holder).NotTo(BeEmpty(), "the Lease's holder")
+		}).WithContext(ctx).Should(Succeed(), "another replica holding the Lease")
+		takeover := time.Since(start)
+		_, wasRunning := pods[holder]
+
+		By("creating an app pod through the Deployment under the new leader")
+		old := runningPods(ctx, ns, appName)["root"]
+		kubectl(ctx, "", "delete", "pod", "-n", ns, old, "--wait=false")
+		Eventually(func(g Gomega) {
+			g.Expect(runningPods(ctx, ns, appName)).To(HaveKey("root"))
+			g.Expect(runningPods(ctx, ns, appName)["root"]).NotTo(Equal(old))
+		}).WithContext(ctx).Should(Succeed(), "the Flow's pod replaced")
+		expectAppRead(ctx, ns, appName, envName, value, 2)
+		waitManagers(ctx)
+		attempts, failures := adm.stop()
+
+		report("leader before/after", fmt.Sprintf("%s -> %s (a replica already running: %t) after %s", leader, holder, wasRunning, takeover.Round(100*time.Millisecond)))
+		report("failed admissions while the leader's pod was deleted", fmt.Sprintf("%d of %d", len(failures), attempts))
+		Expect(failures).To(BeEmpty(), "admissions that failed, of %d", attempts)
+		Expect(attempts).To(BeNumerically(">", 20), "admissions made")
+	})
+
+	It("rotates the webhook's serving certificate and CA with short lifetimes while pods are admitted", func(ctx SpecContext) {
+		const caLifetime, certLifetime = 45 * time.Second, 15 * time.Second
+		By("rolling the manager onto short certificate lifetimes, admitting pods throughout")
+		adm := startAdmitter(ctx, ns, appName, envName)
+		kubectl(ctx, "", "patch", "deployment", managerDeployment, "-n", operatorNamespace, "--type=json", "-p", fmt.Sprintf(
+			`[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--webhook-ca-lifetime=%s"},
+			  {"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--webhook-cert-lifetime=%s"},
+			  {"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--webhook-ca-propagation=5s"}]`,
+			caLifetime, certLifetime))
+		Eventually(func(g Gomega) {
+			d := &appsv1.Deployment{}
+			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: managerDeployment}, d)).To(Succeed())
+			g.Expect(strings.Join(d.Spec.Template.Spec.Containers[0].Args, " ")).To(ContainSubstring("--webhook-ca-lifetime"))
+		}).WithContext(ctx).Should(Succeed())
+		pods, _ := waitManagers(ctx)
+		rollAttempts, rollFailures := adm.stop()
+		report("failed admissions while the manager rolled", fmt.Sprintf("%d of %d", len(rollFailures), rollAttempts))
+		Expect(rollFailures).To(BeEmpty(), "admissions that failed during the roll, of %d", rollAttempts)
+
+		By("replacing the long-lived PKI: the leader makes a short-lived one (not counted: a recreated CA is not a rotation)")
+		deleteWebhookTLS(ctx)
+		var initial *corev1.Secret
+		Eventually(func(g Gomega) {
+			initial = webhookTLS(ctx, g)
+			cas := pemCerts(initial.Data[certs.KeyCACert])
+			g.Expect(cas).To(HaveLen(1))
+			g.Expect(cas[0].NotAfter.Sub(cas[0].NotBefore)).To(BeNumerically("<", time.Minute), "the new CA's lifetime")
+			g.Expect(caBundle(ctx)).To(Equal(initial.Data[certs.KeyCACert]), "the caBundle")
+			for name, ip := range pods {
+				served, err := servedCert(ip, nil)
+				g.Expect(err).NotTo(HaveOccurred(), "the certificate %s serves", name)
+				g.Expect(served.Raw).To(Equal(pemCerts(initial.Data[certs.KeyTLSCert])[0].Raw), "the certificate %s serves", name)
+			}
+		}).WithContext(ctx).Should(Succeed(), "every replica serving the new short-lived certificate, its CA in the caBundle")
+		initialCA := pemCerts(initial.Data[certs.KeyCACert])[0]
+
+		By("admitting pods until the CA has rotated and the old one expired, and handshaking with each replica as a new apiserver connection would")
+		// The apiserver keeps its connections to the replicas open, so the
+		// admissions alone verify a serving certificate only when the
+		// caBundle changes; a fresh handshake against the caBundle checks
+		// every certificate a replica serves.
+		adm = startAdmitter(ctx, ns, appName, envName)
+		served, cas, maxTrusted, handshakes := map[string]bool{}, map[string]bool{}, 0, 0
+		var untrusted []string
+		start := time.Now()
+		Eventually(func(g Gomega) {
+			roots := x509.NewCertPool()
+			for _, c := range pemCerts(caBundle(ctx)) {
+				roots.AddCert(c)
+			}
+			for name, ip := range pods {
+				handshakes++
+				c, err := servedCert(ip, roots)
+				if err != nil {
+					untrusted = append(untrusted, time.Now().Format("15:04:05.000")+" "+name+": "+err.Error())
+					continue
+				}
+				served[c.SerialNumber.String()] = true
+			}
+			bundle := pemCerts(webhookTLS(ctx, g).Data[certs.KeyCACert])
+			maxTrusted = max(maxTrusted, len(bundle))
+			for _, c := range bundle {
+				cas[c.SerialNumber.String()] = true
+			}
+			g.Expect(bundle).To(HaveLen(1), "trusted CAs")
+			g.Expect(bundle[0].Equal(initialCA)).To(BeFalse(), "the first short-lived CA still trusted")
+			g.Expect(len(served)).To(BeNumerically(">=", 3), "serving certificates seen")
+		}).WithContext(ctx).WithTimeout(2*time.Minute).WithPolling(500*time.Millisecond).Should(Succeed())
+		attempts, failures := adm.stop()
+
+		report("certificate rotation", fmt.Sprintf("%s: %d serving certificates served, %d CAs, at most %d trusted at once",
+			time.Since(start).Round(time.Second), len(served), len(cas), maxTrusted))
+		report("failed admissions during the certificate rotation", fmt.Sprintf("%d of %d", len(failures), attempts))
+		report("fresh handshakes against the caBundle that failed", fmt.Sprintf("%d of %d", len(untrusted), handshakes))
+		Expect(maxTrusted).To(Equal(2), "the new CA trusted beside the old one")
+		Expect(failures).To(BeEmpty(), "admissions that failed during the rotation, of %d", attempts)
+		Expect(untrusted).To(BeEmpty(), "handshakes that failed against the caBundle, of %d", handshakes)
+	})
+
+	It("runs the same from the Helm chart, rendered with the imported image", func(ctx SpecContext) {
+		By("deleting the bundle's Deployment, and the short-lived PKI with it")
+		kubectl(ctx, "", "delete", "deployment", managerDeployment, "-n", operatorNamespace)
+		Eventually(func() int { return managerPodCount(ctx) }).WithContext(ctx).Should(BeZero(), "the bundle's manager pods gone")
+		deleteWebhookTLS(ctx)
+
+		By("applying the chart as `helm template` renders it, with the image set to the imported one")
+		colon := strings.LastIndexByte(managerImage, ':')
+		manifests, err := chart.Render(filepath.Join(repoRoot, "dist", "chart"), operatorNamespace,
+			map[string]any{"image": map[string]any{"repository": managerImage[:colon], "tag": managerImage[colon+1:]}})
+		Expect(err).NotTo(HaveOccurred())
+		var docs []string
+		for _, m := range manifests {
+			docs = append(docs, m.YAML)
+		}
+		kubectl(ctx, strings.Join(docs, "\n---\n"), "apply", "--server-side", "--force-conflicts", "--field-manager="+fieldManager, "-f", "-")
+		start := time.Now()
+		pods, leader := waitManagers(ctx)
+		d := &appsv1.Deployment{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: managerDeployment}, d)).To(Succeed())
+		Expect(d.Labels).To(HaveKeyWithValue("app.kubernetes.io/managed-by", "Helm"), "the chart's Deployment")
+		Eventually(func() error { return admitOne(ctx, ns, appName, envName, 0) }).WithContext(ctx).
+			Should(Succeed(), "a pod admitted and injected through the chart's webhook")
+		report("chart: manager replicas Ready", fmt.Sprintf("%d after %s, leader %s", len(pods), time.Since(start).Round(time.Second), leader))
+	})
+})
+
+// managerPodCount counts the manager's pods, those being deleted too.
+func managerPodCount(ctx context.Context) int {
+	GinkgoHelper()
+	l := &corev1.PodList{}
+	Expect(k8sClient.List(ctx, l, client.InNamespace(operatorNamespace),
+		client.MatchingLabels{"control-plane": "controller-manager"})).To(Succeed())
+	return len(l.Items)
+}
+
+// deleteWebhookTLS deletes the webhook's TLS Secret, if it is there.
+func deleteWebhookTLS(ctx context.Context) {
+	GinkgoHelper()
+	err := k8sClient.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: certs.DefaultSecretName}})
+	Expect(client.IgnoreNotFound(err)).To(Succeed())
+}
+
+// report prints a figure in the spec's report, which `go test -v` shows.
+func report(name, value string) {
+	GinkgoWriter.Printf("%s: %s\n", name, value)
+	AddReportEntry(name, value)
+}
+
+// expectAppRead waits until the app is Current with n components running,
+// each of which printed the sha256 of value for envName, and never value.
+func expectAppRead(ctx context.Context, ns, app, envName, value string, n int) map[string]string {
+	GinkgoHelper()
+	waitCurrent(ctx, ns, app)
+	var pods map[string]string
+	Eventually(func(g Gomega) {
+		pods = runningPods(ctx, ns, app)
+		g.Expect(pods).To(HaveLen(n))
+	}).WithContext(ctx).Should(Succeed(), "%d running components of %s", n, app)
+	logs := componentLogs(ctx, ns, app)
+	Expect(logs).To(HaveLen(n))
+	for c, log := range logs {
+		Expect(log).To(ContainSubstring("secret "+envName+" sha256="+sha256Hex(value)+"\n"), "the log of %s", c)
+		Expect(log).NotTo(ContainSubstring(value), "the log of %s", c)
+	}
+	return pods
+}
+
+// managerPods are the manager's pods that are not being deleted.
+func managerPods(ctx context.Context) []corev1.Pod {
+	GinkgoHelper()
+	l := &corev1.PodList{}
+	Expect(k8sClient.List(ctx, l, client.InNamespace(operatorNamespace),
+		client.MatchingLabels{"control-plane": "controller-manager"})).To(Succeed())
+	var out []corev1.Pod
+	for _, p := range l.Items {
+		if p.DeletionTimestamp == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// leaseHolder is the pod whose manager holds the leader election Lease
+// (its identity is <pod name>_<uuid>), or "".
+func leaseHolder(ctx context.Context) string {
+	GinkgoHelper()
+	l := &coordinationv1.Lease{}
+	if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: leaseName}, l); err != nil {
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "reading the Lease: %v", err)
+		return ""
+	}
+	if l.Spec.HolderIdentity == nil {
+		return ""
+	}
+	pod, _, _ := strings.Cut(*l.Spec.HolderIdentity, "_")
+	return pod
+}
+
+// waitManagers waits until the manager's Deployment has rolled out: two
+// Ready replicas of its current template and no other pod, one of them
+// holding the Lease, the caBundle the TLS Secret's. It returns the pods'
+// IPs by name, and the leader.
+func waitManagers(ctx context.Context) (map[string]string, string) {
+	GinkgoHelper()
+	pods := map[string]string{}
+	var leader string
+	Eventually(func(g Gomega) {
+		d := &appsv1.Deployment{}
+		g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: managerDeployment}, d)).To(Succeed())
+		g.Expect(d.Spec.Template.Spec.Containers[0].Image).To(Equal(managerImage))
+		g.Expect(d.Status.ObservedGeneration).To(Equal(d.Generation), "the Deployment's observed generation")
+		g.Expect(d.Status.UpdatedReplicas).To(BeNumerically("==", 2), "updated replicas")
+		g.Expect(d.Status.ReadyReplicas).To(BeNumerically("==", 2), "Ready replicas")
+		list := managerPods(ctx)
+		g.Expect(list).To(HaveLen(2), "manager pods")
+		clear(pods)
+		for _, p := range list {
+			pods[p.Name] = p.Status.PodIP
+		}
+		leader = leaseHolder(ctx)
+		g.Expect(pods).To(HaveKey(leader), "the Lease's holder among the Ready replicas")
+		g.Expect(caBundle(ctx)).To(Equal(webhookTLS(ctx, g).Data[certs.KeyCACert]), "the caBundle")
+	}).WithContext(ctx).Should(Succeed(), "the manager's two replicas Ready, one of them the leader")
+	return pods, leader
+}
+
+// webhookTLS reads the webhook's TLS Secret; g is the Eventually's, where
+// it may be missing a moment.
+func webhookTLS(ctx context.Context, g Gomega) *corev1.Secret {
+	GinkgoHelper()
+	s := &corev1.Secret{}
+	g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: certs.DefaultSecretName}, s)).To(Succeed())
+	return s
+}
+
+func caBundle(ctx context.Context) []byte {
+	GinkgoHelper()
+	out := kubectl(ctx, "", "get", "mutatingwebhookconfiguration", webhookConfigName,
+		"-o", "jsonpath={.webhooks[0].clientConfig.caBundle}")
+	data, err := base64.StdEncoding.DecodeString(out)
+	Expect(err).NotTo(HaveOccurred())
+	return data
+}
+
+func pemCerts(data []byte) []*x509.Certificate {
+	GinkgoHelper()
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		if b, data = pem.Decode(data); b == nil {
+			return out
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		Expect(err).NotTo(HaveOccurred())
+		out = append(out, c)
+	}
+}
+
+// servedCert is the certificate a manager pod's webhook server serves,
+// read over the node's bridge in a handshake that verifies it against
+// roots for the Service's name, as the apiserver does; nil roots only read it.
+func servedCert(ip string, roots *x509.CertPool) (*x509.Certificate, error) {
+	d := &net.Dialer{Timeout: 2 * time.Second}
+	conn, err := tls.DialWithDialer(d, "tcp", net.JoinHostPort(ip, "9443"), &tls.Config{
+		RootCAs:            roots,
+		InsecureSkipVerify: roots == nil,
+		ServerName:         webhookService + "." + operatorNamespace + ".svc",
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0], nil
+}
+
+// admitter creates pods of an app in a loop, as server-side dry runs (the
+// apiserver calls the webhook exactly as for a pod it stores), and counts
+// those that fail or come back without the app's secret injected.
+type admitter struct {
+	done     chan struct{}
+	finished sync.WaitGroup
+	mu       sync.Mutex
+	attempts int
+	failures []string
+}
+
+func startAdmitter(ctx context.Context, ns, app, envName string) *admitter {
+	a := &admitter{done: make(chan struct{})}
+	a.finished.Add(1)
+	go func() {
+		defer GinkgoRecover()
+		defer a.finished.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-a.done:
+				return
+			case <-ctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			err := admitOne(ctx, ns, app, envName, i)
+			a.mu.Lock()
+			a.attempts++
+			if err != nil {
+				a.failures = append(a.failures, time.Now().Format("15:04:05.000")+" "+err.Error())
+			}
+			a.mu.Unlock()
+		}
+	}()
+	return a
+}
+
+// stop ends the loop and returns the attempts and the failures.
+func (a *admitter) stop() (int, []string) {
+	close(a.done)
+	a.finished.Wait()
+	return a.attempts, a.failures
+}
+
+func admitOne(ctx context.Context, ns, app, envName string, i int) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-admitted-%d", app, i), Labels: map[string]string{
+			lightningv1alpha1.LabelApp: app, lightningv1alpha1.LabelComponent: "root.works.99",
+		}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "work", Image: images.DemoApp}}},
+	}
+	if err := k8sClient.Create(ctx, pod, client.DryRunAll); err != nil {
+		return err
+	}
+	for _, e := range pod.Spec.Containers[0].Env {
+		if e.Name == envName && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil &&
+			strings.HasPrefix(e.ValueFrom.SecretKeyRef.Name, app+"-env-") {
+			return nil
+		}
+	}
+	return fmt.Errorf("pod %s admitted without %s from the app's Secret: %v", pod.Name, envName, pod.Spec.Containers[0].Env)
+}
+
+// backToHostOperator undoes the in-cluster install for the other specs: no
+// manager pod left, the bundle with its release image again (whose pods
+// never run), the webhook by URL, a fresh TLS Secret, and the operator on
+// the host.
+func backToHostOperator(ctx SpecContext) {
+	By("going back to the operator on the host")
+	kubectl(ctx, "", "scale", "deployment", managerDeployment, "-n", operatorNamespace, "--replicas=0")
+	Eventually(func() int { return managerPodCount(ctx) }).WithContext(ctx).Should(BeZero(), "the in-cluster manager's pods gone")
+	applyBundle(ctx, releaseImage)
+	applyLocalWebhook(ctx)
+	deleteWebhookTLS(ctx)
+	startOperator(ctx)
+	Eventually(func(g Gomega) {
+		g.Expect(caBundle(ctx)).To(Equal(webhookTLS(ctx, g).Data[certs.KeyCACert]))
+	}).WithContext(ctx).Should(Succeed(), "the host operator's CA in the caBundle")
+}
+
