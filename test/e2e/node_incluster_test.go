@@ -2,9 +2,9 @@ package e2e
 
 import (
 	"context"
-	"encoding/base64"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -16,7 +16,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,6 +28,7 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/certs"
+	"github.com/lightning-operator/lightning-operator/test/builders"
 	"github.com/lightning-operator/lightning-operator/test/chart"
 	"github.com/lightning-operator/lightning-operator/test/images"
 	"github.com/lightning-operator/lightning-operator/test/localcluster"
@@ -210,7 +213,7 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, func() {
 			g.Expect(bundle).To(HaveLen(1), "trusted CAs")
 			g.Expect(bundle[0].Equal(initialCA)).To(BeFalse(), "the first short-lived CA still trusted")
 			g.Expect(len(served)).To(BeNumerically(">=", 3), "serving certificates seen")
-		}).WithContext(ctx).WithTimeout(2*time.Minute).WithPolling(500*time.Millisecond).Should(Succeed())
+		}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(500 * time.Millisecond).Should(Succeed())
 		attempts, failures := adm.stop()
 
 		report("certificate rotation", fmt.Sprintf("%s: %d serving certificates served, %d CAs, at most %d trusted at once",
@@ -246,6 +249,76 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, func() {
 		Eventually(func() error { return admitOne(ctx, ns, appName, envName, 0) }).WithContext(ctx).
 			Should(Succeed(), "a pod admitted and injected through the chart's webhook")
 		report("chart: manager replicas Ready", fmt.Sprintf("%d after %s, leader %s", len(pods), time.Since(start).Round(time.Second), leader))
+	})
+
+	It("runs namespace-scoped from the chart: no cluster-wide Secret access, the webhook narrowed, other namespaces left alone", func(ctx SpecContext) {
+		const other = "erin-unwatched"
+		createNamespace(ctx, other)
+		// The narrowed registration must not outlive the spec: the host
+		// operator, cluster-wide, leaves an In requirement alone.
+		// backToHostOperator applies the bundle's and config/local's again.
+		DeferCleanup(func(ctx SpecContext) {
+			kubectl(ctx, "", "delete", "mutatingwebhookconfiguration", webhookConfigName, "--ignore-not-found")
+			kubectl(ctx, "", "delete", "namespace", other, "--wait=false")
+		})
+
+		By("applying the chart with watchNamespaces, and deleting the cluster-wide binding apply does not prune")
+		colon := strings.LastIndexByte(managerImage, ':')
+		manifests, err := chart.Render(filepath.Join(repoRoot, "dist", "chart"), operatorNamespace, map[string]any{
+			"image":           map[string]any{"repository": managerImage[:colon], "tag": managerImage[colon+1:]},
+			"watchNamespaces": []any{ns},
+		})
+		Expect(err).NotTo(HaveOccurred())
+		var docs []string
+		for _, m := range manifests {
+			docs = append(docs, m.YAML)
+		}
+		kubectl(ctx, strings.Join(docs, "\n---\n"), "apply", "--server-side", "--force-conflicts", "--field-manager="+fieldManager, "-f", "-")
+		kubectl(ctx, "", "delete", "clusterrolebinding", "lightning-operator-manager-rolebinding", "--ignore-not-found")
+		Eventually(func(g Gomega) {
+			pods := managerPods(ctx)
+			g.Expect(pods).To(HaveLen(2))
+			for _, p := range pods {
+				g.Expect(p.Spec.Containers[0].Args).To(ContainElement("--watch-namespaces="+ns), "pod %s", p.Name)
+			}
+		}).WithContext(ctx).WithTimeout(3*time.Minute).Should(Succeed(), "both replicas rolled onto --watch-namespaces")
+		_, leader := waitManagers(ctx)
+
+		By("the manager's ServiceAccount may list Secrets in the watched namespace and its own, nowhere else")
+		for _, c := range []struct {
+			namespace string
+			allowed   bool
+		}{{ns, true}, {operatorNamespace, true}, {other, false}, {"", false}} {
+			review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User:               "system:serviceaccount:" + operatorNamespace + ":" + operatorSA,
+				Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + operatorNamespace},
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: c.namespace, Verb: "list", Resource: "secrets"},
+			}}
+			Expect(k8sClient.Create(ctx, review)).To(Succeed())
+			Expect(review.Status.Allowed).To(Equal(c.allowed), "list secrets in %q", c.namespace)
+		}
+
+		By("the leader narrows the webhook's namespaceSelector to the watched namespace")
+		Eventually(func(g Gomega) {
+			mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
+			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Name: webhookConfigName}, mwc)).To(Succeed())
+			g.Expect(mwc.Webhooks).NotTo(BeEmpty())
+			g.Expect(mwc.Webhooks[0].NamespaceSelector.MatchExpressions).To(ContainElement(metav1.LabelSelectorRequirement{
+				Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpIn, Values: []string{ns}}))
+		}).WithContext(ctx).Should(Succeed())
+
+		By("a pod of the watched namespace is admitted and injected")
+		Eventually(func() error { return admitOne(ctx, ns, appName, envName, 1) }).WithContext(ctx).
+			Should(Succeed(), "a pod injected by the namespace-scoped manager")
+
+		By("an app in another namespace gets no status at all")
+		stray := builders.App("stray", other).Image(images.DemoApp).Secret(envName, secName).Obj()
+		Expect(k8sClient.Create(ctx, stray)).To(Succeed())
+		Consistently(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(stray), stray)).To(Succeed())
+			g.Expect(stray.Status.Conditions).To(BeEmpty())
+		}).WithContext(ctx).WithTimeout(10*time.Second).Should(Succeed(), "an unwatched app untouched")
+		report("namespace-scoped: manager replicas Ready", fmt.Sprintf("2, leader %s, --watch-namespaces=%s; Secrets listable in %s and %s only", leader, ns, ns, operatorNamespace))
 	})
 })
 
@@ -479,4 +552,3 @@ func backToHostOperator(ctx SpecContext) {
 		g.Expect(caBundle(ctx)).To(Equal(webhookTLS(ctx, g).Data[certs.KeyCACert]))
 	}).WithContext(ctx).Should(Succeed(), "the host operator's CA in the caBundle")
 }
-
