@@ -190,6 +190,8 @@ func TestChartMatchesBundle(t *testing.T) {
 					t.Errorf("%s: the chart renders it, config/%s %v does not", k, tc.base, tc.components)
 				}
 			}
+			equal := 0
+			defer func() { t.Logf("%d objects the same in the chart and config/%s %v", equal, tc.base, tc.components) }()
 			for k, w := range want {
 				g, ok := got[k]
 				switch {
@@ -200,6 +202,8 @@ func TestChartMatchesBundle(t *testing.T) {
 				default:
 					if d := cmp.Diff(w, g); d != "" {
 						t.Errorf("%s differs (-kustomize +chart):\n%s", k, d)
+					} else {
+						equal++
 					}
 				}
 			}
