@@ -33,7 +33,7 @@ var (
 	cfg       *rest.Config
 	k8sClient client.Client // live: reads what is stored, not a cache
 	scheme    = runtime.NewScheme()
-	logBuffer = &syncBuffer{}
+	logBuffer = &testenv.SyncBuffer{}
 )
 
 func TestControllers(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lightning-operator/lightning-operator/internal/cli"
+	"github.com/lightning-operator/lightning-operator/internal/testenv"
 )
 
 // fakeLogs serves each pod's log from a string, or from a reader the test
@@ -38,24 +39,6 @@ func (f *fakeLogs) Stream(_ context.Context, namespace, pod, container string, o
 		return r, nil
 	}
 	return io.NopCloser(strings.NewReader(f.logs[pod])), nil
-}
-
-// syncBuffer is a buffer that tests read while the logs are written.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func target(component, pod string) cli.LogTarget {
@@ -180,7 +163,7 @@ func TestStreamLogsFollowsConcurrently(t *testing.T) {
 	rRoot, wRoot := io.Pipe()
 	rTrain, wTrain := io.Pipe()
 	src := &fakeLogs{readers: map[string]io.ReadCloser{"p-root": rRoot, "p-train": rTrain}}
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- cli.StreamLogs(ctx, out, io.Discard, src, "alice",
@@ -239,7 +222,7 @@ func TestStreamLogsFollowEndsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	r, w := io.Pipe()
 	src := &fakeLogs{readers: map[string]io.ReadCloser{"p": r}}
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- cli.StreamLogs(ctx, out, io.Discard, src, "alice", []cli.LogTarget{target("root", "p")}, cli.LogOptions{Follow: true})

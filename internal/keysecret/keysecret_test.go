@@ -11,7 +11,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -77,30 +76,12 @@ func newNamespace(t *testing.T) string {
 	return ns.Name
 }
 
-// syncBuffer is a log sink safe for the cache's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // logContext returns a context whose logger writes to the returned buffer:
 // the operator's logger (controller-runtime's zap, JSON), so values are
 // encoded as in production ([]byte as base64).
-func logContext(t *testing.T) (context.Context, *syncBuffer) {
+func logContext(t *testing.T) (context.Context, *testenv.SyncBuffer) {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &testenv.SyncBuffer{}
 	log := zap.New(zap.WriteTo(buf), zap.UseDevMode(false))
 	ctx, cancel := context.WithCancel(logf.IntoContext(context.Background(), log))
 	t.Cleanup(cancel)

@@ -1,12 +1,10 @@
 package statemetrics_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,23 +27,6 @@ import (
 	"github.com/lightning-operator/lightning-operator/internal/statemetrics"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
 )
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // gather scrapes the registry the metrics endpoint serves and returns this
 // package's series as `name{label="value",…}` to their values.
@@ -131,7 +112,7 @@ func merge(ms ...map[string]float64) map[string]float64 {
 // and the keys' creation times; a deleted object's series go, and a stopped
 // manager exports none.
 func TestGaugesFromTheCache(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	ctrl.SetLogger(zap.New(zap.WriteTo(logs), zap.UseDevMode(true)))
 	t.Cleanup(func() {
 		if t.Failed() {
