@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,15 +32,40 @@ func removePodSandboxes(socket string) error {
 	}
 	var errs []error
 	for _, sb := range list.Items {
-		if _, err := rt.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{PodSandboxId: sb.Id}); err != nil {
-			errs = append(errs, fmt.Errorf("stopping pod sandbox of %s/%s: %w", sb.Metadata.GetNamespace(), sb.Metadata.GetName(), err))
-			continue
-		}
-		if _, err := rt.RemovePodSandbox(ctx, &runtimeapi.RemovePodSandboxRequest{PodSandboxId: sb.Id}); err != nil {
-			errs = append(errs, fmt.Errorf("removing pod sandbox of %s/%s: %w", sb.Metadata.GetNamespace(), sb.Metadata.GetName(), err))
+		if err := removePodSandbox(ctx, rt, sb.Id); err != nil {
+			errs = append(errs, fmt.Errorf("pod sandbox of %s/%s: %w", sb.Metadata.GetNamespace(), sb.Metadata.GetName(), err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// removePodSandbox stops and removes one sandbox. A container the kubelet
+// was starting when it stopped cannot be removed until containerd has
+// started it, so that refusal is retried until ctx ends (a clean-clone CI
+// run failed on it once).
+func removePodSandbox(ctx context.Context, rt runtimeapi.RuntimeServiceClient, id string) error {
+	for {
+		_, err := rt.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{PodSandboxId: id})
+		if err != nil {
+			err = fmt.Errorf("stopping: %w", err)
+		} else if _, err = rt.RemovePodSandbox(ctx, &runtimeapi.RemovePodSandboxRequest{PodSandboxId: id}); err != nil {
+			err = fmt.Errorf("removing: %w", err)
+		}
+		if err == nil || !stillStarting(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// stillStarting says whether containerd refused because a container is
+// still being started; it says so only in the message.
+func stillStarting(err error) bool {
+	return strings.Contains(err.Error(), "is in starting state")
 }
 
 // unmount unmounts mp, lazily when it is busy.

@@ -1,6 +1,7 @@
 package localcluster
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,5 +35,21 @@ func TestAliveThroughASymlink(t *testing.T) {
 	}
 	if p := (&proc{name: "sleep", pid: cmd.Process.Pid, path: "/bin/another-binary"}); p.alive() {
 		t.Error("a process of another binary counts as alive: a reused pid would be taken for ours")
+	}
+}
+
+func TestStillStarting(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{errors.New(`rpc error: code = Unknown desc = failed to remove container "b9e5": failed to set removing state for container "b9e5": container is in starting state, can't be removed`), true},
+		{errors.New(`rpc error: code = NotFound desc = sandbox not found`), false},
+		{errors.New(`removing: context deadline exceeded`), false},
+	}
+	for _, tt := range tests {
+		if got := stillStarting(tt.err); got != tt.want {
+			t.Errorf("stillStarting(%q) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }
