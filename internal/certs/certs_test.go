@@ -219,8 +219,14 @@ var _ = Describe("Self-managed webhook certificates", func() {
 		Expect(failures).To(BeEmpty(), "of %d requests", requests)
 		Expect(len(served)).To(BeNumerically(">=", 4), "the serving certificate rotated several times")
 		Expect(maxCAs).To(Equal(2), "the CA rotated, with the old CA kept in the bundle")
-		Eventually(func() (string, error) { return follower.servedSerial() }).
-			Should(Equal(must(leader.servedSerial())), "both replicas serve the same certificate")
+		// The follower reloads on a file event, or at the watcher's 10 s
+		// poll; under load a second was too short (a make test run failed).
+		// Both are read on each poll: the leader may rotate again meanwhile.
+		Eventually(func(g Gomega) {
+			f, err := follower.servedSerial()
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(f).To(Equal(must(leader.servedSerial())))
+		}).WithTimeout(15*time.Second).Should(Succeed(), "both replicas serve the same certificate")
 	})
 })
 

@@ -35,10 +35,6 @@ import (
 // base64 and YAML add a third and a little more.
 const maxBackupFileSize = 4 << 20
 
-// lastAppliedAnnotation is kubectl apply's copy of the whole object: on a
-// keyring Secret, a second copy of its keys.
-const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
-
 func newKeyringCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keyring",
@@ -366,7 +362,7 @@ func (o *keyringRestoreOptions) run(cmd *cobra.Command) error {
 		updated.Data = b.data
 		updated.StringData = nil
 		updated.Labels = mergeLabels(live.Labels, b.labels)
-		delete(updated.Annotations, lastAppliedAnnotation)
+		delete(updated.Annotations, corev1.LastAppliedConfigAnnotation)
 		// Update carries the resourceVersion read: a change since is not lost.
 		if err := c.Update(ctx, updated); err != nil {
 			return writeError("updating", b.key, err)

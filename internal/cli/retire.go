@@ -149,7 +149,7 @@ func (o *keyringRetireOptions) run(ctx context.Context, id string) error {
 	updated := live.DeepCopy()
 	updated.Data = next.Marshal()
 	updated.StringData = nil
-	delete(updated.Annotations, lastAppliedAnnotation)
+	delete(updated.Annotations, corev1.LastAppliedConfigAnnotation)
 	// Update carries the resourceVersion read: a rotation since fails here.
 	if err := c.Update(ctx, updated); err != nil {
 		if apierrors.IsConflict(err) {

@@ -23,7 +23,7 @@ func TestStripUnread(t *testing.T) {
 	}{
 		{"managedFields go", nil, managed, nil},
 		{"kubectl's last-applied copy goes, other annotations stay",
-			map[string]string{lastAppliedAnnotation: `{"spec":{"encryptedValue":"..."}}`, lightningv1alpha1.AnnotationResealRequest: "r1"}, nil,
+			map[string]string{corev1.LastAppliedConfigAnnotation: `{"spec":{"encryptedValue":"..."}}`, lightningv1alpha1.AnnotationResealRequest: "r1"}, nil,
 			map[string]string{lightningv1alpha1.AnnotationResealRequest: "r1"}},
 		{"nothing to strip", map[string]string{"a": "b"}, nil, map[string]string{"a": "b"}},
 	}

@@ -115,12 +115,9 @@ func CacheOptions(webhookConfigName string) cache.Options {
 	return cache.Options{ByObject: byObject, DefaultTransform: stripUnread}
 }
 
-// lastAppliedAnnotation is kubectl's copy of what it applied: for a
-// LightningSecret, a second copy of the ciphertext.
-const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
-
 // stripUnread drops what the operator never reads before an object enters
-// the cache: managedFields, and kubectl's last-applied copy (make
+// the cache: managedFields, and kubectl's last-applied copy (for a
+// LightningSecret, a second copy of the ciphertext; make
 // bench-scale measures the peak RSS; docs/performance.md).
 func stripUnread(in any) (any, error) {
 	obj, err := meta.Accessor(in)
@@ -130,9 +127,9 @@ func stripUnread(in any) (any, error) {
 	if obj.GetManagedFields() != nil {
 		obj.SetManagedFields(nil)
 	}
-	if a := obj.GetAnnotations(); a[lastAppliedAnnotation] != "" {
+	if a := obj.GetAnnotations(); a[corev1.LastAppliedConfigAnnotation] != "" {
 		kept := maps.Clone(a)
-		delete(kept, lastAppliedAnnotation)
+		delete(kept, corev1.LastAppliedConfigAnnotation)
 		obj.SetAnnotations(kept)
 	}
 	return in, nil

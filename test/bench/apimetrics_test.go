@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -54,20 +55,11 @@ func (s apiSnapshot) minus(before apiSnapshot) apiSnapshot {
 func (s apiSnapshot) writes(skip ...string) float64 {
 	var n float64
 	for k, v := range s.requests {
-		if writeVerbs[k.verb] && !contains(skip, k.resource) {
+		if writeVerbs[k.verb] && !slices.Contains(skip, k.resource) {
 			n += v
 		}
 	}
 	return n
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // perObject formats the requests whose verb the filter accepts, each divided

@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,7 +108,7 @@ func TestScale(t *testing.T) {
 	if names := os.Getenv("LIGHTNING_SCALE_SHAPES"); names != "" {
 		run = nil
 		for _, s := range shapes {
-			if contains(strings.Split(names, ","), s.name) {
+			if slices.Contains(strings.Split(names, ","), s.name) {
 				run = append(run, s)
 			}
 		}
@@ -214,8 +215,8 @@ type phase struct {
 	peakRSS                int64
 	// scrapedPeakRSS is the peak once the harness scraped its metrics too.
 	scrapedPeakRSS int64
-	api                    apiSnapshot
-	reconciles             map[string]float64
+	api            apiSnapshot
+	reconciles     map[string]float64
 }
 
 // runResult is one shape at one size.
