@@ -53,6 +53,9 @@ type AppOptions struct {
 	// PodWebhook names the registered pod webhook. When set, an app in a
 	// namespace its namespaceSelector does not select runs nothing either.
 	PodWebhook PodWebhookRef
+	// Starting notes the apps queued for their first pass, so the
+	// LightningSecret controller can let them go first; nil notes nothing.
+	Starting *StartingApps
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
@@ -105,6 +108,7 @@ func NewLightningAppReconciler(c client.Client, apiReader client.Reader, keys Ke
 // Reconcile gets the app and reconciles it; an error that stops a pass
 // reaches the app's status and an Event.
 func (r *LightningAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	defer r.opts.Starting.done(req.NamespacedName)
 	a := &lightningv1alpha1.LightningApp{}
 	if err := r.client.Get(ctx, req.NamespacedName, a); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -160,6 +164,13 @@ func (r *LightningAppReconciler) reconcile(ctx context.Context, a *lightningv1al
 	if plan.RequeueAfter > 0 {
 		logf.FromContext(ctx).V(1).Info("Delayed a roll", "wait", plan.RequeueAfter)
 	}
+	if resolution.Resolved && app.AwaitsFirstSecret(a) {
+		// A new app's first pass: its Secret and the status that names it,
+		// then its components in a pass queued after every first pass. In a
+		// burst of new apps each one learns first whether its secrets resolve.
+		obs := r.observed(a, resolution, plan, newHash, secrets.refs, appliedComponents{statuses: app.PendingComponents(a)})
+		return ctrl.Result{RequeueAfter: time.Millisecond, Priority: ptr.To(componentsPassPriority)}, r.writeStatus(ctx, a, obs)
+	}
 	if err := r.applyServiceAccount(ctx, a); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -180,6 +191,11 @@ func (r *LightningAppReconciler) reconcile(ctx context.Context, a *lightningv1al
 	}
 	return ctrl.Result{RequeueAfter: plan.RequeueAfter}, r.writeStatus(ctx, a, obs)
 }
+
+// componentsPassPriority queues a new app's second pass, which makes its
+// components, after every first pass, a cold start's too (those have
+// handler.LowPriority).
+const componentsPassPriority = 2 * handler.LowPriority
 
 // injectionExcluded says why the pod webhook does not inject env into the
 // app's namespace, or "" when it does: the namespace is one it never serves,
@@ -517,9 +533,11 @@ func (r *LightningAppReconciler) writeStatus(ctx context.Context, a *lightningv1
 		conditionTransition(a.Status.Conditions, status.Conditions, lightningv1alpha1.ConditionSecretsResolved),
 		conditionTransition(a.Status.Conditions, status.Conditions, lightningv1alpha1.ConditionReady),
 	}
-	patchBase, from := client.MergeFrom(a.DeepCopy()), a.ResourceVersion
+	from := a.ResourceVersion
 	a.Status = status
-	if err := r.client.Status().Patch(ctx, a, patchBase); err != nil {
+	// An update, not a patch: it carries the resourceVersion the status was
+	// computed from, and costs the apiserver a tenth less (the harness).
+	if err := r.client.Status().Update(ctx, a); err != nil {
 		return fmt.Errorf("writing status of LightningApp %s/%s: %w", a.Namespace, a.Name, err)
 	}
 	r.written.record(a, from)
@@ -554,7 +572,7 @@ func (r *LightningAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 				})))
 	}
 	return b.
-		For(&lightningv1alpha1.LightningApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&lightningv1alpha1.LightningApp{}, builder.WithPredicates(r.noteStarting(), predicate.GenerationChangedPredicate{})).
 		// What the app made comes back as a create event: no news, and a
 		// reconcile for it would race the cache (the harness counted 0.19
 		// extra reconciles per app). Changes and deletes still count.
@@ -583,6 +601,17 @@ func (r *LightningAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.Workers}).
 		Named("lightningapp").
 		Complete(r)
+}
+
+// noteStarting lets every event through and notes a new app that awaits its
+// first Secret in opts.Starting, as it is queued.
+func (r *LightningAppReconciler) noteStarting() predicate.Predicate {
+	return predicate.Funcs{CreateFunc: func(e event.CreateEvent) bool {
+		if a, ok := e.Object.(*lightningv1alpha1.LightningApp); ok && app.AwaitsFirstSecret(a) {
+			r.opts.Starting.add(client.ObjectKeyFromObject(a))
+		}
+		return true
+	}}
 }
 
 // notCreated drops create events. At start-up the apps' own create events

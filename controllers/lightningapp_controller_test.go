@@ -425,7 +425,9 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		noToken := map[string]identity{"root": {"", false}, "root.work_a": {"", false}}
 		By("a plain app: the namespace's default ServiceAccount, no token, no objects of its own")
 		Eventually(identities, 20*time.Second).Should(Equal(noToken))
-		Consistently(func() bool { return exists(&corev1.ServiceAccount{})() || exists(&rbacv1.Role{})() || exists(&rbacv1.RoleBinding{})() }, 2*time.Second).
+		Consistently(func() bool {
+			return exists(&corev1.ServiceAccount{})() || exists(&rbacv1.Role{})() || exists(&rbacv1.RoleBinding{})()
+		}, 2*time.Second).
 			Should(BeFalse(), "no ServiceAccount or Role for an app whose pods hold no token")
 
 		setLaunchWorks := func(on bool) {

@@ -42,13 +42,16 @@ type LightningSecretReconciler struct {
 	keys      KeySource
 	recorder  recorder.EventRecorder
 	workers   int
+	// starting are the apps waiting for their first pass; a new
+	// LightningSecret's first status waits for them.
+	starting *StartingApps
 }
 
 var _ reconcile.Reconciler = &LightningSecretReconciler{}
 
-// NewLightningSecretReconciler builds the reconciler.
-func NewLightningSecretReconciler(c client.Client, apiReader client.Reader, keys KeySource, rec recorder.EventRecorder, workers int) *LightningSecretReconciler {
-	return &LightningSecretReconciler{client: c, apiReader: apiReader, keys: keys, recorder: rec, workers: workers}
+// NewLightningSecretReconciler builds the reconciler; starting may be nil.
+func NewLightningSecretReconciler(c client.Client, apiReader client.Reader, keys KeySource, rec recorder.EventRecorder, workers int, starting *StartingApps) *LightningSecretReconciler {
+	return &LightningSecretReconciler{client: c, apiReader: apiReader, keys: keys, recorder: rec, workers: workers, starting: starting}
 }
 
 // +kubebuilder:rbac:groups=lightning.ai,resources=lightningsecrets,verbs=get;list;watch;update
@@ -64,6 +67,17 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	if !lsec.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
+	}
+	if awaitsFirstStatus(lsec) && !resealPending(lsec) {
+		left, held, err := r.starting.hold(ctx, req.NamespacedName)
+		if err != nil {
+			return ctrl.Result{}, fmt.Errorf("listing the apps that are starting: %w", err)
+		}
+		if held {
+			// Apps are starting: their Secrets go first. The last one
+			// queues this again; left is the longest it waits.
+			return ctrl.Result{RequeueAfter: left}, nil
+		}
 	}
 	if resealPending(lsec) {
 		// The cache may not hold the answer of the pass that re-sealed it yet
@@ -116,6 +130,11 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		log.Info("LightningSecret changed readiness", "ready", t.cond.Status, "reason", t.cond.Reason, "keyID", res.keyID, "version", res.version)
 	}
 	return ctrl.Result{}, nil
+}
+
+// awaitsFirstStatus says whether the reconciler never wrote this status.
+func awaitsFirstStatus(lsec *lightningv1alpha1.LightningSecret) bool {
+	return lsec.Status.ObservedGeneration == 0 && len(lsec.Status.Conditions) == 0
 }
 
 // resealPending says whether the object carries a re-seal request its
@@ -213,7 +232,12 @@ func (r *LightningSecretReconciler) open(ctx context.Context, lsec *lightningv1a
 // (for usedBy), and the keyring Secret (so a restored keyring heals them).
 func (r *LightningSecretReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	keyringKey := r.keys.SecretKey()
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	if r.starting != nil {
+		// Held first statuses, once no app is starting.
+		b = b.WatchesRawSource(r.starting.releaseSource())
+	}
+	return b.
 		// A new value, or a new re-seal request.
 		For(&lightningv1alpha1.LightningSecret{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&lightningv1alpha1.LightningApp{}, appRefsHandler,

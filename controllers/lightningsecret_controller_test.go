@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
@@ -270,17 +272,30 @@ var _ = Describe("Keyring and LightningSecret controller", Ordered, func() {
 			return k8sClient.Update(ctx, l)
 		}).Should(MatchError(ContainSubstring("frozen")))
 		rotateKeyring(ctx)
-		Eventually(func() error {
-			l := &lightningv1alpha1.LightningSecret{}
-			if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "frozen"}, l); err != nil {
-				return err
+		// The operator reads the keyring from its cache: a request it answers
+		// before the cache holds the new key is Unchanged. Ask again until an
+		// answer comes from the new key (each request is answered once).
+		requests := 0
+		Eventually(func() string {
+			requests++
+			token := fmt.Sprintf("t%d", requests)
+			if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				l := &lightningv1alpha1.LightningSecret{}
+				if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "frozen"}, l); err != nil {
+					return err
+				}
+				l.Annotations = map[string]string{lightningv1alpha1.AnnotationResealRequest: token}
+				return k8sClient.Update(ctx, l)
+			}); err != nil {
+				return err.Error()
 			}
-			l.Annotations = map[string]string{lightningv1alpha1.AnnotationResealRequest: "t1"}
-			return k8sClient.Update(ctx, l)
-		}).Should(Succeed())
-		Eventually(getSecretStatus(ctx, ns, "frozen"), 20*time.Second).Should(
-			HaveField("Reseal", HaveValue(And(HaveField("Request", "t1"), HaveField("Result", "Failed"),
-				HaveField("Message", "The apiserver refused the re-sealed value: Invalid")))))
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				if r := getSecretStatus(ctx, ns, "frozen")().Reseal; r != nil && r.Request == token {
+					return r.Result + ": " + r.Message
+				}
+			}
+			return "no answer to " + token
+		}, 40*time.Second, 100*time.Millisecond).Should(Equal("Failed: The apiserver refused the re-sealed value: Invalid"))
 		Expect(getSecretStatus(ctx, ns, "frozen")().KeyID).To(Equal(frozen.Spec.EncryptedValue[3:19]), "the value is as it was")
 	})
 

@@ -3,6 +3,8 @@ package controllers_test
 import (
 	"context"
 	"net/http"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,6 +72,25 @@ type runningManager struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	writes *atomic.Int64
+	log    *writeLog
+}
+
+// writeLog is every write request the manager sent, "METHOD path", in order.
+type writeLog struct {
+	mu      sync.Mutex
+	entries []string
+}
+
+func (l *writeLog) add(entry string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = append(l.entries, entry)
+}
+
+func (l *writeLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.entries)
 }
 
 func (m *runningManager) Stop() {
@@ -88,12 +109,13 @@ type managerOptions struct {
 }
 
 func startManager(o managerOptions) *runningManager {
-	writes := &atomic.Int64{}
+	writes, log := &atomic.Int64{}, &writeLog{}
 	mgrCfg := rest.CopyConfig(cfg)
 	mgrCfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
 			switch req.Method {
 			case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+				log.add(req.Method + " " + req.URL.Path)
 				// Events and leases are bookkeeping, not writes to user objects.
 				if !containsAny(req.URL.Path, "/events", "/leases") {
 					writes.Add(1)
@@ -129,5 +151,5 @@ func startManager(o managerOptions) *runningManager {
 		defer close(done)
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
-	return &runningManager{cancel: cancel, done: done, writes: writes}
+	return &runningManager{cancel: cancel, done: done, writes: writes, log: log}
 }

@@ -98,3 +98,21 @@ func shortHash(s string, n int) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])[:n]
 }
+
+// PendingComponents are the statuses of an app's components before their
+// Deployments exist: none available yet.
+func PendingComponents(a *lightningv1alpha1.LightningApp) []lightningv1alpha1.ComponentStatus {
+	components := Components(a)
+	out := make([]lightningv1alpha1.ComponentStatus, 0, len(components))
+	for _, c := range components {
+		out = append(out, lightningv1alpha1.ComponentStatus{Name: c.Path, Deployment: DeploymentName(a.Name, c.Path)})
+	}
+	return out
+}
+
+// AwaitsFirstSecret says whether an app with secrets has never had its
+// Secret: its status names none. Its first pass makes the Secret and the
+// status, and its components come after (docs/performance.md).
+func AwaitsFirstSecret(a *lightningv1alpha1.LightningApp) bool {
+	return len(a.Spec.Secrets) > 0 && a.Status.SecretName == ""
+}

@@ -114,3 +114,38 @@ func TestWorkName(t *testing.T) {
 		}
 	}
 }
+
+func TestPendingComponents(t *testing.T) {
+	a := builders.App("my-app", "alice").Work("root.works.0").Work("root.work_a").Obj()
+	want := []lightningv1alpha1.ComponentStatus{
+		{Name: "root", Deployment: "my-app-root"},
+		{Name: "root.works.0", Deployment: "my-app-root-works-0"},
+		{Name: "root.work_a", Deployment: DeploymentName("my-app", "root.work_a")},
+	}
+	if diff := cmp.Diff(want, PendingComponents(a)); diff != "" {
+		t.Errorf("PendingComponents (-want +got):\n%s", diff)
+	}
+}
+
+func TestAwaitsFirstSecret(t *testing.T) {
+	withSecret := builders.App("my-app", "alice").Secret("MY_APP_SECRET", "my-secret").Obj()
+	hasOne := withSecret.DeepCopy()
+	hasOne.Status.SecretName = "my-app-env-0123456789"
+	failedBefore := withSecret.DeepCopy()
+	failedBefore.Status.Phase = lightningv1alpha1.PhasePending
+	tests := []struct {
+		name string
+		app  *lightningv1alpha1.LightningApp
+		want bool
+	}{
+		{"a new app with secrets", withSecret, true},
+		{"an app whose status names its Secret", hasOne, false},
+		{"an app that never resolved", failedBefore, true},
+		{"an app with no secrets makes no Secret", builders.App("plain", "alice").Obj(), false},
+	}
+	for _, tt := range tests {
+		if got := AwaitsFirstSecret(tt.app); got != tt.want {
+			t.Errorf("%s: AwaitsFirstSecret = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -184,11 +184,14 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
 		return fmt.Errorf("registering field indexes: %w", err)
 	}
-	if err := controllers.NewLightningSecretReconciler(mgr.GetClient(), mgr.GetAPIReader(), keys, mgr.GetEventRecorder("lightningsecret-controller"), o.Workers).SetupWithManager(mgr); err != nil {
+	// New apps' Secrets go before new LightningSecrets' statuses.
+	starting := controllers.NewStartingApps(mgr.GetClient())
+	if err := controllers.NewLightningSecretReconciler(mgr.GetClient(), mgr.GetAPIReader(), keys, mgr.GetEventRecorder("lightningsecret-controller"), o.Workers, starting).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the LightningSecret controller: %w", err)
 	}
 	appOpts := o.App
 	appOpts.Workers = o.Workers
+	appOpts.Starting = starting
 	if appOpts.ExcludedNamespaces == nil {
 		// The pod webhook's namespaceSelector excludes these (webhooks.KeepSelectors).
 		appOpts.ExcludedNamespaces = []string{o.Namespace, metav1.NamespaceSystem}

@@ -140,7 +140,7 @@ func replayFloor(ctx context.Context, c client.Client, plan floorPlan, apps map[
 				}
 				created = append(created, d)
 			}
-			if err := patchAppStatus(ctx, c, a, w.progressing); err != nil {
+			if err := updateAppStatus(ctx, c, a, w.progressing); err != nil {
 				return err
 			}
 			for _, d := range created {
@@ -149,7 +149,7 @@ func replayFloor(ctx context.Context, c client.Client, plan floorPlan, apps map[
 					return err
 				}
 			}
-			if err := patchAppStatus(ctx, c, a, w.ready); err != nil {
+			if err := updateAppStatus(ctx, c, a, w.ready); err != nil {
 				return err
 			}
 			for _, e := range w.events {
@@ -171,10 +171,11 @@ func replayFloor(ctx context.Context, c client.Client, plan floorPlan, apps map[
 	return first, nil
 }
 
-func patchAppStatus(ctx context.Context, c client.Client, a *lightningv1alpha1.LightningApp, status lightningv1alpha1.LightningAppStatus) error {
-	base := a.DeepCopy()
+// updateAppStatus writes an app's status as the operator does: an update
+// from the version it read (a holds the version the last write returned).
+func updateAppStatus(ctx context.Context, c client.Client, a *lightningv1alpha1.LightningApp, status lightningv1alpha1.LightningAppStatus) error {
 	a.Status = *status.DeepCopy()
-	return c.Status().Patch(ctx, a, client.MergeFrom(base))
+	return c.Status().Update(ctx, a)
 }
 
 // fresh is a copy of obj to create anew, owned by the recreated app.

@@ -308,7 +308,7 @@ func (r runResult) summary() string {
 		r.ours.resolved.Round(10*time.Millisecond), r.ours.ready.Round(10*time.Millisecond),
 		ratio(r.ours.ready, r.floor.ready), ratio(r.ours.ready, r.best.ready),
 		s.unit(), operatorWrites(r.ours.api)/float64(s.apps(n)), operatorWrites(r.floor.api)/float64(s.apps(n)),
-		r.ours.api.requests[request{"PATCH", "lightningapps/status"}]/float64(s.apps(n)),
+		(r.ours.api.requests[request{"PUT", "lightningapps/status"}]+r.ours.api.requests[request{"PATCH", "lightningapps/status"}])/float64(s.apps(n)),
 		(r.ours.api.requests[request{"POST", "events"}]+r.ours.api.requests[request{"PATCH", "events"}])/float64(s.apps(n)),
 		r.ours.api.requests[request{"PUT", "deployments/status"}]/float64(s.apps(n)),
 		r.ours.peakRSS>>20, r.restartWrites)
@@ -458,6 +458,18 @@ func (h *harness) coldStart(ctx context.Context, s shape, n int, name string, fl
 		flags = append([]string{fmt.Sprintf("--pprof-bind-address=127.0.0.1:%d", pprofPort)}, flags...)
 	}
 	m := h.startManager(flags...)
+	// The CPU profiles of the first 20 s: the apiserver's and the manager's.
+	var profiles sync.WaitGroup
+	if profile != "" {
+		profiles.Go(func() {
+			h.saveAPIServerProfile(ctx, filepath.Join(profile, fmt.Sprintf("apiserver-cpu-%s-%d-%s.pb.gz", s.name, n, label)))
+		})
+		profiles.Go(func() {
+			time.Sleep(time.Second) // its pprof server starts with it
+			h.saveProfile(ctx, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=20", pprofPort),
+				filepath.Join(profile, fmt.Sprintf("manager-cpu-%s-%d-%s.pb.gz", s.name, n, label)))
+		})
+	}
 	for _, stage := range []chan struct{}{progress.resolvedCh, progress.readyCh} {
 		if err := progress.wait(ctx, stage, name); err != nil {
 			t.Fatal(err)
@@ -468,8 +480,10 @@ func (h *harness) coldStart(ctx context.Context, s shape, n int, name string, fl
 	// (tens of thousands of series at N=2000), which is not the cold start.
 	coldPeak := m.samplePeak()
 	reconciles := h.waitIdle(ctx, m, nil)
+	profiles.Wait()
 	if profile != "" {
-		h.saveHeapProfile(ctx, pprofPort, filepath.Join(profile, fmt.Sprintf("heap-%s-%d-%s.pb.gz", s.name, n, label)))
+		h.saveProfile(ctx, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap?gc=1", pprofPort),
+			filepath.Join(profile, fmt.Sprintf("heap-%s-%d-%s.pb.gz", s.name, n, label)))
 	}
 	m.stop()
 	stopStandIn()
@@ -540,28 +554,47 @@ func (h *harness) waitIdle(ctx context.Context, m *managerRun, atLeast map[strin
 	return nil
 }
 
-// saveHeapProfile writes the idle manager's heap profile (go tool pprof reads it).
-func (h *harness) saveHeapProfile(ctx context.Context, port int, path string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap?gc=1", port), nil)
+// saveProfile writes the manager's profile at url (go tool pprof reads it).
+func (h *harness) saveProfile(ctx context.Context, url, path string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		h.t.Fatalf("reading the heap profile: %v", err)
+		h.t.Errorf("reading the profile %s: %v", url, err)
+		return
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		h.t.Fatal(err)
+		h.t.Errorf("reading the profile %s: %v", url, err)
+		return
 	}
+	h.writeProfile(path, raw)
+}
+
+// saveAPIServerProfile writes the apiserver's CPU profile of 20 s: where
+// the bottleneck spends its time.
+func (h *harness) saveAPIServerProfile(ctx context.Context, path string) {
+	raw, err := h.kube.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", "20").DoRaw(ctx)
+	if err != nil {
+		h.t.Errorf("reading the apiserver's CPU profile: %v", err)
+		return
+	}
+	h.writeProfile(path, raw)
+}
+
+func (h *harness) writeProfile(path string, raw []byte) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		h.t.Fatal(err)
+		h.t.Error(err)
+		return
 	}
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
-		h.t.Fatal(err)
+		h.t.Error(err)
+		return
 	}
-	h.t.Logf("Wrote the heap profile %s", path)
+	h.t.Logf("Wrote the profile %s", path)
 }
 
 func (h *harness) scrapeAPI(ctx context.Context) apiSnapshot {

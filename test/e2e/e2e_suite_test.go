@@ -234,6 +234,23 @@ func startOperator(ctx context.Context) {
 	}).WithContext(ctx).Should(Succeed(), "the webhook's caBundle")
 	Eventually(func() error { _, err := runCLI(ctx, "", "cert"); return err }).
 		WithContext(ctx).Should(Succeed(), "the operator's public key")
+	waitAdmission(ctx)
+}
+
+// waitAdmission waits until the apiserver can call the pod webhook: the
+// caBundle can name a new CA before the webhook server serves the new
+// certificate (its files are polled). A pod created through the webhook
+// before then is refused. The probe is a server-side dry run, whether the
+// webhook then admits it or not.
+func waitAdmission(ctx context.Context) {
+	GinkgoHelper()
+	probe := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"admission-probe","namespace":"default",` +
+		`"labels":{"lightning.ai/app":"admission-probe"}},"spec":{"containers":[{"name":"c","image":"probe"}]}}`
+	Eventually(func() string {
+		out, _ := kubectlErr(ctx, probe, "create", "--dry-run=server", "-f", "-")
+		return out
+	}).WithContext(ctx).Should(Or(ContainSubstring("(server dry run)"), ContainSubstring(`admission webhook "pod-env.lightning.ai" denied`)),
+		"the apiserver calling the pod webhook")
 }
 
 // applyBundle applies config/default with the manager image set to image,
