@@ -8,7 +8,10 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 )
@@ -69,5 +72,47 @@ var _ = Describe("A cold start with new apps", Ordered, func() {
 		Expect([]int{count(before, isAppSecret), count(before, isAppStatus)}).To(HaveEach(BeNumerically(">=", n-1)),
 			"Secrets and app statuses before the first Deployment:\n%s", strings.Join(writes, "\n"))
 		Expect(slices.IndexFunc(writes, isSecretStatus)).To(BeNumerically(">", last(isAppStatus)), strings.Join(writes, "\n"))
+	})
+
+	It("creates each Deployment once when its sibling's status is written a moment after its create", func() {
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		const ns, n = "quick-rollouts", 6
+		newNamespace(ctx, ns)
+		mgr := startManager(managerOptions{})
+		defer mgr.Stop()
+		pub := currentPublicKey(ctx)
+		// A deployment controller that reports each new Deployment available at once.
+		wc, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+		Expect(err).NotTo(HaveOccurred())
+		w, err := wc.Watch(ctx, &appsv1.DeploymentList{}, client.InNamespace(ns))
+		Expect(err).NotTo(HaveOccurred())
+		defer w.Stop()
+		go func() {
+			defer GinkgoRecover()
+			for ev := range w.ResultChan() {
+				d, ok := ev.Object.(*appsv1.Deployment)
+				if !ok || ev.Type != watch.Added {
+					continue
+				}
+				d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1}
+				_ = k8sClient.Status().Update(ctx, d)
+			}
+		}()
+		for i := range n {
+			Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, fmt.Sprintf("secret-%d", i), "quick-value"))).To(Succeed())
+			Expect(k8sClient.Create(ctx, newApp(ns, fmt.Sprintf("app-%d", i), "MY_SECRET", fmt.Sprintf("secret-%d", i)))).To(Succeed())
+		}
+		for i := range n {
+			Eventually(func() []metav1.Condition { return getApp(ctx, ns, fmt.Sprintf("app-%d", i))().Status.Conditions }).
+				Should(Satisfy(haveCondition("Ready", "True", "ComponentsReady")))
+		}
+		creates := 0
+		for _, w := range mgr.log.all() {
+			if w == "POST /apis/apps/v1/namespaces/"+ns+"/deployments" {
+				creates++
+			}
+		}
+		Expect(creates).To(Equal(2*n), "Deployment creates for %d apps of 2 components", n)
 	})
 })

@@ -78,6 +78,7 @@ type LightningAppReconciler struct {
 	opts      AppOptions
 	versions  *valueVersions
 	written   *writtenStatuses
+	created   *createdObjects
 }
 
 var _ reconcile.Reconciler = &LightningAppReconciler{}
@@ -91,7 +92,7 @@ func NewLightningAppReconciler(c client.Client, apiReader client.Reader, keys Ke
 		opts.Now = time.Now
 	}
 	return &LightningAppReconciler{client: c, apiReader: apiReader, keys: keys, recorder: rec, opts: opts,
-		versions: newValueVersions(), written: newWrittenStatuses(time.Now)}
+		versions: newValueVersions(), written: newWrittenStatuses(time.Now), created: newCreatedObjects(time.Now)}
 }
 
 // +kubebuilder:rbac:groups=lightning.ai,resources=lightningapps,verbs=get;list;watch
@@ -348,13 +349,18 @@ func openValue(ring *keyring.Keyring, lsec *lightningv1alpha1.LightningSecret) (
 // open), so a restart writes nothing.
 func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1alpha1.LightningApp, res resolvedSecrets, hash string) (app.Resolution, error) {
 	name := app.SecretName(a.Name, hash)
+	key := types.NamespacedName{Namespace: a.Namespace, Name: name}
 	existing := &corev1.Secret{}
-	err := r.client.Get(ctx, types.NamespacedName{Namespace: a.Namespace, Name: name}, existing)
+	err := r.client.Get(ctx, key, existing)
 	if err == nil {
+		r.created.forget("Secret", key)
 		return app.Resolution{Resolved: true}, nil
 	}
 	if !apierrors.IsNotFound(err) {
 		return app.Resolution{}, fmt.Errorf("reading Secret %s/%s: %w", a.Namespace, name, err)
+	}
+	if r.created.made("Secret", key) {
+		return app.Resolution{Resolved: true}, nil
 	}
 
 	values := make(map[string][]byte, len(res.refs))
@@ -380,6 +386,7 @@ func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1
 		// error reaches the app's status and an Event.
 		return app.Resolution{}, fmt.Errorf("creating Secret %s/%s: the apiserver refused it: %s", a.Namespace, name, apierrors.ReasonForError(err))
 	}
+	r.created.record("Secret", key)
 	materializedTotal.Inc()
 	logf.FromContext(ctx).Info("Materialized secrets", "secret", name, "count", len(values))
 	return app.Resolution{Resolved: true}, nil
@@ -463,10 +470,19 @@ func (r *LightningAppReconciler) deleteDeployments(ctx context.Context, a *light
 // applyDeployment writes desired when it differs from what we last wrote.
 func (r *LightningAppReconciler) applyDeployment(ctx context.Context, a *lightningv1alpha1.LightningApp, desired *appsv1.Deployment) (*appsv1.Deployment, error) {
 	live := &appsv1.Deployment{}
-	err := r.client.Get(ctx, client.ObjectKeyFromObject(desired), live)
+	key := client.ObjectKeyFromObject(desired)
+	err := r.client.Get(ctx, key, live)
+	if err == nil {
+		r.created.forget("Deployment", key)
+	}
+	if apierrors.IsNotFound(err) && r.created.made("Deployment", key) {
+		// Made by an earlier pass, not in the cache yet: as desired, not available.
+		return desired, nil
+	}
 	if apierrors.IsNotFound(err) {
 		err = r.client.Create(ctx, desired)
 		if err == nil {
+			r.created.record("Deployment", key)
 			return desired, nil
 		}
 		if !r.createdEarlier(ctx, a, err, desired, live) {
@@ -576,11 +592,12 @@ func (r *LightningAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// What the app made comes back as a create event: no news, and a
 		// reconcile for it would race the cache (the harness counted 0.19
 		// extra reconciles per app). Changes and deletes still count.
-		Owns(&appsv1.Deployment{}, notCreated).
-		Owns(&corev1.Secret{}, notCreated).
-		Owns(&corev1.ServiceAccount{}, notCreated).
-		Owns(&rbacv1.Role{}, notCreated).
-		Owns(&rbacv1.RoleBinding{}, notCreated).
+		// (One WithPredicates per Owns: a second one replaces the first.)
+		Owns(&appsv1.Deployment{}, builder.WithPredicates(notCreated, r.forgetDeleted("Deployment"))).
+		Owns(&corev1.Secret{}, builder.WithPredicates(notCreated, r.forgetDeleted("Secret"))).
+		Owns(&corev1.ServiceAccount{}, builder.WithPredicates(notCreated)).
+		Owns(&rbacv1.Role{}, builder.WithPredicates(notCreated)).
+		Owns(&rbacv1.RoleBinding{}, builder.WithPredicates(notCreated)).
 		// Only a new value matters to an app; its status is the other reconciler's.
 		Watches(&lightningv1alpha1.LightningSecret{}, r.lightningSecretHandler(),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -614,9 +631,18 @@ func (r *LightningAppReconciler) noteStarting() predicate.Predicate {
 	}}
 }
 
+// forgetDeleted lets every event through and drops the create note of a
+// deleted object of kind, so the next pass makes it again.
+func (r *LightningAppReconciler) forgetDeleted(kind string) predicate.Predicate {
+	return predicate.Funcs{DeleteFunc: func(e event.DeleteEvent) bool {
+		r.created.forget(kind, client.ObjectKeyFromObject(e.Object))
+		return true
+	}}
+}
+
 // notCreated drops create events. At start-up the apps' own create events
 // reconcile every app, so an owned object's is never the only one.
-var notCreated = builder.WithPredicates(predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }})
+var notCreated = predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }}
 
 // appsUsingSecret maps a LightningSecret to exactly the apps that reference it.
 func (r *LightningAppReconciler) appsUsingSecret(ctx context.Context, o client.Object) []reconcile.Request {
