@@ -759,7 +759,12 @@ func (h *harness) startManager(flags ...string) *managerRun {
 		args = append(args, fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", h.metricsPort), "--metrics-secure=false")
 		m.metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", h.metricsPort)
 	}
-	h.startProcess(m, exec.Command(h.manager, append(args, flags...)...))
+	cmd := exec.Command(h.manager, append(args, flags...)...)
+	if gc := os.Getenv("LIGHTNING_SCALE_MANAGER_GOGC"); gc != "" {
+		// Only the manager's: the apiserver, etcd and Sealed Secrets keep theirs.
+		cmd.Env = append(os.Environ(), "GOGC="+gc)
+	}
+	h.startProcess(m, cmd)
 	return m
 }
 
@@ -768,10 +773,6 @@ func (h *harness) startManager(flags ...string) *managerRun {
 func (h *harness) startProcess(m *managerRun, cmd *exec.Cmd) {
 	m.cmd = cmd
 	m.cmd.Stdout, m.cmd.Stderr = os.Stderr, os.Stderr
-	if gc := os.Getenv("LIGHTNING_SCALE_MANAGER_GOGC"); gc != "" {
-		// Only the manager's: the apiserver and etcd keep theirs.
-		m.cmd.Env = append(os.Environ(), "GOGC="+gc)
-	}
 	if err := m.cmd.Start(); err != nil {
 		h.t.Fatal(err)
 	}
