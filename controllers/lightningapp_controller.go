@@ -170,7 +170,10 @@ func (r *LightningAppReconciler) reconcile(ctx context.Context, a *lightningv1al
 		// then its components in a pass queued after every first pass. In a
 		// burst of new apps each one learns first whether its secrets resolve.
 		obs := r.observed(a, resolution, plan, newHash, secrets.refs, appliedComponents{statuses: app.PendingComponents(a)})
-		return ctrl.Result{RequeueAfter: time.Millisecond, Priority: ptr.To(componentsPassPriority)}, r.writeStatus(ctx, a, obs)
+		if err := r.writeStatus(ctx, a, obs); err != nil {
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{RequeueAfter: time.Millisecond, Priority: ptr.To(componentsPassPriority)}, nil
 	}
 	if err := r.applyServiceAccount(ctx, a); err != nil {
 		return ctrl.Result{}, err

@@ -69,11 +69,7 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, nil
 	}
 	if awaitsFirstStatus(lsec) && !resealPending(lsec) {
-		left, held, err := r.starting.hold(ctx, req.NamespacedName)
-		if err != nil {
-			return ctrl.Result{}, fmt.Errorf("listing the apps that are starting: %w", err)
-		}
-		if held {
+		if left, held := r.starting.hold(ctx, req.NamespacedName); held {
 			// Apps are starting: their Secrets go first. The last one
 			// queues this again; left is the longest it waits.
 			return ctrl.Result{RequeueAfter: left}, nil

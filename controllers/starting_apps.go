@@ -101,17 +101,19 @@ func (s *StartingApps) done(key types.NamespacedName) {
 }
 
 // hold says whether a new LightningSecret's first status waits, and for at
-// most how long: apps are starting, for less than holdMax.
-func (s *StartingApps) hold(ctx context.Context, lsec types.NamespacedName) (time.Duration, bool, error) {
+// most how long: apps are starting, for less than holdMax. A failed list of
+// the cached apps holds nothing (the order is an optimisation) and is tried
+// again on the next hold.
+func (s *StartingApps) hold(ctx context.Context, lsec types.NamespacedName) (time.Duration, bool) {
 	if s == nil {
-		return 0, false, nil
+		return 0, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.listed {
 		apps, err := s.listApps(ctx)
 		if err != nil {
-			return 0, false, err
+			return 0, false
 		}
 		for i := range apps {
 			key := client.ObjectKeyFromObject(&apps[i])
@@ -123,10 +125,10 @@ func (s *StartingApps) hold(ctx context.Context, lsec types.NamespacedName) (tim
 	}
 	left := s.holdMax - s.now().Sub(s.since)
 	if len(s.apps) == 0 || left <= 0 || s.queue == nil {
-		return 0, false, nil
+		return 0, false
 	}
 	s.held[lsec] = struct{}{}
-	return left, true, nil
+	return left, true
 }
 
 // releaseSource is the LightningSecret controller's source of released keys.
