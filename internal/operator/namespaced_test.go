@@ -349,10 +349,17 @@ func TestNamespaceScopedMode(t *testing.T) {
 	if err := admin.Get(ctx, types.NamespacedName{Namespace: watched, Name: a.Status.SecretName}, &corev1.Secret{}); err != nil {
 		t.Errorf("the watched app's Secret: %v", err)
 	}
-	deployments := &appsv1.DeploymentList{}
-	if err := admin.List(ctx, deployments, client.InNamespace(watched), client.MatchingLabels{lightningv1alpha1.LabelApp: "my-app"}); err != nil || len(deployments.Items) == 0 {
-		t.Errorf("the watched app has no Deployment (%v)", err)
-	}
+	// A new app's components come in its second pass, after its status names its Secret.
+	eventually(t, "the watched app has a Deployment", func() error {
+		deployments := &appsv1.DeploymentList{}
+		if err := admin.List(ctx, deployments, client.InNamespace(watched), client.MatchingLabels{lightningv1alpha1.LabelApp: "my-app"}); err != nil {
+			return err
+		}
+		if len(deployments.Items) == 0 {
+			return errors.New("no Deployment yet")
+		}
+		return nil
+	})
 
 	// The webhook is called for the watched namespaces only.
 	eventually(t, "the webhook's namespaceSelector is narrowed", func() error {
