@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -49,5 +50,27 @@ func TestAPISnapshotDifference(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)
 		}
+	}
+}
+
+// The harness reads a live process's resident set and its two parts.
+func TestReadMemory(t *testing.T) {
+	m := readMemory(os.Getpid())
+	if m.hwm <= 0 || m.rss <= 0 || m.anon <= 0 || m.file <= 0 || m.rss > m.hwm || m.anon+m.file > m.rss+(1<<20) {
+		t.Errorf("this process's memory: %+v", m)
+	}
+	if m := readMemory(-1); m != (memory{}) {
+		t.Errorf("no such process: %+v", m)
+	}
+}
+
+func TestMemoryHigher(t *testing.T) {
+	early := memory{hwm: 90, rss: 90, anon: 50, file: 40}
+	late := memory{hwm: 100, rss: 80, anon: 45, file: 35} // the peak fell between two samples
+	if got := early.higher(late); got != (memory{hwm: 100, rss: 90, anon: 50, file: 40}) {
+		t.Errorf("early.higher(late) = %+v", got)
+	}
+	if got := late.higher(early); got != (memory{hwm: 100, rss: 90, anon: 50, file: 40}) {
+		t.Errorf("late.higher(early) = %+v", got)
 	}
 }

@@ -213,6 +213,8 @@ type phase struct {
 	first, resolved, ready time.Duration
 	managerCPU             time.Duration
 	peakRSS                int64
+	// peakAnon and peakFile split the largest sample (readMemory).
+	peakAnon, peakFile int64
 	// scrapedPeakRSS is the peak once the harness scraped its metrics too.
 	scrapedPeakRSS int64
 	api            apiSnapshot
@@ -292,7 +294,9 @@ func (h *harness) fastest(a, b phase, s shape, n, round int) phase {
 	if b.ready < a.ready {
 		a, b = b, a
 	}
-	a.peakRSS = max(a.peakRSS, b.peakRSS)
+	if b.peakRSS > a.peakRSS {
+		a.peakRSS, a.peakAnon, a.peakFile = b.peakRSS, b.peakAnon, b.peakFile
+	}
 	a.scrapedPeakRSS = max(a.scrapedPeakRSS, b.scrapedPeakRSS)
 	return a
 }
@@ -303,7 +307,7 @@ func (r runResult) summary() string {
 	return fmt.Sprintf("%s N=%d (%d LightningSecrets, %d apps, %d Deployments): to all Secrets %s, to all Ready %s with default flags; "+
 		"ours / floor of the same writes %.2fx to Ready (target <= 1.5x); defaults / best flags %.2fx (target <= 1.2x); "+
 		"writes per %s %.2f (floor %.2f), of them app status %.2f and Events %.2f, plus the stand-in's %.2f Deployment status; "+
-		"peak RSS %d MiB (target <= 100 at 2000 pairs); restart with nothing changed: %.0f writes",
+		"peak RSS %d MiB (%s; target <= 100 at 2000 pairs); restart with nothing changed: %.0f writes",
 		s.name, n, n, s.apps(n), s.deployments(n),
 		r.ours.resolved.Round(10*time.Millisecond), r.ours.ready.Round(10*time.Millisecond),
 		ratio(r.ours.ready, r.floor.ready), ratio(r.ours.ready, r.best.ready),
@@ -311,7 +315,15 @@ func (r runResult) summary() string {
 		(r.ours.api.requests[request{"PUT", "lightningapps/status"}]+r.ours.api.requests[request{"PATCH", "lightningapps/status"}])/float64(s.apps(n)),
 		(r.ours.api.requests[request{"POST", "events"}]+r.ours.api.requests[request{"PATCH", "events"}])/float64(s.apps(n)),
 		r.ours.api.requests[request{"PUT", "deployments/status"}]/float64(s.apps(n)),
-		r.ours.peakRSS>>20, r.restartWrites)
+		r.ours.peakRSS>>20, r.ours.rssParts(), r.restartWrites)
+}
+
+// rssParts says what the largest sample of the resident set held.
+func (p phase) rssParts() string {
+	if p.peakAnon == 0 {
+		return "not split"
+	}
+	return fmt.Sprintf("anonymous %d MiB, the binary's pages %d MiB", p.peakAnon>>20, p.peakFile>>20)
 }
 
 // operatorWrites counts the writes of a phase but the stand-in's.
@@ -324,9 +336,9 @@ func (p phase) line(s shape, n int) string {
 	isWrite := func(r request) bool { return writeVerbs[r.verb] }
 	isRead := func(r request) bool { return !writeVerbs[r.verb] && r.resource != "" }
 	objectsPerSecond := float64(apps) / p.ready.Seconds()
-	line := fmt.Sprintf("%s N=%d %s: wall %.2fs to all Secrets, %.2fs to all Ready (%.0f %ss/s); first result %.2fs; manager CPU %.2fs, peak RSS %d MiB; apiserver CPU %.2fs (%.1f ms per %s)",
+	line := fmt.Sprintf("%s N=%d %s: wall %.2fs to all Secrets, %.2fs to all Ready (%.0f %ss/s); first result %.2fs; manager CPU %.2fs, peak RSS %d MiB (%s); apiserver CPU %.2fs (%.1f ms per %s)",
 		s.name, n, p.name, p.resolved.Seconds(), p.ready.Seconds(), objectsPerSecond, s.unit(), p.first.Seconds(),
-		p.managerCPU.Seconds(), p.peakRSS>>20, p.api.cpu, 1000*p.api.cpu/float64(apps), s.unit())
+		p.managerCPU.Seconds(), p.peakRSS>>20, p.rssParts(), p.api.cpu, 1000*p.api.cpu/float64(apps), s.unit())
 	if p.scrapedPeakRSS > p.peakRSS {
 		line += fmt.Sprintf("; peak RSS %d MiB once its metrics were scraped every 250 ms", p.scrapedPeakRSS>>20)
 	}
@@ -493,8 +505,8 @@ func (h *harness) coldStart(ctx context.Context, s shape, n int, name string, fl
 	default:
 	}
 	first, resolved, ready := progress.times()
-	return phase{name: name, first: first, resolved: resolved, ready: ready, managerCPU: m.cpu(), peakRSS: coldPeak,
-		scrapedPeakRSS: m.peakRSS(), api: h.scrapeAPI(ctx).minus(before), reconciles: reconciles}
+	return phase{name: name, first: first, resolved: resolved, ready: ready, managerCPU: m.cpu(), peakRSS: coldPeak.hwm,
+		peakAnon: coldPeak.anon, peakFile: coldPeak.file, scrapedPeakRSS: m.peakRSS(), api: h.scrapeAPI(ctx).minus(before), reconciles: reconciles}
 }
 
 // restart starts the manager on a finished run and counts what it writes
@@ -735,7 +747,7 @@ type managerRun struct {
 	stop    func()
 	peakRSS func() int64
 	// samplePeak reads the peak now, between two samples.
-	samplePeak func() int64
+	samplePeak func() memory
 }
 
 // cpu is the user and system CPU time of the stopped manager.
@@ -781,8 +793,15 @@ func (h *harness) startProcess(m *managerRun, cmd *exec.Cmd) {
 		_ = m.cmd.Wait()
 		close(m.exited)
 	}()
-	var peak int64
+	var peak memory
 	var mu sync.Mutex
+	sample := func() {
+		if v := readMemory(m.cmd.Process.Pid); v.hwm > 0 {
+			mu.Lock()
+			peak = peak.higher(v)
+			mu.Unlock()
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		ticker := time.NewTicker(200 * time.Millisecond)
@@ -792,54 +811,64 @@ func (h *harness) startProcess(m *managerRun, cmd *exec.Cmd) {
 			case <-done:
 				return
 			case <-ticker.C:
-				if v := vmHWM(m.cmd.Process.Pid); v > 0 {
-					mu.Lock()
-					peak = v
-					mu.Unlock()
-				}
+				sample()
 			}
 		}
 	}()
 	var once sync.Once
 	m.stop = func() {
 		once.Do(func() {
-			if v := vmHWM(m.cmd.Process.Pid); v > 0 {
-				mu.Lock()
-				peak = v
-				mu.Unlock()
-			}
+			sample()
 			close(done)
 			_ = m.cmd.Process.Signal(os.Interrupt)
 			<-m.exited
 		})
 	}
-	m.peakRSS = func() int64 { mu.Lock(); defer mu.Unlock(); return peak }
-	m.samplePeak = func() int64 {
+	m.peakRSS = func() int64 { mu.Lock(); defer mu.Unlock(); return peak.hwm }
+	m.samplePeak = func() memory {
+		sample()
 		mu.Lock()
 		defer mu.Unlock()
-		if v := vmHWM(m.cmd.Process.Pid); v > peak {
-			peak = v
-		}
 		return peak
 	}
 	// A failed test still stops it: a running manager would hold go test's output open.
 	h.t.Cleanup(m.stop)
 }
 
-func vmHWM(pid int) int64 {
+// memory is a process's peak resident set (VmHWM) and, at the sample
+// with the most resident, its anonymous part (heap, stacks, the runtime's
+// own) and its file-backed part (the binary's pages it has touched).
+type memory struct {
+	hwm, rss, anon, file int64
+}
+
+// higher keeps the higher peak, and the parts of the larger sample.
+func (m memory) higher(o memory) memory {
+	out := m
+	if o.rss > m.rss {
+		out = o
+	}
+	out.hwm = max(m.hwm, o.hwm)
+	return out
+}
+
+func readMemory(pid int) memory {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0
+		return memory{}
 	}
 	defer f.Close()
+	var m memory
+	fields := map[string]*int64{"VmHWM:": &m.hwm, "VmRSS:": &m.rss, "RssAnon:": &m.anon, "RssFile:": &m.file}
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+		name, rest, _ := strings.Cut(s.Text(), "\t")
+		if p, ok := fields[name]; ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
+			*p = kb << 10
 		}
 	}
-	return 0
+	return m
 }
 
 func (h *harness) waitPublicKey(ctx context.Context) *sealing.PublicKey {
