@@ -185,13 +185,14 @@ func (h *harness) sealedSecretsPhase(ctx context.Context, n int) (phase, error) 
 		return phase{}, err
 	}
 	c.stop()
+	peak := c.samplePeak()
 	after, err := scrapeAPIServer(ctx, h.kube.CoreV1().RESTClient())
 	if err != nil {
 		return phase{}, err
 	}
 	first, last := progress.times(start)
 	return phase{name: "Sealed Secrets " + sealedSecretsVersion + ", " + strings.Join(sealedSecretsFlags, " "),
-		first: first, resolved: last, ready: last, managerCPU: c.cpu(), peakRSS: c.peakRSS(), api: after.minus(before)}, nil
+		first: first, resolved: last, ready: last, managerCPU: c.cpu(), peakRSS: peak.hwm, peakAnon: peak.anon, peakFile: peak.file, api: after.minus(before)}, nil
 }
 
 // sealedSecretsPod makes the controller's ServiceAccount, bound to
