@@ -44,15 +44,7 @@ func (c *countedAccess) Create(ctx context.Context, r *authorizationv1.SubjectAc
 // The guard answers by the apiserver's reviews, and asks again only when a
 // cached answer runs out: a denial after 30 s, a token after a minute.
 func TestGuardAgainstTheAPIServer(t *testing.T) {
-	env, err := testenv.New(testenv.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	cfg := testenv.Start(t)
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

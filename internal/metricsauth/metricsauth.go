@@ -11,7 +11,7 @@ package metricsauth
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -204,42 +204,17 @@ func AccessReview(user authenticationv1.UserInfo, verb, path string) *authorizat
 }
 
 // AccessKey is a digest of everything an access review is asked about:
-// two requests with the same key get the same answer.
+// two requests with the same key get the same answer. Groups and extra
+// values are sorted first, as their order does not change the answer.
 func AccessKey(user authenticationv1.UserInfo, verb, path string) [32]byte {
-	h := sha256.New()
-	field := func(s string) {
-		// Length-prefixed, so ("ab","c") and ("a","bc") differ.
-		_ = binary.Write(h, binary.BigEndian, uint32(len(s)))
-		h.Write([]byte(s))
+	spec := AccessReview(user, verb, path).Spec
+	spec.Groups = slices.Sorted(slices.Values(spec.Groups))
+	for k, v := range spec.Extra {
+		spec.Extra[k] = slices.Sorted(slices.Values(v))
 	}
-	field(user.Username)
-	field(user.UID)
-	field(verb)
-	field(path)
-	groups := slices.Clone(user.Groups)
-	slices.Sort(groups)
-	_ = binary.Write(h, binary.BigEndian, uint32(len(groups)))
-	for _, g := range groups {
-		field(g)
-	}
-	keys := make([]string, 0, len(user.Extra))
-	for k := range user.Extra {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	_ = binary.Write(h, binary.BigEndian, uint32(len(keys)))
-	for _, k := range keys {
-		field(k)
-		values := slices.Clone(user.Extra[k])
-		slices.Sort(values)
-		_ = binary.Write(h, binary.BigEndian, uint32(len(values)))
-		for _, v := range values {
-			field(v)
-		}
-	}
-	var key [32]byte
-	h.Sum(key[:0])
-	return key
+	// JSON is unambiguous and writes map keys sorted; a spec always encodes.
+	data, _ := json.Marshal(spec)
+	return sha256.Sum256(data)
 }
 
 // review calls create, each try bounded by reviewTimeout, and tries again

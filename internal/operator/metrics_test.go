@@ -15,7 +15,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/lightning-operator/lightning-operator/internal/operator"
@@ -32,26 +31,11 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startEnv starts the real control plane for one test, stopped when it ends.
-func startEnv(t *testing.T) *rest.Config {
-	t.Helper()
-	env, err := testenv.New(testenv.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	return cfg
-}
-
 // The secure metrics endpoint answers only a caller the apiserver
 // authenticates and allows to get /metrics: 401 without a token, 403 for a
 // ServiceAccount without the metrics-reader role, 200 with it.
 func TestSecureMetrics(t *testing.T) {
-	cfg := startEnv(t)
+	cfg := testenv.Start(t)
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -192,7 +192,7 @@ func TestNamespaceScopedMode(t *testing.T) {
 	serviceName := flagValue(args, "webhook-service-name")
 	watched, unwatched := watch[0], "elsewhere"
 
-	cfg := startEnv(t)
+	cfg := testenv.Start(t)
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = lightningv1alpha1.AddToScheme(scheme)

@@ -119,15 +119,7 @@ func TestGaugesFromTheCache(t *testing.T) {
 			t.Log(logs.String())
 		}
 	})
-	env, err := testenv.New(testenv.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	cfg := testenv.Start(t)
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = lightningv1alpha1.AddToScheme(scheme)

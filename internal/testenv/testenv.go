@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"testing"
 
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
@@ -53,6 +55,22 @@ func New(opts Options) (*envtest.Environment, error) {
 		}
 	}
 	return env, nil
+}
+
+// Start starts an environment with the CRDs for one test, stopped when it
+// ends, and returns its admin config.
+func Start(t testing.TB) *rest.Config {
+	t.Helper()
+	env, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	return cfg
 }
 
 // AdminKubeconfig writes a kubeconfig of a system:masters user named user
