@@ -40,6 +40,7 @@ type options struct {
 	metricsAddr       string
 	metricsSecure     bool
 	metricsCertDir    string
+	metricsService    string
 	probeAddr         string
 	pprofAddr         string
 	leaderElect       bool
@@ -70,7 +71,8 @@ type options struct {
 func (o *options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8443", "Address the metrics endpoint binds to; 0 disables it.")
 	fs.BoolVar(&o.metricsSecure, "metrics-secure", true, "Serve metrics over HTTPS, answering only callers the apiserver authenticates and allows to get /metrics (the metrics-reader ClusterRole); false serves plain HTTP to anyone.")
-	fs.StringVar(&o.metricsCertDir, "metrics-cert-dir", "", "Directory with tls.crt and tls.key for the metrics endpoint; empty makes a self-signed certificate.")
+	fs.StringVar(&o.metricsCertDir, "metrics-cert-dir", "", "Directory with tls.crt and tls.key for the metrics endpoint; empty serves the webhook's certificate, which then also names the metrics Service, and publishes its CA in the ConfigMap "+certs.DefaultCAConfigMapName+".")
+	fs.StringVar(&o.metricsService, "metrics-service-name", "lightning-operator-controller-manager-metrics-service", "Service Prometheus scrapes the metrics through; without --metrics-cert-dir the serving certificate names it.")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz endpoints bind to.")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address Go's /debug/pprof endpoints bind to, for profiling (such as 127.0.0.1:6060); 0 disables them.")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader, so only one replica reconciles and writes keys and certificates.")
@@ -180,10 +182,22 @@ func run(opts options) error {
 		return err
 	}
 
+	// Without --metrics-cert-dir the metrics server reads the webhook's
+	// CertDir: one certificate, from the operator's CA (or cert-manager),
+	// kept and rotated by internal/certs, reloaded by both servers.
+	webhookCertDir := opts.webhookCertDir
+	if webhookCertDir == "" {
+		webhookCertDir = certs.DefaultCertDir()
+	}
+	metricsCertDir, metricsService := opts.metricsCertDir, ""
+	if opts.metricsSecure && opts.metricsAddr != "0" && metricsCertDir == "" {
+		metricsCertDir, metricsService = webhookCertDir, opts.metricsService
+	}
+
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Cache:                   operator.ScopeCache(operator.CacheOptions(opts.webhookConfigName), opts.operatorNamespace, watch),
-		Metrics:                 operator.MetricsOptions(opts.metricsAddr, opts.metricsSecure, opts.metricsCertDir),
+		Metrics:                 operator.MetricsOptions(opts.metricsAddr, opts.metricsSecure, metricsCertDir),
 		HealthProbeBindAddress:  opts.probeAddr,
 		PprofBindAddress:        opts.pprofAddr,
 		LeaderElection:          opts.leaderElect,
@@ -194,7 +208,7 @@ func run(opts options) error {
 		LeaderElectionReleaseOnCancel: true,
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Port:    opts.webhookPort,
-			CertDir: opts.webhookCertDir,
+			CertDir: webhookCertDir,
 		}),
 	})
 	if err != nil {
@@ -217,7 +231,7 @@ func run(opts options) error {
 		Webhook: &operator.WebhookOptions{
 			TLS: certs.Options{Mode: tlsMode, Namespace: opts.operatorNamespace,
 				ServiceName: opts.webhookServiceName, WebhookConfigName: opts.webhookConfigName,
-				CertDir: opts.webhookCertDir, ExtraHosts: opts.webhookCertHosts,
+				MetricsServiceName: metricsService, CertDir: webhookCertDir, ExtraHosts: opts.webhookCertHosts,
 				CALifetime: opts.webhookCALifetime, CertLifetime: opts.webhookCertLifetime, CAPropagation: opts.webhookCAPropagation},
 			Pod: webhooks.Options{OperatorNamespace: opts.operatorNamespace},
 		},

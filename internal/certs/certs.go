@@ -1,4 +1,5 @@
-// Package certs gives the pod webhook its TLS.
+// Package certs gives the pod webhook its TLS, and the metrics endpoint
+// the same certificate.
 //
 // In the default mode (self) the operator is its own small PKI:
 //
@@ -28,6 +29,14 @@
 // neither Secret nor caBundle: the certificate is mounted into CertDir and
 // cainjector fills the caBundle. The readiness check then only waits for the
 // webhook server.
+//
+// With MetricsServiceName set, the metrics server reads the same CertDir
+// (main.go), so it serves this certificate: in self mode it also names the
+// metrics Service. Prometheus verifies it against the CAs the leader
+// publishes, certificates only, in a ConfigMap (DefaultCAConfigMapName): in
+// self mode the trust bundle, with the same propagation delay as the
+// caBundle; in external mode the ca.crt cert-manager mounts beside the
+// certificate.
 package certs
 
 import (
@@ -40,6 +49,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -56,6 +66,8 @@ import (
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update,namespace=system
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=get;patch,resourceNames=lightning-operator-mutating-webhook-configuration
+// The leader publishes the CA for the metrics endpoint's scrapers.
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update,namespace=system
 
 // Mode selects who provides the webhook's TLS.
 type Mode string
@@ -88,6 +100,10 @@ const (
 	DefaultCAPropagation = 10 * time.Minute
 	DefaultCheckInterval = time.Minute
 	DefaultSyncInterval  = time.Minute
+
+	// DefaultCAConfigMapName is where a ServiceMonitor's tlsConfig.ca finds
+	// the CA of the metrics endpoint (config/prometheus).
+	DefaultCAConfigMapName = "lightning-operator-metrics-ca"
 )
 
 // Options configure Setup. Namespace, ServiceName and WebhookConfigName are
@@ -105,6 +121,15 @@ type Options struct {
 	WebhookConfigName string
 	// SecretName holds the CA and the serving certificate. Default DefaultSecretName.
 	SecretName string
+	// MetricsServiceName, when set, says the metrics endpoint serves this
+	// certificate too (its server reads CertDir): in self mode the
+	// certificate also names <MetricsServiceName>.<Namespace>.svc and
+	// .svc.cluster.local, and in both modes the leader publishes the CAs
+	// that verify it in ConfigMap CAConfigMapName. Namespace is then required.
+	MetricsServiceName string
+	// CAConfigMapName holds ca.crt for the metrics endpoint's scrapers.
+	// Default DefaultCAConfigMapName.
+	CAConfigMapName string
 	// ExtraHosts are added to the certificate: IP addresses or DNS names
 	// (for a webhook reached by URL, as in tests or out-of-cluster runs).
 	ExtraHosts []string
@@ -153,17 +178,8 @@ func (o *Options) complete(mgr ctrl.Manager) error {
 		return fmt.Errorf("the serving certificate lifetime %s exceeds the CA lifetime %s", o.CertLifetime, o.CALifetime)
 	}
 
-	var srv webhook.Options
-	if ds, ok := mgr.GetWebhookServer().(*webhook.DefaultServer); ok {
-		srv = ds.Options
-	}
-	if o.CertDir == "" {
-		o.CertDir = srv.CertDir
-	}
-	if o.CertDir == "" {
-		// controller-runtime's own default.
-		o.CertDir = filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs")
-	}
+	srv := serverOptions(mgr)
+	o.CertDir = certDir(o.CertDir, srv)
 	if (srv.CertName != "" && srv.CertName != KeyTLSCert) || (srv.KeyName != "" && srv.KeyName != KeyTLSKey) {
 		return fmt.Errorf("the webhook server must read %s and %s from its CertDir", KeyTLSCert, KeyTLSKey)
 	}
@@ -180,19 +196,68 @@ func (o *Options) complete(mgr ctrl.Manager) error {
 	return nil
 }
 
+// DefaultCertDir is controller-runtime's default CertDir of the webhook
+// server, where Setup writes the certificate when no CertDir is given.
+func DefaultCertDir() string {
+	return filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs")
+}
+
+func serverOptions(mgr ctrl.Manager) webhook.Options {
+	if ds, ok := mgr.GetWebhookServer().(*webhook.DefaultServer); ok {
+		return ds.Options
+	}
+	return webhook.Options{}
+}
+
+// certDir is the given one, else the webhook server's, else the default.
+func certDir(dir string, srv webhook.Options) string {
+	switch {
+	case dir != "":
+		return dir
+	case srv.CertDir != "":
+		return srv.CertDir
+	}
+	return DefaultCertDir()
+}
+
+// publisher is nil unless the metrics endpoint serves the certificate.
+func (o *Options) publisher(mgr ctrl.Manager, log logr.Logger) (*caPublisher, error) {
+	if o.MetricsServiceName == "" {
+		return nil, nil
+	}
+	if o.Namespace == "" {
+		return nil, errors.New("publishing the metrics CA needs the operator namespace")
+	}
+	name := o.CAConfigMapName
+	if name == "" {
+		name = DefaultCAConfigMapName
+	}
+	return &caPublisher{reader: mgr.GetAPIReader(), writer: mgr.GetClient(),
+		key: types.NamespacedName{Namespace: o.Namespace, Name: name}, log: log}, nil
+}
+
 func defaultDuration(d *time.Duration, def time.Duration) {
 	if *d <= 0 {
 		*d = def
 	}
 }
 
+// serviceNames are the DNS names of a Service; the first is the
+// certificate's common name and what the readiness check verifies.
+func serviceNames(service, namespace string) []string {
+	svc := service + "." + namespace + ".svc"
+	return []string{svc, svc + ".cluster.local"}
+}
+
 func (o *Options) pkiConfig() *pkiConfig {
-	svc := o.ServiceName + "." + o.Namespace + ".svc"
 	cfg := &pkiConfig{
-		dnsNames:      []string{svc, svc + ".cluster.local"},
+		dnsNames:      serviceNames(o.ServiceName, o.Namespace),
 		caLifetime:    o.CALifetime,
 		certLifetime:  o.CertLifetime,
 		caPropagation: o.CAPropagation,
+	}
+	if o.MetricsServiceName != "" {
+		cfg.dnsNames = append(cfg.dnsNames, serviceNames(o.MetricsServiceName, o.Namespace)...)
 	}
 	for _, h := range o.ExtraHosts {
 		if ip := net.ParseIP(h); ip != nil {
@@ -217,15 +282,28 @@ func Setup(mgr ctrl.Manager, opts Options) (healthz.Checker, error) {
 	log := mgr.GetLogger().WithName("webhook-certs")
 	config := &configWriter{reader: mgr.GetAPIReader(), writer: mgr.GetClient(), configName: opts.WebhookConfigName,
 		configure: opts.ConfigureWebhook, log: log}
+	publisher, err := opts.publisher(mgr, log)
+	if err != nil {
+		return nil, err
+	}
 	if mode == ModeExternal {
-		// cert-manager injects the caBundle; the leader still keeps the rest.
-		if opts.ConfigureWebhook != nil && opts.WebhookConfigName != "" {
+		// cert-manager injects the caBundle; the leader still keeps the
+		// rest, and publishes the CA cert-manager mounts for the scrapers.
+		keepConfig := opts.ConfigureWebhook != nil && opts.WebhookConfigName != ""
+		if keepConfig || publisher != nil {
 			defaultDuration(&opts.CheckInterval, DefaultCheckInterval)
+			caFile := filepath.Join(certDir(opts.CertDir, serverOptions(mgr)), KeyCACert)
+			step := func(ctx context.Context) (time.Time, error) {
+				var errs []error
+				if keepConfig {
+					errs = append(errs, config.patch(ctx, nil))
+				}
+				return time.Time{}, errors.Join(append(errs, publisher.publishFile(ctx, caFile))...)
+			}
 			if err := mgr.Add(&periodic.Loop{
-				Step:     func(ctx context.Context) (time.Time, error) { return time.Time{}, config.patch(ctx, nil) },
-				Interval: opts.CheckInterval, LeaderOnly: true,
-				Log: log, FailureMessage: "Failed to check the webhook configuration",
-				KeysAndValues: []any{"configuration", opts.WebhookConfigName},
+				Step: step, Interval: opts.CheckInterval, LeaderOnly: true,
+				Log: log, FailureMessage: "Failed to check the webhook configuration and the published CA",
+				KeysAndValues: []any{"configuration", opts.WebhookConfigName, "caFile", caFile},
 			}); err != nil {
 				return nil, err
 			}
@@ -261,7 +339,7 @@ func Setup(mgr ctrl.Manager, opts Options) (healthz.Checker, error) {
 	onSecret := func(ctx context.Context) (<-chan struct{}, func(), error) {
 		return watchSecret(ctx, mgr.GetCache(), st.key)
 	}
-	r := &rotator{store: st, config: config}
+	r := &rotator{store: st, config: config, publisher: publisher}
 	if err := mgr.Add(&periodic.Loop{
 		Step: r.reconcile, Interval: opts.CheckInterval, Trigger: onSecret, LeaderOnly: true,
 		Log: log, FailureMessage: "Failed to reconcile the webhook certificate",

@@ -2,6 +2,8 @@ package certs
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -54,6 +56,17 @@ func getSecret(name string) *corev1.Secret {
 	return sec
 }
 
+// publishedCA is ca.crt of the ConfigMap for the metrics endpoint's
+// scrapers, failing if it holds anything else.
+func publishedCA(g Gomega, name string) []byte {
+	cm := &corev1.ConfigMap{}
+	g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: name}, cm)).To(Succeed())
+	g.Expect(cm.Data).To(HaveLen(1))
+	g.Expect(cm.BinaryData).To(BeEmpty())
+	g.Expect(cm.Data[KeyCACert]).NotTo(ContainSubstring("PRIVATE KEY"))
+	return []byte(cm.Data[KeyCACert])
+}
+
 func caBundles(name string) [][]byte {
 	cfg := &admissionregistrationv1.MutatingWebhookConfiguration{}
 	Expect(k8sClient.Get(ctx, types.NamespacedName{Name: name}, cfg)).To(Succeed())
@@ -70,6 +83,7 @@ var _ = Describe("Self-managed webhook certificates", func() {
 		Expect(k8sClient.Create(ctx, webhookConfig(name))).To(Succeed())
 		r := newReplica("a", Options{
 			ServiceName: "svc-" + name, SecretName: "tls-" + name, WebhookConfigName: name,
+			MetricsServiceName: "metrics-" + name, CAConfigMapName: "ca-" + name,
 			ExtraHosts: []string{"127.0.0.1"}, CheckInterval: time.Second,
 		}, false)
 
@@ -81,7 +95,8 @@ var _ = Describe("Self-managed webhook certificates", func() {
 		Expect(sec.Data).To(HaveKey(KeyCAKey))
 		Expect(r.fileCert()).To(Equal(sec.Data[KeyTLSCert]), "the webhook server finds its files at start")
 		b := parseBundle(sec.Data)
-		Expect(b.serving.DNSNames).To(ContainElements("svc-basic.lightning-system.svc", "svc-basic.lightning-system.svc.cluster.local"))
+		Expect(b.serving.DNSNames).To(ContainElements("svc-basic.lightning-system.svc", "svc-basic.lightning-system.svc.cluster.local",
+			"metrics-basic.lightning-system.svc", "metrics-basic.lightning-system.svc.cluster.local"))
 		Expect(r.ready(nil)).NotTo(Succeed(), "not ready before the webhook server serves")
 
 		r.start()
@@ -91,6 +106,10 @@ var _ = Describe("Self-managed webhook certificates", func() {
 		By("patching the caBundle")
 		Eventually(func() [][]byte { return caBundles(name) }).WithTimeout(10 * time.Second).
 			Should(Equal([][]byte{sec.Data[KeyCACert]}))
+
+		By("publishing the trust bundle, certificates only, for the metrics endpoint's scrapers")
+		Eventually(func(g Gomega) []byte { return publishedCA(g, "ca-"+name) }).WithTimeout(10 * time.Second).
+			Should(Equal(sec.Data[KeyCACert]))
 
 		By("restoring a caBundle someone reset")
 		cfg := &admissionregistrationv1.MutatingWebhookConfiguration{}
@@ -112,7 +131,43 @@ var _ = Describe("Self-managed webhook certificates", func() {
 		Eventually(r.fileCert).WithTimeout(10 * time.Second).Should(Equal(recreated.Data[KeyTLSCert]))
 		Eventually(func() [][]byte { return caBundles(name) }).WithTimeout(10 * time.Second).
 			Should(Equal([][]byte{recreated.Data[KeyCACert]}))
+		Eventually(func(g Gomega) []byte { return publishedCA(g, "ca-"+name) }).WithTimeout(10 * time.Second).
+			Should(Equal(recreated.Data[KeyCACert]))
 		Eventually(func() error { return r.ready(nil) }).WithTimeout(15 * time.Second).Should(Succeed())
+	})
+
+	It("in external mode, publishes the mounted ca.crt and follows it, certificates only", func() {
+		const name = "external"
+		cfg := (&Options{Namespace: operatorNamespace, ServiceName: "svc-" + name, CALifetime: time.Hour, CertLifetime: time.Hour}).pkiConfig()
+		issue := func() (ca []byte, files map[string][]byte) {
+			b, _, err := plan(&bundle{}, time.Now(), cfg, false)
+			Expect(err).NotTo(HaveOccurred())
+			data, err := b.data()
+			Expect(err).NotTo(HaveOccurred())
+			return data[KeyCACert], data
+		}
+		// As cert-manager mounts it: tls.crt, tls.key and ca.crt. A key
+		// slipped into ca.crt must not reach the ConfigMap.
+		mount := func(dir string, files map[string][]byte) {
+			Expect(os.MkdirAll(dir, 0o700)).To(Succeed())
+			for _, k := range []string{KeyTLSCert, KeyTLSKey} {
+				Expect(os.WriteFile(filepath.Join(dir, k), files[k], 0o600)).To(Succeed())
+			}
+			Expect(os.WriteFile(filepath.Join(dir, KeyCACert), append(append([]byte{}, files[KeyCACert]...), files[KeyCAKey]...), 0o600)).To(Succeed())
+		}
+		r := newReplica("a", Options{Mode: ModeExternal, MetricsServiceName: "metrics-" + name, CAConfigMapName: "ca-" + name,
+			CheckInterval: time.Second}, false)
+		firstCA, files := issue()
+		mount(r.certDir, files)
+		r.start()
+		Eventually(func(g Gomega) []byte { return publishedCA(g, "ca-"+name) }).WithTimeout(10 * time.Second).Should(Equal(firstCA))
+		Eventually(func() error { return r.ready(nil) }).WithTimeout(10 * time.Second).Should(Succeed())
+
+		By("following a new CA")
+		secondCA, files := issue()
+		Expect(secondCA).NotTo(Equal(firstCA))
+		mount(r.certDir, files)
+		Eventually(func(g Gomega) []byte { return publishedCA(g, "ca-"+name) }).WithTimeout(10 * time.Second).Should(Equal(secondCA))
 	})
 
 	It("repairs a broken Secret at start, and a second replica loads the same certificate", func() {

@@ -292,3 +292,26 @@ func TestParseMode(t *testing.T) {
 		t.Error("ParseMode accepted an unknown mode")
 	}
 }
+
+// The metrics endpoint serves the certificate too: it then names the
+// metrics Service as well, after the webhook's, whose name stays first
+// (the common name, and what the readiness check verifies).
+func TestMetricsServiceNames(t *testing.T) {
+	o := &Options{Namespace: "ns", ServiceName: "hook", MetricsServiceName: "metrics", ExtraHosts: []string{"127.0.0.1"}}
+	cfg := o.pkiConfig()
+	want := []string{"hook.ns.svc", "hook.ns.svc.cluster.local", "metrics.ns.svc", "metrics.ns.svc.cluster.local"}
+	if !cmp.Equal(cfg.dnsNames, want) || len(cfg.ips) != 1 {
+		t.Fatalf("names %v and IPs %v, want %v and 127.0.0.1", cfg.dnsNames, cfg.ips, want)
+	}
+	// A certificate from before, without the metrics names, is reissued.
+	old, _ := mustPlan(t, &bundle{}, t0, (&Options{Namespace: "ns", ServiceName: "hook", ExtraHosts: []string{"127.0.0.1"},
+		CALifetime: time.Hour, CertLifetime: time.Hour}).pkiConfig(), false)
+	cfg.caLifetime, cfg.certLifetime = time.Hour, time.Hour
+	if got := old.servingProblem(t0, cfg); got != "serving certificate names changed" {
+		t.Errorf("a certificate without the metrics names: %q", got)
+	}
+	b, _ := mustPlan(t, old, t0, cfg, false)
+	if _, err := b.serving.Verify(x509.VerifyOptions{Roots: b.pool(), DNSName: "metrics.ns.svc", CurrentTime: t0}); err != nil {
+		t.Errorf("the reissued certificate does not verify for the metrics Service: %v", err)
+	}
+}

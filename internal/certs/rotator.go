@@ -3,6 +3,7 @@ package certs
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,12 +17,15 @@ import (
 )
 
 // rotator renews the certificates and has the configWriter put the CA in
-// the webhook configuration. A periodic.Loop runs it on the leader: now, at
-// the bundle's next renewal or expiry, on every change of the Secret, and
-// at least every interval.
+// the webhook configuration, and the publisher (when the metrics endpoint
+// serves the certificate) in its ConfigMap. A periodic.Loop runs it on the
+// leader: now, at the bundle's next renewal or expiry, on every change of
+// the Secret, and at least every interval. A new CA reaches both before it
+// signs (the propagation delay).
 type rotator struct {
-	store  *store
-	config *configWriter
+	store     *store
+	config    *configWriter
+	publisher *caPublisher // nil: not published
 }
 
 func (r *rotator) reconcile(ctx context.Context) (time.Time, error) {
@@ -29,7 +33,8 @@ func (r *rotator) reconcile(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return b.nextEvent(r.store.cfg), r.config.patch(ctx, b.caBundle())
+	ca := b.caBundle()
+	return b.nextEvent(r.store.cfg), errors.Join(r.config.patch(ctx, ca), r.publisher.publish(ctx, ca))
 }
 
 // configWriter is the one writer of the MutatingWebhookConfiguration: the

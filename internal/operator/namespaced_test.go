@@ -293,7 +293,8 @@ func TestNamespaceScopedMode(t *testing.T) {
 		WebhookConfigName: configName,
 		Webhook: &operator.WebhookOptions{
 			TLS: certs.Options{Mode: certs.ModeSelf, Namespace: opNS, ServiceName: serviceName,
-				WebhookConfigName: configName, CertDir: certDir, CheckInterval: time.Second},
+				WebhookConfigName: configName, CertDir: certDir, CheckInterval: time.Second,
+				MetricsServiceName: "lightning-operator-controller-manager-metrics-service"}, // as main.go by default
 			Pod: webhooks.Options{OperatorNamespace: opNS},
 		},
 	}); err != nil {
@@ -359,6 +360,11 @@ func TestNamespaceScopedMode(t *testing.T) {
 			return errors.New("no Deployment yet")
 		}
 		return nil
+	})
+
+	// The leader publishes the metrics endpoint's CA, within the overlay's RBAC.
+	eventually(t, "the metrics CA ConfigMap", func() error {
+		return admin.Get(ctx, types.NamespacedName{Namespace: opNS, Name: certs.DefaultCAConfigMapName}, &corev1.ConfigMap{})
 	})
 
 	// The webhook is called for the watched namespaces only.

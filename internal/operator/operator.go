@@ -23,13 +23,13 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/controllers"
 	"github.com/lightning-operator/lightning-operator/internal/certs"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
-	"github.com/lightning-operator/lightning-operator/internal/metricsauth"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/internal/statemetrics"
 	"github.com/lightning-operator/lightning-operator/webhooks"
@@ -78,15 +78,18 @@ type WebhookOptions struct {
 // +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
 
 // MetricsOptions serve the metrics at addr ("0" turns them off). Secure, the
-// default, is HTTPS with a certificate from certDir (or a self-signed one
-// when empty), and only a caller the apiserver authenticates and allows to
+// default, is HTTPS with tls.crt and tls.key from certDir, reloaded when
+// they change (controller-runtime makes a self-signed certificate when they
+// are missing), and only a caller the apiserver authenticates and allows to
 // get /metrics is answered (the metrics-reader ClusterRole grants it).
+// main.go passes the webhook's CertDir unless --metrics-cert-dir is set, so
+// the endpoint serves the certificate internal/certs keeps.
 func MetricsOptions(addr string, secure bool, certDir string) metricsserver.Options {
 	o := metricsserver.Options{BindAddress: addr}
 	if secure {
 		o.SecureServing = true
 		o.CertDir = certDir
-		o.FilterProvider = metricsauth.Filter
+		o.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 	return o
 }

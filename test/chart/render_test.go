@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/lightning-operator/lightning-operator/internal/app"
+	"github.com/lightning-operator/lightning-operator/internal/certs"
 )
 
 // The image `make build-installer` sets by default, and the chart's default.
@@ -247,11 +248,14 @@ func TestCertManager(t *testing.T) {
 	for src, objs := range renders(t, map[string]any{"webhook": map[string]any{"tls": "cert-manager"}}, "certmanager") {
 		t.Run(src, func(t *testing.T) {
 			serving := mustGet(t, objs, "cert-manager.io/v1/Certificate/lightning-system/lightning-operator-serving-cert")
+			// The metrics server reads the same directory (main.go).
 			if got, want := slice(serving, "spec", "dnsNames"), []any{
 				"lightning-operator-webhook-service.lightning-system.svc",
 				"lightning-operator-webhook-service.lightning-system.svc.cluster.local",
+				"lightning-operator-controller-manager-metrics-service.lightning-system.svc",
+				"lightning-operator-controller-manager-metrics-service.lightning-system.svc.cluster.local",
 			}; !cmp.Equal(got, want) {
-				t.Errorf("serving certificate dnsNames %v, want the webhook Service's %v", got, want)
+				t.Errorf("serving certificate dnsNames %v, want the webhook and metrics Services' %v", got, want)
 			}
 			// The serving certificate's issuer is a CA Issuer whose CA is a
 			// Certificate from the self-signed Issuer.
@@ -328,8 +332,27 @@ func TestServiceMonitor(t *testing.T) {
 			if ep["bearerTokenFile"] != "/var/run/secrets/kubernetes.io/serviceaccount/token" {
 				t.Errorf("endpoint sends no ServiceAccount token: %v", ep)
 			}
+			checkMetricsTLS(t, ep, namespace)
 			mustGet(t, objs, "rbac.authorization.k8s.io/v1/ClusterRole//lightning-operator-metrics-reader")
 		})
+	}
+}
+
+// checkMetricsTLS: the endpoint verifies the certificate, for the metrics
+// Service's name, against the CA the leader publishes (ca.crt only), and
+// the manager serves the certificate that names that Service (no
+// --metrics-cert-dir, the default --metrics-service-name).
+func checkMetricsTLS(t *testing.T, ep map[string]any, ns string) {
+	t.Helper()
+	tlsConfig, _ := ep["tlsConfig"].(map[string]any)
+	if tlsConfig["insecureSkipVerify"] == true {
+		t.Errorf("the ServiceMonitor skips verifying the metrics certificate: %v", tlsConfig)
+	}
+	if got, want := str(tlsConfig, "serverName"), "lightning-operator-controller-manager-metrics-service."+ns+".svc"; got != want {
+		t.Errorf("tlsConfig.serverName %q, want the metrics Service's %q", got, want)
+	}
+	if got, want := get(tlsConfig, "ca"), map[string]any{"configMap": map[string]any{"name": certs.DefaultCAConfigMapName, "key": certs.KeyCACert}}; !cmp.Equal(got, want) {
+		t.Errorf("tlsConfig.ca %v, want the ConfigMap the operator publishes %v", got, want)
 	}
 }
 
@@ -473,7 +496,7 @@ func TestChartValues(t *testing.T) {
 			}
 			sm := mustGet(t, objs, "monitoring.coreos.com/v1/ServiceMonitor/lightning-system/lightning-operator-controller-manager-metrics-monitor")
 			ep := slice(sm, "spec", "endpoints")[0].(map[string]any)
-			if ep["scheme"] != "http" || ep["bearerTokenFile"] != nil || named(slice(objs[metricsSvc], "spec", "ports"), "name", ep["port"].(string)) == nil {
+			if ep["scheme"] != "http" || ep["bearerTokenFile"] != nil || ep["tlsConfig"] != nil || named(slice(objs[metricsSvc], "spec", "ports"), "name", ep["port"].(string)) == nil {
 				t.Errorf("endpoint %v on Service ports %v", ep, slice(objs[metricsSvc], "spec", "ports"))
 			}
 		},
@@ -487,7 +510,7 @@ func TestChartValues(t *testing.T) {
 		},
 	}, {
 		name: "another namespace, with cert-manager",
-		ns:   "ops", values: "webhook: {tls: cert-manager}",
+		ns:   "ops", values: "webhook: {tls: cert-manager}\nmetrics: {serviceMonitor: {enabled: true}}",
 		check: func(t *testing.T, objs objects) {
 			for k, o := range objs {
 				if ns := str(o, "metadata", "namespace"); ns != "" && ns != "ops" {
@@ -506,9 +529,12 @@ func TestChartValues(t *testing.T) {
 				t.Errorf("inject-ca-from %q", got)
 			}
 			cert := mustGet(t, objs, "cert-manager.io/v1/Certificate/ops/lightning-operator-serving-cert")
-			if got := strSlice(slice(cert, "spec", "dnsNames")); !slices.Contains(got, "lightning-operator-webhook-service.ops.svc") {
+			if got := strSlice(slice(cert, "spec", "dnsNames")); !slices.Contains(got, "lightning-operator-webhook-service.ops.svc") ||
+				!slices.Contains(got, "lightning-operator-controller-manager-metrics-service.ops.svc") {
 				t.Errorf("dnsNames %v", got)
 			}
+			sm := mustGet(t, objs, "monitoring.coreos.com/v1/ServiceMonitor/ops/lightning-operator-controller-manager-metrics-monitor")
+			checkMetricsTLS(t, slice(sm, "spec", "endpoints")[0].(map[string]any), "ops")
 		},
 	}, {
 		name:   "CRDs left to the admin",
