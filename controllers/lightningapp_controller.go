@@ -99,10 +99,11 @@ func NewLightningAppReconciler(c client.Client, apiReader client.Reader, keys Ke
 // +kubebuilder:rbac:groups=lightning.ai,resources=lightningapps/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;delete
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;delete
-// +kubebuilder:rbac:groups="",resources=pods/log,verbs=get
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;update;delete
-// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=lightning-operator-app-launcher
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=list;watch,resourceNames=lightning-operator-mutating-webhook-configuration
 
@@ -144,6 +145,10 @@ func (r *LightningAppReconciler) reconcile(ctx context.Context, a *lightningv1al
 		return ctrl.Result{}, r.writeStatus(ctx, a, app.Observed{Generation: a.Generation, Resolution: app.Resolution{
 			Reason: lightningv1alpha1.ReasonNamespaceExcluded, Message: excluded,
 		}})
+	}
+
+	if err := r.checkSecurityContext(ctx, a); err != nil {
+		return ctrl.Result{}, err
 	}
 
 	secrets, resolution, err := r.resolve(ctx, a)
@@ -239,6 +244,23 @@ func (r *LightningAppReconciler) injectionExcluded(ctx context.Context, a *light
 	}
 	return fmt.Sprintf("LightningApp %s is in namespace %q, which the namespaceSelector of webhook %s in MutatingWebhookConfiguration %s does not select, so its pods would get no env; no Secret or Deployment is made: label the namespace to match, or run the app in another namespace",
 		a.Name, a.Namespace, ref.WebhookName, ref.ConfigName), nil
+}
+
+// checkSecurityContext refuses an app whose own security context asks for
+// more than baseline where its namespace does not allow it: it gets no
+// Deployment (what already runs is left as it is), and is Stalled.
+func (r *LightningAppReconciler) checkSecurityContext(ctx context.Context, a *lightningv1alpha1.LightningApp) error {
+	if a.Spec.SecurityContext == nil && a.Spec.PodSecurityContext == nil {
+		return nil // the defaults meet restricted: no namespace read
+	}
+	ns := &corev1.Namespace{}
+	if err := r.client.Get(ctx, types.NamespacedName{Name: a.Namespace}, ns); err != nil {
+		return fmt.Errorf("reading namespace %s: %w", a.Namespace, err)
+	}
+	if msg := app.SecurityBeyondBaseline(a, ns.Labels); msg != "" {
+		return &stalledError{reason: lightningv1alpha1.ReasonSecurityContextNotAllowed, message: msg}
+	}
+	return nil
 }
 
 // secretName is the app's Secret for hash; "" for no hash (no secrets).
@@ -357,6 +379,11 @@ func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1
 	err := r.client.Get(ctx, key, existing)
 	if err == nil {
 		r.created.forget("Secret", key)
+		// A Secret under the name the app would use, made by someone else,
+		// is never taken: its value would reach the app's processes.
+		if !metav1.IsControlledBy(existing, a) {
+			return app.Resolution{}, &foreignObjectError{kind: "Secret", key: key, app: a.Name}
+		}
 		return app.Resolution{Resolved: true}, nil
 	}
 	if !apierrors.IsNotFound(err) {
@@ -383,11 +410,20 @@ func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1
 		return app.Resolution{Reason: lightningv1alpha1.ReasonSecretTooLarge,
 			Message: fmt.Sprintf("The app's secret values add up to %d bytes, more than the %d bytes a Kubernetes Secret holds", total, maxSecretSize)}, nil
 	}
-	if err := r.client.Create(ctx, app.DesiredSecret(a, hash, values)); err != nil && !apierrors.IsAlreadyExists(err) {
-		// The reason only: the apiserver's message (a policy's, a
-		// validation's) can quote the object, and so the values, and this
-		// error reaches the app's status and an Event.
-		return app.Resolution{}, fmt.Errorf("creating Secret %s/%s: the apiserver refused it: %s", a.Namespace, name, apierrors.ReasonForError(err))
+	desired := app.DesiredSecret(a, hash, values)
+	if err := r.client.Create(ctx, desired); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			// Ours only if an earlier pass made it and the cache is behind;
+			// anyone else's is foreign (read past the cache: metadata only matters).
+			if !r.createdEarlier(ctx, a, err, desired, &corev1.Secret{}) {
+				return app.Resolution{}, &foreignObjectError{kind: "Secret", key: key, app: a.Name}
+			}
+		} else {
+			// The reason only: the apiserver's message (a policy's, a
+			// validation's) can quote the object, and so the values, and this
+			// error reaches the app's status and an Event.
+			return app.Resolution{}, fmt.Errorf("creating Secret %s/%s: the apiserver refused it: %s", a.Namespace, name, apierrors.ReasonForError(err))
+		}
 	}
 	r.created.record("Secret", key)
 	materializedTotal.Inc()
@@ -599,7 +635,6 @@ func (r *LightningAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&appsv1.Deployment{}, builder.WithPredicates(notCreated, r.forgetDeleted("Deployment"))).
 		Owns(&corev1.Secret{}, builder.WithPredicates(notCreated, r.forgetDeleted("Secret"))).
 		Owns(&corev1.ServiceAccount{}, builder.WithPredicates(notCreated)).
-		Owns(&rbacv1.Role{}, builder.WithPredicates(notCreated)).
 		Owns(&rbacv1.RoleBinding{}, builder.WithPredicates(notCreated)).
 		// Only a new value matters to an app; its status is the other reconciler's.
 		Watches(&lightningv1alpha1.LightningSecret{}, r.lightningSecretHandler(),
@@ -738,6 +773,14 @@ func (e *foreignObjectError) Error() string {
 	return fmt.Sprintf("%s %s exists and is not owned by LightningApp %s: delete or rename it, or rename the app", e.kind, e.key, e.app)
 }
 
+// stalledError: the app as written cannot run, and retrying cannot help
+// until its spec or its namespace changes.
+type stalledError struct {
+	reason, message string
+}
+
+func (e *stalledError) Error() string { return e.message }
+
 // createdEarlier says whether a create failed only because the cache is
 // behind: the object exists and the app controls it (an earlier pass made
 // it). It reads it into live, past the cache.
@@ -770,8 +813,12 @@ func (r *LightningAppReconciler) reportError(ctx context.Context, a *lightningv1
 	}
 	reason, stalled := lightningv1alpha1.ReasonReconcileError, false
 	var foreign *foreignObjectError
-	if errors.As(err, &foreign) {
+	var refused *stalledError
+	switch {
+	case errors.As(err, &foreign):
 		reason, stalled = lightningv1alpha1.ReasonForeignObject, true
+	case errors.As(err, &refused):
+		reason, stalled = refused.reason, true
 	}
 	status := app.ErrorStatus(a.Status, a.Generation, reason, err.Error(), stalled)
 	if equality.Semantic.DeepEqual(status, a.Status) {
@@ -791,19 +838,18 @@ func (r *LightningAppReconciler) reportError(ctx context.Context, a *lightningv1
 }
 
 // applyServiceAccount makes the app's ServiceAccount when its pods hold a
-// token, and its Role and RoleBinding when the app launches Works; it
-// removes what the app no longer needs.
+// token, and its RoleBinding to the shipped launcher ClusterRole when the
+// app launches Works; it removes what the app no longer needs.
 func (r *LightningAppReconciler) applyServiceAccount(ctx context.Context, a *lightningv1alpha1.LightningApp) error {
-	role, binding := app.DesiredRole(a), app.DesiredRoleBinding(a)
+	binding := app.DesiredRoleBinding(a)
+	key := client.ObjectKeyFromObject(binding)
 	if !a.Spec.LaunchWorks {
-		for _, obj := range []client.Object{&rbacv1.RoleBinding{}, &rbacv1.Role{}} {
-			if err := r.deleteOwned(ctx, a, client.ObjectKeyFromObject(role), obj); err != nil {
-				return err
-			}
+		if err := r.deleteOwned(ctx, a, key, &rbacv1.RoleBinding{}); err != nil {
+			return err
 		}
 	}
 	if !app.UsesServiceAccount(a) {
-		return r.deleteOwned(ctx, a, client.ObjectKeyFromObject(role), &corev1.ServiceAccount{})
+		return r.deleteOwned(ctx, a, key, &corev1.ServiceAccount{})
 	}
 	sa := app.DesiredServiceAccount(a)
 	liveSA := &corev1.ServiceAccount{}
@@ -819,14 +865,7 @@ func (r *LightningAppReconciler) applyServiceAccount(ctx context.Context, a *lig
 	if !a.Spec.LaunchWorks {
 		return nil
 	}
-	liveRole := &rbacv1.Role{}
-	if err := r.ensureOwned(ctx, a, "Role", role, liveRole, func() bool {
-		if equality.Semantic.DeepEqual(liveRole.Rules, role.Rules) {
-			return false
-		}
-		liveRole.Rules = role.Rules
-		return true
-	}); err != nil {
+	if replaced, err := r.replaceRoleOfOlderVersions(ctx, a, binding); replaced || err != nil {
 		return err
 	}
 	liveBinding := &rbacv1.RoleBinding{}
@@ -837,6 +876,34 @@ func (r *LightningAppReconciler) applyServiceAccount(ctx context.Context, a *lig
 		liveBinding.Subjects = binding.Subjects
 		return true
 	})
+}
+
+// replaceRoleOfOlderVersions moves an app that earlier versions gave a Role
+// of its own (and a RoleBinding to it) onto the shipped ClusterRole: a
+// RoleBinding's roleRef cannot change, so it is deleted and made anew, and
+// the Role goes. The manager may delete Roles but not create them.
+func (r *LightningAppReconciler) replaceRoleOfOlderVersions(ctx context.Context, a *lightningv1alpha1.LightningApp, binding *rbacv1.RoleBinding) (bool, error) {
+	live := &rbacv1.RoleBinding{}
+	if err := r.client.Get(ctx, client.ObjectKeyFromObject(binding), live); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	if !metav1.IsControlledBy(live, a) || live.RoleRef == binding.RoleRef {
+		return false, nil
+	}
+	if err := r.client.Delete(ctx, live, client.Preconditions{UID: &live.UID}); client.IgnoreNotFound(err) != nil {
+		return false, fmt.Errorf("deleting RoleBinding %s/%s of an older version: %w", live.Namespace, live.Name, err)
+	}
+	if live.RoleRef.Kind == "Role" && live.RoleRef.Name == binding.Name {
+		old := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: a.Namespace, Name: live.RoleRef.Name}}
+		if err := r.client.Delete(ctx, old); client.IgnoreNotFound(err) != nil {
+			return false, fmt.Errorf("deleting Role %s/%s of an older version: %w", old.Namespace, old.Name, err)
+		}
+	}
+	if err := r.client.Create(ctx, binding); err != nil {
+		return false, createError(a, "RoleBinding", binding, err)
+	}
+	logf.FromContext(ctx).Info("Bound the app's ServiceAccount to the launcher ClusterRole in place of its own Role", "roleBinding", binding.Name)
+	return true, nil
 }
 
 // ensureOwned creates desired, or reads it into live and, when update

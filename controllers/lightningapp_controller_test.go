@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -387,12 +389,12 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		newNamespace(ctx, ns)
 		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "s", "v"))).To(Succeed())
 		doomed := newApp(ns, "doomed", "S", "s")
-		doomed.Spec.LaunchWorks = true // so its Role and RoleBinding are made too
+		doomed.Spec.LaunchWorks = true // so its RoleBinding is made too
 		Expect(k8sClient.Create(ctx, doomed)).To(Succeed())
 		a := resolvedApp(ctx, ns, "doomed")
 		Eventually(func() int { return len(deploymentsOf(ctx, ns, "doomed")) }).Should(Equal(2))
 		made := []string{"LightningSecret/s", "LightningApp/doomed", "Secret/" + a.Status.SecretName,
-			"ServiceAccount/lightning-app-doomed", "Role/lightning-app-doomed", "RoleBinding/lightning-app-doomed"}
+			"ServiceAccount/lightning-app-doomed", "RoleBinding/lightning-app-doomed"}
 		for _, d := range deploymentsOf(ctx, ns, "doomed") {
 			made = append(made, "Deployment/"+d.Name)
 		}
@@ -403,7 +405,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 			Should(ConsistOf("LightningSecret/s"), "only what the user made is left")
 	})
 
-	It("gives an app its own ServiceAccount only when its pods hold a token, and a Role to launch Works only when it asks", func() {
+	It("gives an app its own ServiceAccount only when its pods hold a token, and the launcher ClusterRole only when it launches Works", func() {
 		const ns, name, sa = "app-identity", "launcher", "lightning-app-launcher"
 		newNamespace(ctx, ns)
 		Expect(k8sClient.Create(ctx, newApp(ns, name))).To(Succeed())
@@ -428,7 +430,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		Consistently(func() bool {
 			return exists(&corev1.ServiceAccount{})() || exists(&rbacv1.Role{})() || exists(&rbacv1.RoleBinding{})()
 		}, 2*time.Second).
-			Should(BeFalse(), "no ServiceAccount or Role for an app whose pods hold no token")
+			Should(BeFalse(), "no ServiceAccount or RoleBinding for an app whose pods hold no token")
 
 		setLaunchWorks := func(on bool) {
 			GinkgoHelper()
@@ -438,9 +440,14 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 				return k8sClient.Update(ctx, a)
 			}).Should(Succeed())
 		}
-		By("launchWorks: its own ServiceAccount, a Role and RoleBinding, and the Flow's token")
+		By("launchWorks: its own ServiceAccount, a RoleBinding to the shipped launcher ClusterRole (no Role of its own), and the Flow's token")
 		setLaunchWorks(true)
-		Eventually(func() bool { return exists(&rbacv1.Role{})() && exists(&rbacv1.RoleBinding{})() }, 20*time.Second).Should(BeTrue())
+		Eventually(exists(&rbacv1.RoleBinding{}), 20*time.Second).Should(BeTrue())
+		binding := &rbacv1.RoleBinding{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, binding)).To(Succeed())
+		Expect(binding.RoleRef).To(Equal(rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "lightning-operator-app-launcher"}))
+		Expect(binding.Subjects).To(Equal([]rbacv1.Subject{{Kind: "ServiceAccount", Name: sa, Namespace: ns}}))
+		Expect(exists(&rbacv1.Role{})()).To(BeFalse())
 		account := &corev1.ServiceAccount{}
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: sa}, account)).To(Succeed())
 		Expect(account.AutomountServiceAccountToken).To(Equal(ptr.To(false)))
@@ -454,6 +461,128 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		}, 20*time.Second).Should(BeTrue())
 		Eventually(identities).Should(Equal(noToken))
 	})
+
+	It("moves an app that an older version gave a Role of its own onto the launcher ClusterRole", func() {
+		const ns, name, sa = "app-old-role", "launcher", "lightning-app-launcher"
+		newNamespace(ctx, ns)
+		a := newApp(ns, name)
+		a.Spec.LaunchWorks = true
+		Expect(k8sClient.Create(ctx, a)).To(Succeed())
+		key := types.NamespacedName{Namespace: ns, Name: sa}
+		Eventually(func() error { return k8sClient.Get(ctx, key, &rbacv1.RoleBinding{}) }, 20*time.Second).Should(Succeed())
+		a = getApp(ctx, ns, name)()
+		owner := metav1.OwnerReference{APIVersion: lightningv1alpha1.GroupVersion.String(), Kind: "LightningApp", Name: name, UID: a.UID,
+			Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}
+		By("what an older version made: a Role with pods/log, and a RoleBinding to it")
+		Expect(k8sClient.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa, Labels: app.Labels(name), OwnerReferences: []metav1.OwnerReference{owner}},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods", "pods/log"}, Verbs: []string{"get"}}}})).To(Succeed())
+		Eventually(func() error {
+			if err := k8sClient.Delete(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa}}); client.IgnoreNotFound(err) != nil {
+				return err
+			}
+			return k8sClient.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa, Labels: app.Labels(name),
+				OwnerReferences: []metav1.OwnerReference{owner}},
+				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: sa},
+				Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa, Namespace: ns}}})
+		}).Should(Succeed())
+		By("a change of the app brings it back to the controller")
+		Eventually(func() error {
+			a := getApp(ctx, ns, name)()
+			a.Spec.Env = append(a.Spec.Env, lightningv1alpha1.EnvVar{Name: "TOUCH", Value: "1"})
+			return k8sClient.Update(ctx, a)
+		}).Should(Succeed())
+		Eventually(func(g Gomega) {
+			b := &rbacv1.RoleBinding{}
+			g.Expect(k8sClient.Get(ctx, key, b)).To(Succeed())
+			g.Expect(b.RoleRef.Kind).To(Equal("ClusterRole"))
+			g.Expect(apierrors.IsNotFound(k8sClient.Get(ctx, key, &rbacv1.Role{}))).To(BeTrue(), "the old Role is gone")
+		}, 20*time.Second).Should(Succeed())
+	})
+
+	It("makes no Deployment for an app whose securityContext asks for more than baseline, until an admin allows it in the namespace", func() {
+		const ns, name = "app-privileged", "gpu"
+		newNamespace(ctx, ns)
+		a := newApp(ns, name)
+		a.Spec.SecurityContext = &corev1.SecurityContext{Privileged: ptr.To(true)}
+		Expect(k8sClient.Create(ctx, a)).To(Succeed())
+		Eventually(func() []metav1.Condition { return getApp(ctx, ns, name)().Status.Conditions }, 20*time.Second).Should(And(
+			Satisfy(haveCondition("Ready", "False", "SecurityContextNotAllowed")), Satisfy(haveCondition("Stalled", "True", "SecurityContextNotAllowed"))))
+		msg := readyCondition(getApp(ctx, ns, name)().Status.Conditions, "Ready").Message
+		Expect(msg).To(And(ContainSubstring(`container "component" must not set securityContext.privileged=true`),
+			ContainSubstring("Not run: namespace app-privileged allows no more than Pod Security baseline (label lightning.ai/app-pod-security=privileged lifts it): ")))
+		GinkgoWriter.Printf("Ready of a privileged app: %s\n", msg)
+		Consistently(func() []appsv1.Deployment { return deploymentsOf(ctx, ns, name) }, 2*time.Second).Should(BeEmpty())
+
+		By("the admin's label lets it run")
+		n := &corev1.Namespace{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: ns}, n)).To(Succeed())
+		n.Labels[lightningv1alpha1.LabelAppPodSecurity] = lightningv1alpha1.AppPodSecurityPrivileged
+		Expect(k8sClient.Update(ctx, n)).To(Succeed())
+		Eventually(func() []appsv1.Deployment { return deploymentsOf(ctx, ns, name) }, time.Minute).Should(HaveLen(2))
+		Expect(deploymentsOf(ctx, ns, name)[0].Spec.Template.Spec.Containers[0].SecurityContext.Privileged).To(Equal(ptr.To(true)))
+	})
+
+	DescribeTable("never takes a Secret it did not make, under the name an app would use after a GitOps revert",
+		func(ns string, labelled bool) {
+			const name = "reverted"
+			newNamespace(ctx, ns)
+			Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "token", "first-value"))).To(Succeed())
+			firstEnvelope := &lightningv1alpha1.LightningSecret{}
+			Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "token"}, firstEnvelope)).To(Succeed())
+			Expect(k8sClient.Create(ctx, newApp(ns, name, "TOKEN", "token"))).To(Succeed())
+			first := resolvedApp(ctx, ns, name).Status.SecretName
+
+			By("a new value: the app moves to a new Secret, and the first one goes")
+			reseal(ctx, pub, ns, "token", "second-value")
+			Eventually(func() string { return getApp(ctx, ns, name)().Status.SecretName }, 20*time.Second).ShouldNot(Equal(first))
+			second := getApp(ctx, ns, name)().Status.SecretName
+			Eventually(func() bool {
+				return apierrors.IsNotFound(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: first}, &corev1.Secret{}))
+			}, 20*time.Second).Should(BeTrue())
+
+			By("a stranger squats the first name; then the old manifest is put back")
+			squat := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: first},
+				Data: map[string][]byte{"TOKEN": []byte("strangers-value")}}
+			if labelled { // so the manager's label-selected cache holds it
+				squat.Labels = map[string]string{lightningv1alpha1.LabelApp: name, lightningv1alpha1.LabelManagedBy: lightningv1alpha1.ManagedByValue}
+			}
+			Expect(k8sClient.Create(ctx, squat)).To(Succeed())
+			Eventually(func() error {
+				l := &lightningv1alpha1.LightningSecret{}
+				if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "token"}, l); err != nil {
+					return err
+				}
+				l.Spec = firstEnvelope.Spec
+				return k8sClient.Update(ctx, l)
+			}).Should(Succeed())
+
+			Eventually(func() []metav1.Condition { return getApp(ctx, ns, name)().Status.Conditions }, 20*time.Second).Should(And(
+				Satisfy(haveCondition("Ready", "False", "ForeignObject")), Satisfy(haveCondition("Stalled", "True", "ForeignObject"))))
+			Expect(readyCondition(getApp(ctx, ns, name)().Status.Conditions, "Ready").Message).To(Equal(
+				"Secret " + ns + "/" + first + " exists and is not owned by LightningApp reverted: delete or rename it, or rename the app"))
+			By("the app keeps running on its last good Secret: no template names the stranger's")
+			Expect(getApp(ctx, ns, name)().Status.SecretName).To(Equal(second))
+			for _, d := range deploymentsOf(ctx, ns, name) {
+				Expect(d.Spec.Template.Annotations[lightningv1alpha1.AnnotationSecretsHash]).To(Equal(strings.TrimPrefix(second, name+"-env-")))
+			}
+			Eventually(func() []string {
+				events := &corev1.EventList{}
+				Expect(k8sClient.List(ctx, events, client.InNamespace(ns))).To(Succeed())
+				var out []string
+				for _, e := range events.Items {
+					if e.Type == corev1.EventTypeWarning {
+						out = append(out, e.Reason)
+					}
+				}
+				return out
+			}).Should(ContainElement("ForeignObject"))
+			stored := &corev1.Secret{}
+			Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: first}, stored)).To(Succeed())
+			Expect(string(stored.Data["TOKEN"])).To(Equal("strangers-value"), "the stranger's Secret is left as it is")
+		},
+		Entry("one the manager's cache does not hold", "app-squat-plain", false),
+		Entry("one labelled as ours, so the cache holds it", "app-squat-labelled", true),
+	)
 
 	It("never quotes a refused Secret in the app's status or Events, even when the refusal does", func() {
 		const ns = "app-refused-secret"

@@ -3,14 +3,15 @@
 # `make manifests`): the CRDs into dist/chart/templates/crd and the manager
 # roles into dist/chart/templates/rbac/role.yaml, with the chart's labels,
 # the release namespace and the bundle's name prefix; and of the long
-# ValidatingAdmissionPolicy, config/policy/app-pods.yaml. test/chart compares the
+# ValidatingAdmissionPolicies, config/policy/*.yaml. test/chart compares the
 # rendered chart with config/default, so a copy left stale fails the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 chart=dist/chart/templates
 
 # A generated file with template braces would render wrong; refuse it.
-for f in config/crd/bases/*.yaml config/rbac/role.yaml config/policy/app-pods.yaml; do
+policies=$(ls config/policy/*.yaml | grep -v '/kustomi[sz]')
+for f in config/crd/bases/*.yaml config/rbac/role.yaml $policies; do
 	if grep -q '{{\|}}' "$f"; then echo "$f has template braces; escape them for the chart" >&2; exit 1; fi
 done
 
@@ -42,11 +43,16 @@ awk -v labels="$labels" '
 ' config/rbac/role.yaml
 } > "$chart/rbac/role.yaml"
 
-{
-echo "# Generated from config/policy/app-pods.yaml by hack/chart-manifests.sh (make manifests); do not edit."
-awk -v labels="$labels" '
-	/^  name: app-pods$/ { print "  name: lightning-operator-app-pods"; print labels; next }
-	/^  policyName: app-pods$/ { print "  policyName: lightning-operator-app-pods"; next }
-	{ print }
-' config/policy/app-pods.yaml
-} > "$chart/policy/app-pods.yaml"
+# Each policy and its binding get the bundle's name prefix and the chart's labels.
+rm -f "$chart"/policy/*.yaml
+for f in $policies; do
+	{
+		echo "# Generated from $f by hack/chart-manifests.sh (make manifests); do not edit."
+		awk -v labels="$labels" '
+			/^metadata:$/ { meta = 1 }
+			meta && /^  name: / { print "  name: lightning-operator-" $2; print labels; meta = 0; next }
+			/^  policyName: / { print "  policyName: lightning-operator-" $2; next }
+			{ print }
+		' "$f"
+	} > "$chart/policy/$(basename "$f")"
+done

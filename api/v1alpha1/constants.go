@@ -21,6 +21,16 @@ const (
 	LabelPartOf       = "app.kubernetes.io/part-of"
 	LabelComponentK8s = "app.kubernetes.io/component"
 
+	// LabelAppPodSecurity on a namespace is the most a LightningApp there may
+	// ask for through its securityContext and podSecurityContext: absent,
+	// the "baseline" Pod Security Standard; AppPodSecurityPrivileged lifts
+	// it (GPU workloads that need IPC_LOCK, say). Tenants who may edit
+	// LightningApps but not label namespaces cannot set it.
+	LabelAppPodSecurity = "lightning.ai/app-pod-security"
+	// AppPodSecurityPrivileged is the value of LabelAppPodSecurity that
+	// lets an app ask for more than baseline.
+	AppPodSecurityPrivileged = "privileged"
+
 	// AnnotationComponent holds the exact component path of a Deployment or pod.
 	AnnotationComponent = "lightning.ai/component-path"
 	// AnnotationSecretsHash is set on pod templates; a new value rolls the pods.
@@ -67,6 +77,10 @@ const (
 	// ReasonForeignObject: an object the app needs (its Deployment,
 	// ServiceAccount, Role, …) exists and is not owned by the app.
 	ReasonForeignObject = "ForeignObject"
+	// ReasonSecurityContextNotAllowed: the app's securityContext or
+	// podSecurityContext asks for more than the baseline Pod Security
+	// Standard in a namespace that does not allow it; no Deployment is made.
+	ReasonSecurityContextNotAllowed = "SecurityContextNotAllowed"
 	// ReasonComponentsFailing: a component's pods fail (the kubelet's or
 	// the ReplicaSet's reason is in the message).
 	ReasonComponentsFailing = "ComponentsFailing"

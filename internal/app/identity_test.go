@@ -92,16 +92,10 @@ func TestServiceAccountObjects(t *testing.T) {
 	if len(sa.OwnerReferences) != 1 || sa.OwnerReferences[0].UID != "uid-1" {
 		t.Errorf("ServiceAccount owners = %+v", sa.OwnerReferences)
 	}
-	role, binding := DesiredRole(a), DesiredRoleBinding(a)
-	wantRules := []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "get", "list", "watch", "delete"}},
-		{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
-	}
-	if diff := cmp.Diff(wantRules, role.Rules); diff != "" {
-		t.Errorf("Role rules (-want +got):\n%s", diff)
-	}
+	binding := DesiredRoleBinding(a)
+	wantRef := rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "lightning-operator-app-launcher"}
 	wantSubjects := []rbacv1.Subject{{Kind: "ServiceAccount", Name: "lightning-app-my-app", Namespace: "alice"}}
-	if diff := cmp.Diff(wantSubjects, binding.Subjects); diff != "" || binding.RoleRef.Name != role.Name || binding.RoleRef.Kind != "Role" {
+	if diff := cmp.Diff(wantSubjects, binding.Subjects); diff != "" || binding.RoleRef != wantRef || binding.Namespace != "alice" {
 		t.Errorf("RoleBinding = %+v (-want +got subjects):\n%s", binding, diff)
 	}
 }

@@ -15,7 +15,7 @@ import (
 const serviceAccountPrefix = "lightning-app-"
 
 // ServiceAccountName is the app's own ServiceAccount (also the name of its
-// Role and RoleBinding).
+// RoleBinding).
 func ServiceAccountName(appName string) string { return serviceAccountPrefix + appName }
 
 // UsesServiceAccount says whether the app's pods hold a token, and so need
@@ -57,24 +57,21 @@ func DesiredServiceAccount(a *lightningv1alpha1.LightningApp) *corev1.ServiceAcc
 	}
 }
 
-// DesiredRole lets the app's Flow launch and stop Works: pods in its
-// namespace, and their logs. Only apps with launchWorks get one.
-func DesiredRole(a *lightningv1alpha1.LightningApp) *rbacv1.Role {
-	return &rbacv1.Role{
-		ObjectMeta: childMeta(a, ServiceAccountName(a.Name)),
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "get", "list", "watch", "delete"}},
-			{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"}},
-		},
-	}
-}
+// LauncherClusterRole is the ClusterRole the install ships with a Flow's
+// rules (pods: create, get, list, watch, delete; no logs, no Secrets). The
+// manager binds it per app with a RoleBinding, which its RBAC allows for this
+// ClusterRole alone (bind, by resourceNames): it holds no pod or Role create
+// of its own, so a stolen manager token cannot make pods.
+const LauncherClusterRole = "lightning-operator-app-launcher"
 
-// DesiredRoleBinding binds DesiredRole to the app's ServiceAccount.
+// DesiredRoleBinding lets the app's Flow launch and stop Works: it binds
+// LauncherClusterRole to the app's ServiceAccount, in the app's namespace.
+// Only apps with launchWorks get one.
 func DesiredRoleBinding(a *lightningv1alpha1.LightningApp) *rbacv1.RoleBinding {
 	name := ServiceAccountName(a.Name)
 	return &rbacv1.RoleBinding{
 		ObjectMeta: childMeta(a, name),
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: LauncherClusterRole},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: name, Namespace: a.Namespace}},
 	}
 }

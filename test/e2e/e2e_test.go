@@ -277,4 +277,46 @@ spec:
 		By("leaving the other app alone")
 		Expect(listDeployments(ctx, ns, "second-app")).To(HaveLen(2))
 	})
+
+	It("holds the manager's own token, stolen, short of cluster-admin", func(ctx SpecContext) {
+		const manager = "--as=system:serviceaccount:lightning-system:lightning-operator-controller-manager"
+		for _, namespace := range []string{ns, "lightning-system"} {
+			list := kubectl(ctx, "", "auth", "can-i", "--list", "-n", namespace, manager)
+			GinkgoWriter.Printf("kubectl auth can-i --list -n %s %s:\n%s", namespace, manager, list)
+			Expect(list).To(MatchRegexp(`(?m)^pods\s+\[\]\s+\[\]\s+\[get list watch\]$`), "no pod create or delete")
+			Expect(list).NotTo(MatchRegexp(`(?m)^roles\.rbac\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[.*create`), "no Role create")
+			Expect(list).To(MatchRegexp(`(?m)^clusterroles\.rbac\.authorization\.k8s\.io\s+\[\]\s+\[lightning-operator-app-launcher\]\s+\[bind\]$`))
+		}
+		deployment := func(namespace, name, podSpec string) string {
+			return fmt.Sprintf(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":%q,"namespace":%q,"labels":{"lightning.ai/app":"my-app"}},
+				"spec":{"selector":{"matchLabels":{"lightning.ai/app":"my-app","x":%q}},"template":{"metadata":{"labels":{"lightning.ai/app":"my-app","x":%q}},
+				"spec":%s}}}`, name, namespace, name, name, podSpec)
+		}
+		container := `{"name":"c","image":"lightning.local/demo-app:dev"`
+		attacks := []struct{ what, manifest, refusal string }{
+			{"a bare pod in a tenant namespace", fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"bare","namespace":%q},"spec":{"containers":[%s}]}}`, ns, container),
+				`cannot create resource "pods" in API group "" in the namespace "` + ns + `"`},
+			{"a Deployment in kube-system", deployment("kube-system", "sys", `{"containers":[`+container+`}]}`),
+				"Deployment kube-system/sys is in namespace kube-system, where no app runs"},
+			{"a privileged Deployment", deployment(ns, "priv", `{"containers":[`+container+`,"securityContext":{"privileged":true}}]}`),
+				"asks for more than baseline: a privileged container"},
+			{"a hostPath / Deployment", deployment(ns, "host", `{"containers":[`+container+`}],"volumes":[{"name":"h","hostPath":{"path":"/"}}]}`),
+				"asks for more than baseline: host namespaces or a hostPath volume"},
+			{"a Deployment as another ServiceAccount", deployment(ns, "other-sa", `{"serviceAccountName":"admin","containers":[`+container+`}]}`),
+				"must run as default or lightning-app-my-app"},
+			{"binding cluster-admin", fmt.Sprintf(`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"steal","namespace":%q},
+				"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},
+				"subjects":[{"kind":"ServiceAccount","name":"default","namespace":%q}]}`, ns, ns),
+				"is attempting to grant RBAC permissions not currently held"},
+			{"minting a token Secret", fmt.Sprintf(`{"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/service-account-token","metadata":{"name":"minted","namespace":%q,
+				"annotations":{"kubernetes.io/service-account.name":"default"}}}`, ns),
+				"may not write a ServiceAccount token Secret"},
+		}
+		for _, attack := range attacks {
+			out, err := kubectlErr(ctx, attack.manifest, "create", "-f", "-", manager)
+			Expect(err).To(HaveOccurred(), attack.what)
+			Expect(out).To(ContainSubstring(attack.refusal), attack.what)
+			GinkgoWriter.Printf("the manager's token, %s: %s\n", attack.what, strings.TrimSpace(out))
+		}
+	})
 })

@@ -2,16 +2,21 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
@@ -132,6 +137,109 @@ var _ = Describe("On the node, apps as users run them", Ordered, func() {
 		Expect(err).To(HaveOccurred())
 		Expect(out).To(ContainSubstring("must be labelled lightning.ai/app=launcher"))
 		GinkgoWriter.Printf("kubectl --as, no label: %s\n", strings.TrimSpace(out))
+	})
+
+	It("keeps a Flow's token inside its app: restricted pods, no other app's Secret, no other app's pods, no logs", func(ctx SpecContext) {
+		const flow = "--as=system:serviceaccount:dave:lightning-app-launcher"
+		// A Work the Flow might launch, restricted, to which each attack adds one thing.
+		work := func(name string, mutate func(*corev1.Pod)) string {
+			p := &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
+					Labels: map[string]string{lightningv1alpha1.LabelApp: "launcher", lightningv1alpha1.LabelComponent: "root.works.1"}},
+				Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+					SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+					Containers: []corev1.Container{{Name: "work", Image: podImage(), ImagePullPolicy: corev1.PullNever,
+						SecurityContext: &corev1.SecurityContext{AllowPrivilegeEscalation: ptr.To(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}}}}}
+			mutate(p)
+			data, err := json.Marshal(p)
+			Expect(err).NotTo(HaveOccurred())
+			return string(data)
+		}
+		victimSecret := getApp(ctx, ns, "victim").Status.SecretName
+		attacks := []struct {
+			what, refusal string
+			mutate        func(*corev1.Pod)
+		}{
+			{"privileged", "may not run a privileged container (securityContext.privileged)", func(p *corev1.Pod) {
+				p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: ptr.To(true)}
+			}},
+			{"hostPID", "may not use the host namespaces (spec.hostNetwork, spec.hostPID, spec.hostIPC)", func(p *corev1.Pod) { p.Spec.HostPID = true }},
+			{"hostPath /", "may mount only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim or projected volumes (spec.volumes: no hostPath)", func(p *corev1.Pod) {
+				p.Spec.Volumes = []corev1.Volume{{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}}
+			}},
+			{"the victim's Secret as an image pull secret", "may not name an app Secret in spec.imagePullSecrets", func(p *corev1.Pod) {
+				p.Spec.ImagePullSecrets = []corev1.LocalObjectReference{{Name: victimSecret}}
+			}},
+		}
+		for i, attack := range attacks {
+			out, err := kubectlErr(ctx, work(fmt.Sprintf("attack-%d", i), attack.mutate), "create", "-f", "-", flow)
+			Expect(err).To(HaveOccurred(), attack.what)
+			Expect(out).To(ContainSubstring("a pod created by the ServiceAccount of LightningApp launcher " + attack.refusal))
+			GinkgoWriter.Printf("the Flow's token, %s: %s\n", attack.what, strings.TrimSpace(out))
+		}
+
+		By("deleting another app's pod, or reading its log")
+		victimPod := listPods(ctx, ns, "victim")[0].Name
+		out, err := kubectlErr(ctx, "", "delete", "pod", victimPod, "-n", ns, "--wait=false", flow)
+		Expect(err).To(HaveOccurred())
+		Expect(out).To(ContainSubstring("the ServiceAccount of LightningApp launcher may delete only pods labelled lightning.ai/app=launcher, not pod " + victimPod))
+		GinkgoWriter.Printf("the Flow's token, deleting the victim's pod: %s\n", strings.TrimSpace(out))
+		out, err = kubectlErr(ctx, "", "logs", victimPod, "-n", ns, flow)
+		Expect(err).To(HaveOccurred())
+		Expect(out).To(ContainSubstring(`cannot get resource "pods/log"`))
+		GinkgoWriter.Printf("the Flow's token, the victim's log: %s\n", strings.TrimSpace(out))
+		Expect(listPods(ctx, ns, "victim")).To(ContainElement(HaveField("Name", victimPod)), "the victim's pod still runs")
+
+		list := kubectl(ctx, "", "auth", "can-i", "--list", "-n", ns, flow)
+		GinkgoWriter.Printf("kubectl auth can-i --list -n %s %s:\n%s", ns, flow, list)
+		Expect(list).To(MatchRegexp(`(?m)^pods\s+\[\]\s+\[\]\s+\[create get list watch delete\]$`))
+		Expect(list).NotTo(ContainSubstring("pods/log"))
+		Expect(list).NotTo(MatchRegexp(`(?m)^secrets\s`))
+	})
+
+	It("never runs an app on a Secret a stranger squatted under the name a GitOps revert brings back", func(ctx SpecContext) {
+		const reverted, app = "dave-revert", "reverted"
+		createNamespace(ctx, reverted)
+		first, second := canary("revert-first"), canary("revert-second")
+		cli(ctx, first, "secret", "create", secName, "-n", reverted, "--apply")
+		firstEnvelope := getLightningSecret(ctx, reverted, secName).Spec.EncryptedValue
+		runApp(ctx, reverted, app, podImage(), "", demo...)
+		waitCurrent(ctx, reverted, app)
+		firstSecret := getApp(ctx, reverted, app).Status.SecretName
+
+		By("a new value: the app rolls onto a new Secret, and the first one goes with its pods")
+		cli(ctx, second, "secret", "create", secName, "-n", reverted, "--overwrite", "--apply")
+		Eventually(func(g Gomega) {
+			g.Expect(getApp(ctx, reverted, app).Status.SecretName).NotTo(Equal(firstSecret))
+			err := k8sClient.Get(ctx, types.NamespacedName{Namespace: reverted, Name: firstSecret}, &corev1.Secret{})
+			g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "Secret %s: %v", firstSecret, err)
+		}).WithContext(ctx).Should(Succeed())
+		waitCurrent(ctx, reverted, app)
+		secondSecret := getApp(ctx, reverted, app).Status.SecretName
+
+		By("a user who may create Secrets, not read them, squats the first name; then the old manifest is put back")
+		kubectl(ctx, "", "create", "role", "secret-writer", "-n", reverted, "--verb=create", "--resource=secrets")
+		kubectl(ctx, "", "create", "rolebinding", "mallory", "-n", reverted, "--role=secret-writer", "--user=mallory")
+		strangers := canary("strangers")
+		kubectl(ctx, "", "create", "secret", "generic", firstSecret, "-n", reverted, "--from-literal="+envName+"="+strangers,
+			"--as=mallory")
+		kubectl(ctx, "", "patch", "lightningsecret", secName, "-n", reverted, "--type=merge",
+			"-p", fmt.Sprintf(`{"spec":{"encryptedValue":%q}}`, firstEnvelope))
+		msg := readyMessage(ctx, reverted, app, lightningv1alpha1.ReasonForeignObject,
+			"Secret "+reverted+"/"+firstSecret+" exists and is not owned by LightningApp reverted")
+		Expect(meta.IsStatusConditionTrue(getApp(ctx, reverted, app).Status.Conditions, "Stalled")).To(BeTrue())
+		GinkgoWriter.Printf("Ready after the revert onto a squatted name: %s\n", msg)
+
+		By("the processes, restarted, still read the last good value and never the stranger's")
+		Expect(getApp(ctx, reverted, app).Status.SecretName).To(Equal(secondSecret))
+		kubectl(ctx, "", "delete", "pods", "-n", reverted, "-l", lightningv1alpha1.LabelApp+"="+app, "--wait=true")
+		Eventually(func(g Gomega) {
+			for c, log := range componentLogs(ctx, reverted, app) {
+				g.Expect(log).To(ContainSubstring("secret "+envName+" sha256="+sha256Hex(second)+"\n"), "the log of %s", c)
+				g.Expect(log).NotTo(ContainSubstring(sha256Hex(strangers)))
+				GinkgoWriter.Printf("%s after the revert: secret %s sha256=%s (the stranger's would be %s)\n", c, envName, sha256Hex(second), sha256Hex(strangers))
+			}
+		}).WithContext(ctx).Should(Succeed())
 	})
 
 	It("names the component and the kubelet's reason when an image is missing, or a process crash-loops", func(ctx SpecContext) {
