@@ -297,6 +297,11 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, func() {
 			Expect(k8sClient.Create(ctx, review)).To(Succeed())
 			Expect(review.Status.Allowed).To(Equal(c.allowed), "list secrets in %q", c.namespace)
 		}
+		for _, namespace := range []string{ns, other} {
+			list := kubectl(ctx, "", "auth", "can-i", "--list", "-n", namespace, "--as=system:serviceaccount:"+operatorNamespace+":"+operatorSA)
+			GinkgoWriter.Printf("namespace-scoped: kubectl auth can-i --list -n %s --as the manager:\n%s", namespace, list)
+			Expect(list).NotTo(MatchRegexp(`(?m)^pods\s+\[\]\s+\[\]\s+\[.*create`), "no pod create")
+		}
 
 		By("the leader narrows the webhook's namespaceSelector to the watched namespace")
 		Eventually(func(g Gomega) {
