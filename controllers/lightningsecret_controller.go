@@ -23,6 +23,7 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/limits"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
 
@@ -220,6 +221,9 @@ func (r *LightningSecretReconciler) open(ctx context.Context, lsec *lightningv1a
 	if vk := ring.VersionKey(); vk != nil {
 		res.version = vk.Version(scope, plain)
 	}
+	// A value made elsewhere (another tool, an older CLI) may open to what
+	// no environment variable can carry: it is not Ready, and says why.
+	res.err = limits.CheckValue(plain)
 	clear(plain)
 	return res
 }

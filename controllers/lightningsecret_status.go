@@ -11,6 +11,7 @@ import (
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/app"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
+	"github.com/lightning-operator/lightning-operator/internal/limits"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
 
@@ -24,12 +25,18 @@ type openResult struct {
 }
 
 // openCondition gives the Ready condition's reason and a deterministic
-// message; neither ever holds the value. Reasons come from sealing.Reason,
-// the one table of open errors; an error it does not know is the keyring's
-// (missing, corrupt, unreadable), not the value's.
+// message; neither ever holds the value. Reasons come from limits.Reason (a
+// value env cannot carry) and sealing.Reason, the one table of open errors;
+// an error neither knows is the keyring's (missing, corrupt, unreadable),
+// not the value's.
 func openCondition(res openResult, ns, name string) (reason, message string) {
 	if res.err == nil {
 		return lightningv1alpha1.ReasonSealed, fmt.Sprintf("The value opens with sealing key %s", res.keyID)
+	}
+	if reason := limits.Reason(res.err); reason != "" {
+		// It opens, and no process can get it: retrying cannot help until the
+		// value changes. The message names the rule and the size.
+		return reason, fmt.Sprintf("The value opens with sealing key %s, but %s; seal one an environment variable can carry", res.keyID, res.err)
 	}
 	switch reason := sealing.Reason(res.err); reason {
 	case "":

@@ -11,6 +11,7 @@ import (
 	"github.com/lightning-operator/lightning-operator/internal/app"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
+	"github.com/lightning-operator/lightning-operator/internal/limits"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
 
@@ -49,6 +50,12 @@ func TestOpenCondition(t *testing.T) {
 		{"tampered", openErr(oneKey{key}, sealing.Scope{Namespace: "ns", Name: "other"}, env), lightningv1alpha1.ReasonTampered, "sealed for another name or namespace"},
 		{"keyring missing", fmt.Errorf("%w: x", keysecret.ErrMissing), lightningv1alpha1.ReasonKeyNotFound, "keyring is missing"},
 		{"keyring corrupt", keyring.ErrCorrupt, lightningv1alpha1.ReasonKeyNotFound, "keyring cannot be read"},
+		{"a NUL byte", limits.CheckValue([]byte("canary\x00")), lightningv1alpha1.ReasonValueHasNUL,
+			"The value opens with sealing key " + key.ID() + ", but the 7-byte value holds a NUL byte, which an environment variable cannot carry: " +
+				"each NAME=value string ends at its first NUL; seal one an environment variable can carry"},
+		{"longer than env carries", limits.CheckValue([]byte("canary" + strings.Repeat("x", limits.MaxValue))), lightningv1alpha1.ReasonValueTooLong,
+			"The value opens with sealing key " + key.ID() + ", but the value is 131075 bytes, more than the 131069 an environment variable can carry: " +
+				"Linux passes at most 131072 bytes (MAX_ARG_STRLEN) for NAME=value and its NUL, so 131069 under a one-character name; seal one an environment variable can carry"},
 	}
 	for _, tt := range tests {
 		reason, message := openCondition(openResult{keyID: key.ID(), err: tt.err}, "ns", "name")
@@ -72,6 +79,7 @@ func TestDesiredSecretStatusVersion(t *testing.T) {
 		{"a value that opens shows its version", openResult{keyID: "k", version: "fedcba9876543210"}, "fedcba9876543210", "True"},
 		{"a value that no longer opens shows none", openResult{keyID: "k", err: keyring.ErrCorrupt}, "", "False"},
 		{"a keyring without version key yet shows none, and still opens", openResult{keyID: "k"}, "", "True"},
+		{"a value env cannot carry opens, shows its version, and is not Ready", openResult{keyID: "k", version: "fedcba9876543210", err: limits.CheckValue([]byte{0})}, "fedcba9876543210", "False"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

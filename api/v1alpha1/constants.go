@@ -58,6 +58,14 @@ const (
 	ReasonUnknownVersion = "UnknownVersion"
 	ReasonKeyNotFound    = "KeyNotFound"
 	ReasonTampered       = "Tampered"
+	// ReasonValueHasNUL: the value (a LightningSecret's, or an app's env
+	// value) holds a NUL byte, which no environment variable can carry.
+	// The message names the rule and the size, never the value.
+	ReasonValueHasNUL = "ValueHasNUL"
+	// ReasonValueTooLong: the value is longer than one environment
+	// variable can carry (Linux's MAX_ARG_STRLEN, 131072 bytes for
+	// NAME=value and its NUL); the message names both sizes.
+	ReasonValueTooLong = "ValueTooLong"
 
 	// LightningApp reasons.
 	ReasonResolved            = "Resolved"
@@ -68,6 +76,10 @@ const (
 	ReasonProgressing         = "Progressing"
 	ReasonComponentsReady     = "ComponentsReady"
 	ReasonReconcileError      = "ReconcileError"
+	// ReasonEnvTooLarge: the app's env (plain and secret values, and the
+	// identity variables) is more than a container's env may take; the
+	// message names the size and the limit.
+	ReasonEnvTooLarge = "EnvTooLarge"
 	// ReasonNamespaceExcluded: the app is in a namespace the pod webhook
 	// does not inject into, so it is not run.
 	ReasonNamespaceExcluded = "NamespaceExcluded"

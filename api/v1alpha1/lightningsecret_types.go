@@ -6,13 +6,32 @@ import (
 
 // LightningSecretSpec holds a value sealed to the operator's public key.
 type LightningSecretSpec struct {
-	// encryptedValue is the sealed value (at most the envelope of a 1 MiB value to 8 recipients): an HPKE envelope
-	// "v<version>:<keyID>[,<keyID>…]:<base64>" made by `kubectl lightning secret create`. It opens only under this
-	// object's namespace and name, so it is safe to commit to git.
+	// The rules on encryptedValue keep their CEL cost far below the
+	// apiserver's budget at any length: a regex over the header only (at most
+	// 148 characters), and the value's size computed from the length and the
+	// header (internal/limits.MaxValue; internal/sealing's overheads: v1 1136
+	// bytes, v2 28 + 1168 per recipient). CEL charges a tenth of a unit per
+	// character for taking the header (substring) and finding its end
+	// (indexOf, bound once through a one-element list; the message, only
+	// evaluated on a refusal, once more), so the cost is at
+	// most about 38,000 of the 1,000,000 per rule at maxLength (57,000 when
+	// refused), and maxLength stops the rules from running on anything longer. A whole-value pattern would cost no
+	// CEL, but the apiserver quotes the value in a pattern's error (and in
+	// a rule's, unless its reason is FieldValueForbidden): a plaintext pasted
+	// by mistake would land in GitOps tools' statuses, and a long envelope
+	// would make a message of 180 KiB.
+	// api/v1alpha1/envelope_limit_test.go pins the numbers.
+
+	// encryptedValue is the sealed value: an HPKE envelope "v<version>:<keyID>[,<keyID>…]:<base64>" made by
+	// `kubectl lightning secret create`. It opens only under this object's namespace and name, so it is safe to
+	// commit to git. The value it seals is at most 131069 bytes, what one environment variable can carry (Linux's
+	// MAX_ARG_STRLEN, 131072 bytes for NAME=value and its NUL), so the envelope is at most 187395 characters (that
+	// value sealed to 8 recipients). The apiserver checks the header's form and, from the length, the value's size.
 	// +required
 	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=1410739
-	// +kubebuilder:validation:XValidation:rule="self.matches('^v[0-9]+:[0-9a-f]{16}(,[0-9a-f]{16}){0,7}:[A-Za-z0-9+/]+={0,2}$')",message="encryptedValue must be a sealed envelope 'v2:<16 hex key ID>[,<key ID>…]:<base64>' (or v1 with one key ID); make one with 'kubectl lightning secret create'"
+	// +kubebuilder:validation:MaxLength=187395
+	// +kubebuilder:validation:XValidation:rule="self.substring(0, size(self) < 148 ? size(self) : 148).matches('^v[0-9]+:[0-9a-f]{16}(,[0-9a-f]{16}){0,7}:[A-Za-z0-9+/]')",message="encryptedValue must be a sealed envelope 'v2:<16 hex key ID>[,<key ID>…]:<base64>' (or v1 with one key ID); make one with 'kubectl lightning secret create'",reason=FieldValueForbidden
+	// +kubebuilder:validation:XValidation:rule="!(self.startsWith('v1:') || self.startsWith('v2:')) || [self.indexOf(':', 3)].all(h, h < 19 || (size(self) - h - 1) / 4 * 3 - (self.endsWith('==') ? 2 : (self.endsWith('=') ? 1 : 0)) - (self.startsWith('v1:') ? 1136 : 28 + 1168 * ((h - 2) / 17)) <= 131069)",messageExpression="'the sealed value is %d bytes, more than the 131069 one environment variable can carry (Linux MAX_ARG_STRLEN: 131072 bytes for NAME=value and its NUL)'.format([self.indexOf(':', 3)].map(h, (size(self) - h - 1) / 4 * 3 - (self.endsWith('==') ? 2 : (self.endsWith('=') ? 1 : 0)) - (self.startsWith('v1:') ? 1136 : 28 + 1168 * ((h - 2) / 17))))",reason=FieldValueForbidden
 	EncryptedValue string `json:"encryptedValue"`
 }
 

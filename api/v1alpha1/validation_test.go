@@ -16,6 +16,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/lightning-operator/lightning-operator/internal/limits"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
 )
 
@@ -80,8 +82,20 @@ var _ = Describe("CRD schema", Ordered, ContinueOnFailure, func() {
 			secretManifest("short-key", "v1:abc:AAEC"),
 			"spec.encryptedValue", "must be a sealed envelope"),
 		Entry("envelope with a non-base64 body",
-			secretManifest("bad-body", "v1:0123456789abcdef:not base64!"),
+			secretManifest("bad-body", "v1:0123456789abcdef:!not base64"),
 			"spec.encryptedValue", "must be a sealed envelope"),
+		Entry("a sealed value one byte over the limit, to one recipient",
+			secretManifest("one-over", crafted("v2", 1, limits.MaxValue+1)),
+			"spec.encryptedValue", "Forbidden: the sealed value is 131070 bytes, more than the 131069 one environment variable can carry"),
+		Entry("a sealed value one byte over the limit, v1",
+			secretManifest("one-over-v1", crafted("v1", 1, limits.MaxValue+1)),
+			"spec.encryptedValue", "Forbidden: the sealed value is 131070 bytes, more than the 131069 one environment variable can carry"),
+		Entry("a sealed value one byte over the limit, to eight recipients",
+			secretManifest("one-over-8", crafted("v2", 8, limits.MaxValue+1)),
+			"spec.encryptedValue", "Forbidden: the sealed value is 131070 bytes, more than the 131069 one environment variable can carry"),
+		Entry("a value of 1 MiB, sealed by an older CLI",
+			secretManifest("mebibyte", crafted("v2", 1, 1<<20)),
+			"spec.encryptedValue", "Too long: may not be more than 187395 bytes"),
 
 		Entry("env name starting with a digit",
 			appManifest("env-digit", "  env: [{name: 1FOO, value: bar}]"),
@@ -144,6 +158,14 @@ var _ = Describe("CRD schema", Ordered, ContinueOnFailure, func() {
 			"apiVersion: lightning.ai/v1alpha1\nkind: LightningApp\nmetadata: {name: no-image, namespace: schema}\nspec: {entrypoint: app.py}",
 			"spec.image", "Required value"),
 	)
+
+	It("accepts the longest envelope: a value at the limit sealed to eight recipients, and to one", func() {
+		longest := crafted("v2", 8, limits.MaxValue)
+		Expect(longest).To(HaveLen(sealing.MaxEnvelopeLength))
+		Expect(k8sClient.Create(ctx, manifest(secretManifest("longest", longest)))).To(Succeed())
+		Expect(k8sClient.Create(ctx, manifest(secretManifest("at-limit", crafted("v2", 1, limits.MaxValue))))).To(Succeed())
+		Expect(k8sClient.Create(ctx, manifest(secretManifest("at-limit-v1", crafted("v1", 1, limits.MaxValue))))).To(Succeed())
+	})
 
 	It("accepts valid component paths, names and an env var with an empty value", func() {
 		doc := appManifest("valid", `  works:

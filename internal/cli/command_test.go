@@ -310,11 +310,30 @@ func TestSecretCreateValueSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	maxValue := strings.Repeat("m", sealing.MaxPlaintextSize)
+	maxFile := filepath.Join(dir, "max")
+	if err := os.WriteFile(maxFile, []byte(maxValue), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	big := filepath.Join(dir, "big")
 	if err := os.WriteFile(big, []byte(maxValue+"x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tooLarge := "the value is larger than 1048576 bytes (1 MiB), the limit of a Kubernetes Secret"
+	mebibyte := filepath.Join(dir, "mebibyte")
+	if err := os.WriteFile(mebibyte, bytes.Repeat([]byte("m"), 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	nulFile := filepath.Join(dir, "nul")
+	if err := os.WriteFile(nulFile, []byte("before\x00after\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The one-line refusal, naming the rule and the size.
+	tooLong := func(size string) string {
+		return "the value is " + size + " bytes, more than the 131069 an environment variable can carry: " +
+			"Linux passes at most 131072 bytes (MAX_ARG_STRLEN) for NAME=value and its NUL, so 131069 under a one-character name"
+	}
+	hasNUL := func(size string) string {
+		return "the " + size + "-byte value holds a NUL byte, which an environment variable cannot carry: each NAME=value string ends at its first NUL"
+	}
 
 	tests := []struct {
 		name     string
@@ -333,13 +352,26 @@ func TestSecretCreateValueSources(t *testing.T) {
 		{name: "prompt on a terminal", stdin: "not read", terminal: &fakeTerminal{value: "typed"}, want: "typed"},
 		{name: "--from-file wins over the terminal", terminal: &fakeTerminal{value: "typed"}, args: []string{"--from-file", file}, want: "line 1\nline 2\n"},
 		{name: "value at the limit", stdin: maxValue + "\n", want: maxValue},
+		{name: "value at the limit, from a file", args: []string{"--from-file", maxFile}, want: maxValue},
+		{name: "value at the limit, stdin exactly", stdin: maxValue, args: []string{"--from-file", "-"}, want: maxValue},
+		{name: "value at the limit, typed", terminal: &fakeTerminal{value: maxValue}, want: maxValue},
+		{name: "newlines, tabs and unicode from a file stay", args: []string{"--from-file", file}, want: "line 1\nline 2\n"},
 		{name: "empty stdin", wantErr: "the value of secret 'my-secret' is empty: pipe it to stdin, use --from-file, or run in a terminal to be prompted"},
 		{name: "only a newline", stdin: "\n", wantErr: "the value of secret 'my-secret' is empty: pipe it to stdin, use --from-file, or run in a terminal to be prompted"},
 		{name: "empty prompt", terminal: &fakeTerminal{}, wantErr: "the value of secret 'my-secret' is empty: pipe it to stdin, use --from-file, or run in a terminal to be prompted"},
-		{name: "stdin over the limit", stdin: maxValue + "xy", wantErr: tooLarge},
-		{name: "stdin far over the limit", stdin: maxValue + maxValue, wantErr: tooLarge},
-		{name: "file over the limit", args: []string{"--from-file", big}, wantErr: tooLarge},
-		{name: "prompt over the limit", terminal: &fakeTerminal{value: maxValue + "x"}, wantErr: tooLarge},
+		{name: "stdin one byte over the limit", stdin: maxValue + "x", wantErr: tooLong("131070")},
+		{name: "stdin one byte over, and a newline that is dropped", stdin: maxValue + "x\n", wantErr: tooLong("131070")},
+		{name: "stdin two bytes over, counted past the limit, newline dropped", stdin: maxValue + "xy\n", wantErr: tooLong("131071")},
+		{name: "stdin two bytes over, counted past the limit, CRLF dropped", stdin: maxValue + "xy\r\n", wantErr: tooLong("131071")},
+		{name: "stdin far over the limit", stdin: maxValue + maxValue, wantErr: tooLong("262138")},
+		{name: "stdin exactly, one over with its newline", stdin: maxValue + "\n", args: []string{"--from-file", "-"}, wantErr: tooLong("131070")},
+		{name: "file one byte over the limit", args: []string{"--from-file", big}, wantErr: tooLong("131070")},
+		{name: "a file of 1 MiB, a Kubernetes Secret's size", args: []string{"--from-file", mebibyte}, wantErr: tooLong("1048576")},
+		{name: "prompt one byte over the limit", terminal: &fakeTerminal{value: maxValue + "x"}, wantErr: tooLong("131070")},
+		{name: "NUL from stdin", stdin: "before\x00after\n", wantErr: hasNUL("12")},
+		{name: "NUL from a file", args: []string{"--from-file", nulFile}, wantErr: hasNUL("13")},
+		{name: "NUL typed", terminal: &fakeTerminal{value: "\x00"}, wantErr: hasNUL("1")},
+		{name: "NUL in a value over the limit: NUL is named", stdin: "\x00" + maxValue, wantErr: hasNUL("131070")},
 		{name: "missing file", args: []string{"--from-file", filepath.Join(dir, "nope")}, wantErr: "reading the value: open " + filepath.Join(dir, "nope") + ": no such file or directory"},
 	}
 	for _, tc := range tests {
@@ -395,12 +427,12 @@ func TestSecretCreateErrors(t *testing.T) {
 		{
 			name:    "no name",
 			args:    []string{"secret", "create", "--cert", cert},
-			wantErr: "the secret's NAME is required: kubectl lightning secret create NAME [--from-file FILE] [--cert FILE]... [--recipient FILE]... [--apply] [flags]",
+			wantErr: "the secret's NAME is required: kubectl lightning secret create NAME [--from-file FILE] [--cert FILE]... [--recipient FILE]... [--apply | --raw] [flags]",
 		},
 		{
 			name:    "the value is not a flag",
 			args:    []string{"secret", "create", "my-secret", "hunter2", "--cert", cert},
-			wantErr: "unexpected argument 'hunter2': kubectl lightning secret create NAME [--from-file FILE] [--cert FILE]... [--recipient FILE]... [--apply] [flags]",
+			wantErr: "unexpected argument 'hunter2': kubectl lightning secret create NAME [--from-file FILE] [--cert FILE]... [--recipient FILE]... [--apply | --raw] [flags]",
 		},
 		{
 			name:    "not a PEM file",

@@ -26,8 +26,9 @@ const RecoveryKeyPEMType = "LIGHTNING RECOVERY PRIVATE KEY"
 const maxRecoveryKeyFileSize = 64 << 10
 
 // maxManifestFileSize bounds a LightningSecret manifest: the longest
-// envelope and room for metadata and status.
-const maxManifestFileSize = int64(sealing.MaxEnvelopeLength) + 1<<20
+// envelope that opens (one sealed before the limit was what env carries,
+// too) and room for metadata and status.
+const maxManifestFileSize = int64(sealing.MaxOpenLength) + 1<<20
 
 const recoveryKeyHeader = "# A lightning-operator recovery key: it opens every LightningSecret sealed to it.\n" +
 	"# Keep it offline, like a root credential. Use it with: kubectl lightning secret recover\n"
@@ -327,13 +328,47 @@ func readSecretManifest(path string) (*lightningv1alpha1.LightningSecret, error)
 		return nil, fmt.Errorf("reading the manifest: %w", err)
 	}
 	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, maxManifestFileSize+1))
+	raw, err := readManifestBytes(f, path)
+	if err != nil {
+		return nil, err
+	}
+	sm, err := decodeSecretManifest(raw, path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case sm.Metadata.Name == "":
+		return nil, fmt.Errorf("%s: the LightningSecret has no metadata.name, which its value is bound to", path)
+	case sm.Metadata.Namespace == "":
+		return nil, fmt.Errorf("%s: the LightningSecret has no metadata.namespace, which its value is bound to", path)
+	case sm.Spec.EncryptedValue == "":
+		return nil, fmt.Errorf("%s: the LightningSecret has no spec.encryptedValue", path)
+	}
+	if err := ValidateSecretName(sm.Metadata.Name); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := ValidateNamespace(sm.Metadata.Namespace); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return NewSecret(sm.Metadata.Namespace, sm.Metadata.Name, sm.Spec.EncryptedValue), nil
+}
+
+// readManifestBytes reads a manifest from r up to maxManifestFileSize.
+func readManifestBytes(r io.Reader, path string) ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, maxManifestFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading the manifest %s: %w", path, err)
 	}
 	if int64(len(raw)) > maxManifestFileSize {
 		return nil, fmt.Errorf("%s is larger than %d bytes: it is not a LightningSecret manifest", path, maxManifestFileSize)
 	}
+	return raw, nil
+}
+
+// decodeSecretManifest parses one LightningSecret manifest, YAML or JSON,
+// checking its apiVersion and kind only. Decoders' messages can quote the
+// input, so none is passed on: errors say where, never what.
+func decodeSecretManifest(raw []byte, path string) (*secretManifest, error) {
 	notManifest := func(where string) error {
 		return fmt.Errorf("%s is not a YAML or JSON manifest of a LightningSecret%s", path, where)
 	}
@@ -362,19 +397,5 @@ func readSecretManifest(path string) (*lightningv1alpha1.LightningSecret, error)
 	if sm.APIVersion != lightningv1alpha1.GroupVersion.String() || sm.Kind != "LightningSecret" {
 		return nil, fmt.Errorf("%s holds apiVersion '%s', kind '%s': want a %s LightningSecret", path, show(sm.APIVersion), show(sm.Kind), lightningv1alpha1.GroupVersion)
 	}
-	switch {
-	case sm.Metadata.Name == "":
-		return nil, fmt.Errorf("%s: the LightningSecret has no metadata.name, which its value is bound to", path)
-	case sm.Metadata.Namespace == "":
-		return nil, fmt.Errorf("%s: the LightningSecret has no metadata.namespace, which its value is bound to", path)
-	case sm.Spec.EncryptedValue == "":
-		return nil, fmt.Errorf("%s: the LightningSecret has no spec.encryptedValue", path)
-	}
-	if err := ValidateSecretName(sm.Metadata.Name); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := ValidateNamespace(sm.Metadata.Namespace); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return NewSecret(sm.Metadata.Namespace, sm.Metadata.Name, sm.Spec.EncryptedValue), nil
+	return &sm, nil
 }

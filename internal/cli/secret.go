@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/limits"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
 
@@ -31,17 +32,18 @@ func newSecretCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "secret",
 		Aliases: []string{"secrets"},
-		Short:   "Create, list, delete, re-seal and recover sealed LightningSecrets",
+		Short:   "Create, list, inspect, delete, re-seal and recover sealed LightningSecrets",
 		Long: `Create, list, delete and re-seal LightningSecrets: secret values sealed to the operator's
 public key, safe to commit to git. Apps use them with 'run app --secret K=SECRET'.
-'secret recover' opens one offline with a recovery key.`,
+'secret inspect' shows what a sealed value says without opening it; 'secret recover'
+opens one offline with a recovery key.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
 		},
 	}
 	cmd.AddCommand(newSecretCreateCommand(e), newSecretListCommand(e), newSecretDeleteCommand(e),
-		newSecretResealCommand(e), newSecretRecoverCommand(e))
+		newSecretResealCommand(e), newSecretRecoverCommand(e), newSecretInspectCommand(e))
 	return cmd
 }
 
@@ -54,12 +56,13 @@ type secretCreateOptions struct {
 	dryRun     dryRun
 	apply      bool
 	overwrite  bool
+	raw        bool
 }
 
 func newSecretCreateCommand(e *env) *cobra.Command {
 	o := &secretCreateOptions{env: e, output: newOutputFlags(false)}
 	cmd := &cobra.Command{
-		Use:   "create NAME [--from-file FILE] [--cert FILE]... [--recipient FILE]... [--apply]",
+		Use:   "create NAME [--from-file FILE] [--cert FILE]... [--recipient FILE]... [--apply | --raw]",
 		Short: "Seal a secret value into a LightningSecret",
 		Long: `Seal a secret value into a LightningSecret, for GitOps or to apply.
 
@@ -77,8 +80,17 @@ The value is sealed on this machine, once, to every recipient (at most 8):
     cert'): one --cert per cluster the value is for;
   - and every key in each --recipient FILE (a recovery key's .pub).
 
-Which keys, by ID, is said on stderr; stdout is the manifest. The value opens only
-as this NAME in this namespace. The limit is 1 MiB, what a Kubernetes Secret holds.`,
+Which keys, by ID, is said on stderr; stdout is the manifest, or with --raw the
+envelope alone (spec.encryptedValue, without a newline) for templating into other
+manifests. The value opens only as this NAME in this namespace, either way.
+
+The value must be one an environment variable can carry, since that is how it
+reaches an app's processes; anything else is refused, and nothing is written:
+  - no NUL byte (an env string ends at its first NUL);
+  - at most 131069 bytes: Linux passes at most 131072 bytes (MAX_ARG_STRLEN) for
+    NAME=value with its NUL, and 131069 is what fits under a one-character NAME.
+    An app checks the exact rule for its own names: len(NAME) + 1 + len(value) + 1
+    <= 131072, and all of its env together within a container's limit.`,
 		Example: `  # Seal a value typed at a hidden prompt, and print the manifest
   kubectl lightning secret create my-secret -n alice
 
@@ -95,7 +107,10 @@ as this NAME in this namespace. The limit is 1 MiB, what a Kubernetes Secret hol
   kubectl lightning secret create ssh-key --from-file ~/.ssh/id_ed25519 --apply
 
   # Replace the value of an existing secret
-  kubectl lightning secret create my-secret --apply --overwrite`,
+  kubectl lightning secret create my-secret --apply --overwrite
+
+  # Only the envelope, for a template or another tool's manifest
+  kubectl lightning secret create github-api-token -n alice --cert lightning.pem --raw < token.txt`,
 		Args: exactArgs(1, "the secret's NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd, args[0])
@@ -108,6 +123,7 @@ as this NAME in this namespace. The limit is 1 MiB, what a Kubernetes Secret hol
 	o.output.addFlags(cmd, "the manifest as YAML; with --apply, a line saying what changed (-o prints the applied object)")
 	f.BoolVar(&o.apply, "apply", false, "Create the LightningSecret in the cluster with server-side apply.")
 	f.BoolVar(&o.overwrite, "overwrite", false, "With --apply, replace the value of an existing secret.")
+	f.BoolVar(&o.raw, "raw", false, "Print only the envelope (the value of spec.encryptedValue), without a newline, instead of the manifest. It still opens only as NAME in the namespace.")
 	addDryRunFlag(cmd, &o.dryRun, "none, client or server. server: the apiserver checks and admits the LightningSecret without storing it. client: nothing is sent; with --apply, refused (server-side apply has no client dry run).")
 	cmd.ValidArgsFunction = completeSecretNames(e, 1)
 	return cmd
@@ -123,6 +139,12 @@ func (o *secretCreateOptions) run(cmd *cobra.Command, name string) (err error) {
 	}
 	if o.overwrite && !o.apply {
 		return fmt.Errorf("--overwrite needs --apply")
+	}
+	if o.raw && o.apply {
+		return fmt.Errorf("--raw prints the envelope and --apply creates the LightningSecret: choose one")
+	}
+	if o.raw && o.output.format != "" {
+		return fmt.Errorf("--raw prints the envelope alone: it takes no -o")
 	}
 	if o.apply && o.dryRun == dryRunClient {
 		return fmt.Errorf("--dry-run=client does not work with --apply, a server-side apply: use --dry-run=server, or leave out --apply to print the manifest")
@@ -182,6 +204,10 @@ func (o *secretCreateOptions) run(cmd *cobra.Command, name string) (err error) {
 				return err
 			}
 		}
+		if o.raw {
+			_, err := io.WriteString(o.out(), envelope)
+			return err
+		}
 		p, err := o.output.objectPrinter()
 		if err != nil {
 			return err
@@ -205,18 +231,18 @@ func (o *secretCreateOptions) readValue(ctx context.Context, name string) ([]byt
 	var err error
 	switch {
 	case o.fromFile == "-":
-		value, err = readLimited(o.Streams.In, "stdin")
+		value, err = readLimited(o.Streams.In, "stdin", false)
 	case o.fromFile != "":
 		var f *os.File
 		if f, err = os.Open(o.fromFile); err != nil {
 			return nil, fmt.Errorf("reading the value: %w", err)
 		}
 		defer f.Close()
-		value, err = readLimited(f, o.fromFile)
+		value, err = readLimited(f, o.fromFile, false)
 	case o.Terminal.IsTerminal():
 		value, err = o.Terminal.ReadSecret(ctx, fmt.Sprintf("Value of secret '%s' (input hidden): ", name))
 	default:
-		if value, err = readLimited(o.Streams.In, "stdin"); err == nil {
+		if value, err = readLimited(o.Streams.In, "stdin", true); err == nil {
 			value = trimNewline(value)
 		}
 	}
@@ -224,22 +250,26 @@ func (o *secretCreateOptions) readValue(ctx context.Context, name string) ([]byt
 		clear(value)
 		return nil, err
 	}
-	if len(value) > sealing.MaxPlaintextSize {
-		clear(value)
-		return nil, tooLarge()
-	}
 	if len(value) == 0 {
 		return nil, fmt.Errorf("the value of secret '%s' is empty: pipe it to stdin, use --from-file, or run in a terminal to be prompted", name)
+	}
+	// What an environment variable cannot carry stops here, before
+	// anything is sealed or written.
+	if err := limits.CheckValue(value); err != nil {
+		clear(value)
+		return nil, err
 	}
 	return value, nil
 }
 
-func tooLarge() error {
-	return fmt.Errorf("the value is larger than %d bytes (1 MiB), the limit of a Kubernetes Secret", sealing.MaxPlaintextSize)
-}
+// maxCounted bounds how far input past the limit is read, only to count it.
+const maxCounted = 1 << 30
 
-// readLimited reads r up to the size limit plus a newline, and no further.
-func readLimited(r io.Reader, what string) ([]byte, error) {
+// readLimited reads r up to the size limit plus a newline ("\r\n"). Past it,
+// the rest is read only to be counted, up to maxCounted, so the error can
+// say how long the value is; with trim, a trailing newline is not counted,
+// as it would be dropped.
+func readLimited(r io.Reader, what string, trim bool) ([]byte, error) {
 	if r == nil {
 		return nil, nil
 	}
@@ -248,11 +278,38 @@ func readLimited(r io.Reader, what string) ([]byte, error) {
 		clear(b)
 		return nil, fmt.Errorf("reading the value from %s: %w", what, err)
 	}
-	if len(b) > sealing.MaxPlaintextSize+2 {
-		clear(b)
-		return nil, tooLarge()
+	if len(b) <= sealing.MaxPlaintextSize+2 {
+		return b, nil
 	}
-	return b, nil
+	rest := &countingTail{}
+	copy(rest.tail[:], b[len(b)-2:])
+	clear(b)
+	n, err := io.Copy(rest, io.LimitReader(r, maxCounted))
+	if err != nil {
+		return nil, fmt.Errorf("reading the value from %s: %w", what, err)
+	}
+	if n == maxCounted {
+		return nil, fmt.Errorf("the value is more than %d bytes, far more than the %d an environment variable can carry (Linux MAX_ARG_STRLEN: %d bytes for NAME=value and its NUL)",
+			maxCounted, limits.MaxValue, limits.MaxArgStrlen)
+	}
+	size := len(b) + int(n)
+	if trim {
+		size -= len(rest.tail[:]) - len(trimNewline(rest.tail[:]))
+	}
+	return nil, limits.TooLong(size)
+}
+
+// countingTail discards what is written, keeping its last two bytes.
+type countingTail struct{ tail [2]byte }
+
+func (c *countingTail) Write(p []byte) (int, error) {
+	switch {
+	case len(p) >= 2:
+		copy(c.tail[:], p[len(p)-2:])
+	case len(p) == 1:
+		c.tail[0], c.tail[1] = c.tail[1], p[0]
+	}
+	return len(p), nil
 }
 
 // trimNewline drops one trailing "\n" or "\r\n", as echo and Enter add.

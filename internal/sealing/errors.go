@@ -15,7 +15,7 @@ var (
 	// ErrTampered: authentication failed, so the ciphertext was altered or it
 	// was sealed for another scope.
 	ErrTampered = errors.New("sealed value does not open")
-	// ErrTooLarge: the value does not fit in a Kubernetes Secret.
+	// ErrTooLarge: the value is longer than MaxPlaintextSize.
 	ErrTooLarge = errors.New("value too large")
 	// ErrInvalidScope: the namespace or name is empty or holds NUL; it cannot
 	// come from a Kubernetes object.

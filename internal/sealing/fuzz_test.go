@@ -36,7 +36,7 @@ func FuzzParseEnvelope(f *testing.F) {
 		if env.String() != s {
 			t.Fatalf("accepted non-canonical input")
 		}
-		valid := len(s) <= MaxEnvelopeLength && len(env.KeyIDs) > 0
+		valid := len(s) <= MaxOpenLength && len(env.KeyIDs) > 0
 		for _, id := range env.KeyIDs {
 			valid = valid && ValidKeyID(id)
 		}

@@ -106,9 +106,8 @@ func (m *multi) bodyAAD(scope Scope) ([]byte, error) {
 // SealTo encrypts plaintext once for every recipient, as a v2 envelope. The
 // first recipient is, by convention, the cluster's current key.
 func SealTo(pubs []*PublicKey, scope Scope, plaintext []byte) (string, error) {
-	if len(plaintext) > MaxPlaintextSize {
-		return "", &sealError{kind: ErrTooLarge, msg: fmt.Sprintf(
-			"value is %d bytes, larger than the %d-byte limit of a Kubernetes Secret", len(plaintext), MaxPlaintextSize)}
+	if err := checkSize(plaintext); err != nil {
+		return "", err
 	}
 	if err := checkRecipients(pubs); err != nil {
 		return "", err

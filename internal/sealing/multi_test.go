@@ -62,7 +62,7 @@ func TestSealToErrors(t *testing.T) {
 		{"too many", many, nil, "more than the 8"},
 		{"twice the same", []*PublicKey{a.Public(), a.Public()}, nil, "a recipient twice"},
 		{"a nil key", []*PublicKey{a.Public(), nil}, nil, "has no public key"},
-		{"too large", []*PublicKey{a.Public()}, make([]byte, MaxPlaintextSize+1), "larger than"},
+		{"too large", []*PublicKey{a.Public()}, make([]byte, MaxPlaintextSize+1), "more than the 131069-byte limit"},
 	}
 	for _, tt := range tests {
 		if _, err := SealTo(tt.pubs, testScope, tt.pt); err == nil || !strings.Contains(err.Error(), tt.want) {

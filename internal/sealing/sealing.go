@@ -30,6 +30,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/lightning-operator/lightning-operator/internal/limits"
 )
 
 // Version is the single-recipient envelope version; VersionMulti (multi.go)
@@ -39,8 +41,9 @@ const Version = "v1"
 // Suite names the HPKE ciphersuite of every key and envelope of [Version].
 const Suite = "MLKEM768-X25519/HKDF-SHA256/AES-256-GCM"
 
-// MaxPlaintextSize is the largest value that fits in a Kubernetes Secret.
-const MaxPlaintextSize = 1 << 20
+// MaxPlaintextSize is the largest value sealed: what one environment
+// variable can carry (limits.MaxValue), the one limit every layer keeps.
+const MaxPlaintextSize = limits.MaxValue
 
 // Sizes fixed by the suite.
 const (
@@ -58,6 +61,13 @@ const maxSingleEnvelopeLength = headerLen + (MaxPlaintextSize+overhead+2)/3*4
 // MaxEnvelopeLength is the longest a valid envelope can be (a v2 one of
 // MaxRecipients around a MaxPlaintextSize value); it bounds the CRD field.
 const MaxEnvelopeLength = max(maxSingleEnvelopeLength, maxMultiEnvelopeLength)
+
+// MaxOpenLength is the longest envelope ParseEnvelope reads: a v2 one of
+// MaxRecipients around what a Kubernetes Secret holds (limits.SecretData),
+// the limit before values were bound to what env carries. Values sealed
+// then still open (and recover), so the operator can name their size
+// (ValueTooLong) rather than call them malformed.
+const MaxOpenLength = maxHeaderText + (nonceSize+MaxRecipients*stanzaSize+limits.SecretData+tagSize+2)/3*4
 
 // maxVersionLen bounds the version we quote back in errors.
 const maxVersionLen = 10
@@ -115,9 +125,8 @@ func Seal(pub *PublicKey, scope Scope, plaintext []byte) (string, error) {
 	if pub == nil {
 		return "", errors.New("sealing: no public key")
 	}
-	if len(plaintext) > MaxPlaintextSize {
-		return "", &sealError{kind: ErrTooLarge, msg: fmt.Sprintf(
-			"value is %d bytes, larger than the %d-byte limit of a Kubernetes Secret", len(plaintext), MaxPlaintextSize)}
+	if err := checkSize(plaintext); err != nil {
+		return "", err
 	}
 	info, err := scope.info()
 	if err != nil {
@@ -134,8 +143,8 @@ func Seal(pub *PublicKey, scope Scope, plaintext []byte) (string, error) {
 // exactly one text form. It does not decrypt. An envelope of another version
 // returns ErrUnknownVersion with only Version set.
 func ParseEnvelope(s string) (Envelope, error) {
-	if len(s) > MaxEnvelopeLength {
-		return Envelope{}, malformed(fmt.Sprintf("it is %d bytes, longer than the %d-byte maximum", len(s), MaxEnvelopeLength))
+	if len(s) > MaxOpenLength {
+		return Envelope{}, malformed(fmt.Sprintf("it is %d bytes, longer than the %d-byte maximum", len(s), MaxOpenLength))
 	}
 	version, rest, ok := strings.Cut(s, ":")
 	if !ok {
@@ -175,6 +184,17 @@ func ParseEnvelope(s string) (Envelope, error) {
 		return Envelope{}, malformed(fmt.Sprintf("for key %s: the ciphertext is %d bytes, shorter than the %d-byte minimum", keyID, len(ct), overhead))
 	}
 	return Envelope{Version: version, KeyIDs: []string{keyID}, Ciphertext: ct}, nil
+}
+
+// checkSize refuses a value longer than MaxPlaintextSize. NUL is left to
+// the callers that know the value is for env (the CLI, the controllers):
+// sealing carries any bytes.
+func checkSize(plaintext []byte) error {
+	if len(plaintext) > MaxPlaintextSize {
+		return &sealError{kind: ErrTooLarge, msg: fmt.Sprintf(
+			"value is %d bytes, more than the %d-byte limit of a value (what one environment variable can carry)", len(plaintext), MaxPlaintextSize)}
+	}
+	return nil
 }
 
 func validVersion(v string) bool {

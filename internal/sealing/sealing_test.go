@@ -78,20 +78,68 @@ func cut3(s string) (a, b, c string, ok bool) {
 }
 
 func TestMaxEnvelopeLength(t *testing.T) {
-	// v1: + 16 hex + : + base64 of (1 MiB + 1120 + 16) bytes.
+	if MaxPlaintextSize != 131069 {
+		t.Errorf("MaxPlaintextSize = %d, want 131069 (limits.MaxValue)", MaxPlaintextSize)
+	}
+	// v1: + 16 hex + : + base64 of (the limit + 1120 + 16) bytes.
 	if want := 3 + 16 + 1 + base64.StdEncoding.EncodedLen(MaxPlaintextSize+1120+16); maxSingleEnvelopeLength != want {
 		t.Errorf("maxSingleEnvelopeLength = %d, want %d", maxSingleEnvelopeLength, want)
 	}
-	// v2: + 8 IDs joined by ',' + : + base64 of (12 + 8 stanzas of 1120+32+16 + 1 MiB + 16) bytes.
+	// v2: + 8 IDs joined by ',' + : + base64 of (12 + 8 stanzas of 1120+32+16 + the limit + 16) bytes.
 	if want := 3 + 8*16 + 7 + 1 + base64.StdEncoding.EncodedLen(12+8*(1120+32+16)+MaxPlaintextSize+16); maxMultiEnvelopeLength < want || maxMultiEnvelopeLength > want+1 {
 		t.Errorf("maxMultiEnvelopeLength = %d, want %d (the header bound may count one separator more)", maxMultiEnvelopeLength, want)
 	}
 	if MaxEnvelopeLength != maxMultiEnvelopeLength {
 		t.Errorf("MaxEnvelopeLength = %d, want the v2 bound %d", MaxEnvelopeLength, maxMultiEnvelopeLength)
 	}
-	if MaxEnvelopeLength != 1410739 {
+	if MaxEnvelopeLength != 187395 {
 		t.Errorf("MaxEnvelopeLength = %d; the CRD's maxLength must change with it", MaxEnvelopeLength)
 	}
+	// Parsing reaches the envelope of a Kubernetes Secret's 1 MiB to 8
+	// recipients, the limit before, so older values are named, not malformed.
+	if want := 3 + 8*16 + 7 + 1 + base64.StdEncoding.EncodedLen(12+8*(1120+32+16)+1<<20+16); MaxOpenLength != want || MaxOpenLength != 1410739 {
+		t.Errorf("MaxOpenLength = %d, want %d = 1410739", MaxOpenLength, want)
+	}
+}
+
+// A value sealed before the limit was MaxPlaintextSize (up to 1 MiB) still
+// parses and opens, so the operator can say how long it is.
+func TestOpensAnOlderLongerValue(t *testing.T) {
+	key := mustKey(t)
+	for _, size := range []int{MaxPlaintextSize + 1, 1 << 20} {
+		pt := bytes.Repeat([]byte{0x5a}, size)
+		env := sealUnchecked(t, []*PublicKey{key.Public()}, pt)
+		if size == 1<<20 && len(env) != 3+16+1+base64.StdEncoding.EncodedLen(12+1168+1<<20+16) {
+			t.Fatalf("len(envelope) = %d", len(env))
+		}
+		got, err := Open(keysOf(key), testScope, env)
+		if err != nil || !bytes.Equal(got, pt) {
+			t.Fatalf("Open(%d-byte value) = %d bytes, %v", size, len(got), err)
+		}
+	}
+	if _, err := ParseEnvelope("v1:" + key.ID() + ":" + strings.Repeat("A", MaxOpenLength)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("ParseEnvelope(longer than MaxOpenLength) = %v, want ErrMalformed", err)
+	}
+}
+
+// sealUnchecked seals a v2 envelope of any size, as an older CLI or
+// another tool could: SealTo without the size check.
+func sealUnchecked(t testing.TB, pubs []*PublicKey, plaintext []byte) string {
+	t.Helper()
+	dataKey := bytes.Repeat([]byte{7}, dataKeySize)
+	m := &multi{}
+	for _, pub := range pubs {
+		stanza, err := wrap(pub, testScope, dataKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.keyIDs = append(m.keyIDs, pub.id)
+		m.stanzas = append(m.stanzas, stanza)
+	}
+	if err := m.encryptBody(testScope, dataKey, plaintext); err != nil {
+		t.Fatal(err)
+	}
+	return m.String()
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -143,7 +191,7 @@ func TestSealTooLarge(t *testing.T) {
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("Seal(MaxPlaintextSize+1) = %v, want ErrTooLarge", err)
 	}
-	want := "value is 1048577 bytes, larger than the 1048576-byte limit of a Kubernetes Secret"
+	want := "value is 131070 bytes, more than the 131069-byte limit of a value (what one environment variable can carry)"
 	if err.Error() != want {
 		t.Errorf("error = %q, want %q", err, want)
 	}
@@ -375,7 +423,7 @@ func TestParseEnvelope(t *testing.T) {
 		{"URL alphabet", "v1:" + id + ":" + base64.URLEncoding.EncodeToString(bytes.Repeat([]byte{0xfb}, 1137)), Envelope{}, ErrMalformed},
 		{"short ciphertext", "v1:" + id + ":" + shortBody, Envelope{}, ErrMalformed},
 		{"empty body", "v1:" + id + ":", Envelope{}, ErrMalformed},
-		{"too long", "v1:" + id + ":" + strings.Repeat("A", MaxEnvelopeLength), Envelope{}, ErrMalformed},
+		{"too long", "v1:" + id + ":" + strings.Repeat("A", MaxOpenLength), Envelope{}, ErrMalformed},
 		{"not UTF-8", "v1:" + id + ":\xff" + body[1:], Envelope{}, ErrMalformed},
 	}
 	for _, tt := range tests {

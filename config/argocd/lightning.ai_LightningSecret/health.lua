@@ -3,14 +3,18 @@
 -- It reads the status the operator writes (docs/api.md, "LightningSecret"):
 --   no status yet, or a generation the controller has not observed -> Progressing
 --   Stalled=True, or Ready=False with a reason that waiting does not fix
---     (Malformed, UnknownVersion, KeyNotFound, Tampered)            -> Degraded
+--     (Malformed, UnknownVersion, KeyNotFound, Tampered,
+--     ValueHasNUL, ValueTooLong)                                   -> Degraded
 --   Ready=True (the value opens)                                    -> Healthy
 --   anything else                                                   -> Progressing
 --
 -- Only Lua's base library is used: Argo CD runs argocd-cm scripts without
 -- the string library unless useOpenLibs is set.
 
-local failed = { Malformed = true, UnknownVersion = true, KeyNotFound = true, Tampered = true }
+local failed = {
+  Malformed = true, UnknownVersion = true, KeyNotFound = true, Tampered = true,
+  ValueHasNUL = true, ValueTooLong = true,
+}
 
 local function condition(conditions, condType)
   for _, c in ipairs(conditions) do
