@@ -34,11 +34,12 @@ import (
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/app"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/limits"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
 
 // maxSecretSize is what a Kubernetes Secret's data may hold in total.
-const maxSecretSize = 1 << 20
+const maxSecretSize = limits.SecretData
 
 // AppOptions tune the LightningApp reconciler.
 type AppOptions struct {
@@ -198,7 +199,11 @@ func (r *LightningAppReconciler) reconcile(ctx context.Context, a *lightningv1al
 		rolloutsTotal.Inc()
 		r.recorder.Eventf(a, nil, corev1.EventTypeNormal, "SecretsChanged", "Rollout", "Rolling components to Secret %s", obs.SecretName)
 	}
-	return ctrl.Result{RequeueAfter: plan.RequeueAfter}, r.writeStatus(ctx, a, obs)
+	requeue := plan.RequeueAfter
+	if applied.recheck > 0 && (requeue == 0 || applied.recheck < requeue) {
+		requeue = applied.recheck
+	}
+	return ctrl.Result{RequeueAfter: requeue}, r.writeStatus(ctx, a, obs)
 }
 
 // componentsPassPriority queues a new app's second pass, which makes its
@@ -410,6 +415,20 @@ func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1
 		return app.Resolution{Reason: lightningv1alpha1.ReasonSecretTooLarge,
 			Message: fmt.Sprintf("The app's secret values add up to %d bytes, more than the %d bytes a Kubernetes Secret holds", total, maxSecretSize)}, nil
 	}
+	// The env the webhook gives every container: plain values, then secret
+	// values. What a process's env cannot carry gets no Secret, so no pod
+	// fails at exec (or has the runtime quote the value); the app keeps its
+	// last good Secret, and the status names the rule and the sizes.
+	vars := make([]limits.Var, 0, len(a.Spec.Env)+len(res.refs))
+	for _, e := range a.Spec.Env {
+		vars = append(vars, limits.Var{Name: e.Name, Value: []byte(e.Value)})
+	}
+	for _, ref := range res.refs {
+		vars = append(vars, limits.Var{Name: ref.EnvName, Value: values[ref.EnvName], Secret: ref.SecretRef})
+	}
+	if err := limits.CheckEnv(vars); err != nil {
+		return app.Resolution{Reason: limits.Reason(err), Message: "The app's env cannot reach its processes: " + err.Error()}, nil
+	}
 	desired := app.DesiredSecret(a, hash, values)
 	if err := r.client.Create(ctx, desired); err != nil {
 		if apierrors.IsAlreadyExists(err) {
@@ -437,12 +456,16 @@ type appliedComponents struct {
 	// computeErr is set when a component names an unknown cloudCompute; the
 	// others are applied.
 	computeErr error
+	// recheck is when a crash-looping verdict changes with no event to
+	// bring the app back (a restarted container leaves the crash window).
+	recheck time.Duration
 }
 
 // applyDeployments creates or updates one Deployment per component and
 // deletes those of components that left the spec.
 func (r *LightningAppReconciler) applyDeployments(ctx context.Context, a *lightningv1alpha1.LightningApp, secretsHash string) (appliedComponents, error) {
 	var computeErr error
+	var recheck time.Duration
 	components := app.Components(a)
 	statuses := make([]lightningv1alpha1.ComponentStatus, 0, len(components))
 	wanted := make(map[string]bool, len(components))
@@ -461,22 +484,26 @@ func (r *LightningAppReconciler) applyDeployments(ctx context.Context, a *lightn
 		if err != nil {
 			return appliedComponents{}, err
 		}
+		// The pods too, even of an available Deployment: a crash-looping
+		// container counts available for a moment after each restart.
+		pods := &corev1.PodList{}
+		if err := r.client.List(ctx, pods, client.InNamespace(a.Namespace), client.MatchingLabels(desired.Spec.Selector.MatchLabels)); err != nil {
+			return appliedComponents{}, fmt.Errorf("listing pods of component %s: %w", c.Path, err)
+		}
+		now := r.opts.Now()
 		st := lightningv1alpha1.ComponentStatus{Name: c.Path, Deployment: name, Ready: app.DeploymentReady(live)}
-		if !st.Ready {
-			pods := &corev1.PodList{}
-			if err := r.client.List(ctx, pods, client.InNamespace(a.Namespace), client.MatchingLabels(desired.Spec.Selector.MatchLabels)); err != nil {
-				return appliedComponents{}, fmt.Errorf("listing pods of component %s: %w", c.Path, err)
-			}
-			if f := app.ComponentFailure(live, pods.Items); f != nil {
-				st.Reason, st.Message = f.Reason, f.Message
-			}
+		if f := app.ComponentFailure(live, pods.Items, now); f != nil {
+			st.Ready, st.Reason, st.Message = false, f.Reason, f.Message
+		}
+		if d := app.CrashLoopRecheck(pods.Items, now); d > 0 && (recheck == 0 || d < recheck) {
+			recheck = d
 		}
 		statuses = append(statuses, st)
 	}
 	if err := r.deleteDeployments(ctx, a, wanted); err != nil {
 		return appliedComponents{}, err
 	}
-	return appliedComponents{statuses: statuses, computeErr: computeErr}, nil
+	return appliedComponents{statuses: statuses, computeErr: computeErr, recheck: recheck}, nil
 }
 
 // deleteDeployments deletes the app's Deployments (the last status lists
@@ -650,7 +677,8 @@ func (r *LightningAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 				UpdateFunc: func(e event.UpdateEvent) bool {
 					oldPod, okOld := e.ObjectOld.(*corev1.Pod)
 					newPod, okNew := e.ObjectNew.(*corev1.Pod)
-					return okOld && okNew && !equality.Semantic.DeepEqual(app.PodFailure(oldPod), app.PodFailure(newPod))
+					now := r.opts.Now()
+					return okOld && okNew && !equality.Semantic.DeepEqual(app.PodFailure(oldPod, now), app.PodFailure(newPod, now))
 				},
 			})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.Workers}).

@@ -579,6 +579,18 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 			stored := &corev1.Secret{}
 			Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: first}, stored)).To(Succeed())
 			Expect(string(stored.Data["TOKEN"])).To(Equal("strangers-value"), "the stranger's Secret is left as it is")
+
+			By("once the stranger's Secret is gone, the revert completes onto a Secret of the app's own")
+			Expect(k8sClient.Delete(ctx, stored)).To(Succeed())
+			Eventually(func(g Gomega) {
+				a := getApp(ctx, ns, name)()
+				g.Expect(a.Status.SecretName).To(Equal(first))
+				g.Expect(a.Status.Conditions).NotTo(Satisfy(haveCondition("Stalled", "True", "ForeignObject")))
+				s := &corev1.Secret{}
+				g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: first}, s)).To(Succeed())
+				g.Expect(metav1.IsControlledBy(s, a)).To(BeTrue())
+				g.Expect(string(s.Data["TOKEN"])).To(Equal("first-value"))
+			}, time.Minute).Should(Succeed())
 		},
 		Entry("one the manager's cache does not hold", "app-squat-plain", false),
 		Entry("one labelled as ours, so the cache holds it", "app-squat-labelled", true),

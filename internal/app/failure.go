@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -31,32 +32,37 @@ var waitingFailures = map[string]bool{
 // maxFailureMessage bounds a message copied into the app's status.
 const maxFailureMessage = 256
 
+// runtimeReasons are the waiting reasons whose message comes from the
+// container runtime, which is handed the container's environment: runc
+// quotes an env entry it refuses, value included ("environment variable
+// value can't contain null(\x00): \"NAME=value\""). Their message is never
+// copied into the app's status or Events; a pointer is.
+var runtimeReasons = map[string]bool{
+	"CreateContainerError": true,
+	"RunContainerError":    true,
+}
+
+// CrashLoopWindow is how long a container that last exited with an error
+// must run before it counts as running: the kubelet shows a crash-looping
+// container Running for a moment after each restart, which would otherwise
+// make the app Ready and then failing at every restart.
+const CrashLoopWindow = time.Minute
+
 // PodFailure is the first failure of a pod's containers, or of its
-// scheduling; nil when nothing fails. ErrImagePull and ImagePullBackOff,
-// which the kubelet alternates between, both read ImagePullBackOff, so the
+// scheduling, at now; nil when nothing fails. ErrImagePull and
+// ImagePullBackOff, which the kubelet alternates between, both read
+// ImagePullBackOff, and a crash-looping container reads CrashLoopBackOff
+// while it waits and while it runs again within CrashLoopWindow, so the
 // status does not flap with every retry.
-func PodFailure(pod *corev1.Pod) *Failure {
+func PodFailure(pod *corev1.Pod, now time.Time) *Failure {
 	if pod.DeletionTimestamp != nil {
 		return nil
 	}
 	statuses := append(append([]corev1.ContainerStatus(nil), pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...)
 	for _, st := range statuses {
-		w := st.State.Waiting
-		if w == nil || !waitingFailures[w.Reason] {
-			continue
+		if f := containerFailure(pod, st, now); f != nil {
+			return f
 		}
-		reason, message := w.Reason, w.Message
-		switch reason {
-		case "ErrImagePull":
-			reason = "ImagePullBackOff"
-		case "CrashLoopBackOff":
-			// The back-off message changes with every restart; the last exit does not.
-			message = fmt.Sprintf("container %s keeps exiting", st.Name)
-			if t := st.LastTerminationState.Terminated; t != nil {
-				message = fmt.Sprintf("container %s exited with code %d (%s)", st.Name, t.ExitCode, t.Reason)
-			}
-		}
-		return &Failure{Reason: reason, Message: oneLine(message)}
 	}
 	for _, c := range pod.Status.Conditions {
 		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
@@ -66,10 +72,78 @@ func PodFailure(pod *corev1.Pod) *Failure {
 	return nil
 }
 
+func containerFailure(pod *corev1.Pod, st corev1.ContainerStatus, now time.Time) *Failure {
+	if t := st.State.Terminated; t != nil && t.ExitCode != 0 {
+		// Exited, before the kubelet's back-off: the same failure as the
+		// back-off that follows, so the status does not move in between.
+		return crashLoop(st)
+	}
+	if r := st.State.Running; r != nil {
+		if recentlyCrashed(st, r.StartedAt.Time, now) {
+			return crashLoop(st)
+		}
+		return nil
+	}
+	w := st.State.Waiting
+	if w == nil || !waitingFailures[w.Reason] {
+		return nil
+	}
+	switch {
+	case w.Reason == "ErrImagePull":
+		return &Failure{Reason: "ImagePullBackOff", Message: oneLine(w.Message)}
+	case w.Reason == "CrashLoopBackOff":
+		return crashLoop(st)
+	case runtimeReasons[w.Reason]:
+		return &Failure{Reason: w.Reason, Message: fmt.Sprintf("the container runtime could not start container %s (its message may quote the environment, so it is not copied): kubectl describe pod -n %s %s",
+			st.Name, pod.Namespace, pod.Name)}
+	}
+	return &Failure{Reason: w.Reason, Message: oneLine(w.Message)}
+}
+
+// recentlyCrashed: the container runs again after an exit with an error,
+// for less than CrashLoopWindow.
+func recentlyCrashed(st corev1.ContainerStatus, startedAt, now time.Time) bool {
+	t := st.LastTerminationState.Terminated
+	return st.RestartCount > 0 && t != nil && t.ExitCode != 0 && now.Sub(startedAt) < CrashLoopWindow
+}
+
+// crashLoop names the last exit, which does not change from one restart to
+// the next (the back-off message does).
+func crashLoop(st corev1.ContainerStatus) *Failure {
+	message := fmt.Sprintf("container %s keeps exiting", st.Name)
+	t := st.State.Terminated
+	if t == nil {
+		t = st.LastTerminationState.Terminated
+	}
+	if t != nil {
+		message = fmt.Sprintf("container %s exited with code %d (%s)", st.Name, t.ExitCode, t.Reason)
+	}
+	return &Failure{Reason: "CrashLoopBackOff", Message: message}
+}
+
+// CrashLoopRecheck is when a pod's crash-looping verdict can change without
+// an event: the first container that runs again after a crash leaves
+// CrashLoopWindow then. Zero when none is in the window.
+func CrashLoopRecheck(pods []corev1.Pod, now time.Time) time.Duration {
+	var next time.Duration
+	for i := range pods {
+		for _, st := range pods[i].Status.ContainerStatuses {
+			r := st.State.Running
+			if r == nil || !recentlyCrashed(st, r.StartedAt.Time, now) {
+				continue
+			}
+			if d := r.StartedAt.Add(CrashLoopWindow).Sub(now); next == 0 || d < next {
+				next = d
+			}
+		}
+	}
+	return next
+}
+
 // ComponentFailure is why a component is not available: its ReplicaSet
 // cannot create pods (FailedCreate, such as a PodSecurity violation), a pod
 // fails (PodFailure), or its rollout ran out of time; nil when nothing fails.
-func ComponentFailure(d *appsv1.Deployment, pods []corev1.Pod) *Failure {
+func ComponentFailure(d *appsv1.Deployment, pods []corev1.Pod, now time.Time) *Failure {
 	if d != nil {
 		for _, c := range d.Status.Conditions {
 			if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
@@ -78,7 +152,7 @@ func ComponentFailure(d *appsv1.Deployment, pods []corev1.Pod) *Failure {
 		}
 	}
 	for i := range pods {
-		if f := PodFailure(&pods[i]); f != nil {
+		if f := PodFailure(&pods[i], now); f != nil {
 			return f
 		}
 	}

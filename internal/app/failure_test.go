@@ -3,6 +3,7 @@ package app
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
@@ -24,6 +25,20 @@ func podWith(statuses ...corev1.ContainerStatus) corev1.Pod {
 func TestComponentFailure(t *testing.T) {
 	crash := waiting("CrashLoopBackOff", "back-off 40s restarting failed container=component pod=x")
 	crash.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 3, Reason: "Error"}
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	runningSince := func(ago time.Duration, restarts int32, exitCode int32) corev1.ContainerStatus {
+		st := corev1.ContainerStatus{Name: "component", RestartCount: restarts,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now.Add(-ago))}}}
+		if restarts > 0 {
+			st.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: exitCode, Reason: "Error"}
+		}
+		return st
+	}
+	nul := "environment variable value can't contain null(\\x00): \"NUL=before\\x00after-canary-value\""
+	runtimePod := podWith(waiting("RunContainerError", "failed to create containerd task: "+nul))
+	runtimePod.Namespace, runtimePod.Name = "alice", "my-app-root-abc"
+	createPod := podWith(waiting("CreateContainerError", "Error: "+nul))
+	createPod.Namespace, createPod.Name = "alice", "my-app-root-def"
 	deleting := podWith(waiting("ErrImageNeverPull", "never"))
 	deleting.DeletionTimestamp = &metav1.Time{}
 	unschedulable := corev1.Pod{Status: corev1.PodStatus{Conditions: []corev1.PodCondition{
@@ -44,6 +59,18 @@ func TestComponentFailure(t *testing.T) {
 		{"ErrImagePull reads as ImagePullBackOff", nil, []corev1.Pod{podWith(waiting("ErrImagePull", "connection refused"))}, &Failure{"ImagePullBackOff", "connection refused"}},
 		{"a crash loop gives the last exit", nil, []corev1.Pod{podWith(crash)}, &Failure{"CrashLoopBackOff", "container component exited with code 3 (Error)"}},
 		{"a pod being deleted does not count", nil, []corev1.Pod{deleting}, nil},
+		{"a crash-looping container running again is still crash-looping", nil, []corev1.Pod{podWith(runningSince(5*time.Second, 4, 1))},
+			&Failure{"CrashLoopBackOff", "container component exited with code 1 (Error)"}},
+		{"it runs once it has run for the crash window", nil, []corev1.Pod{podWith(runningSince(CrashLoopWindow, 4, 1))}, nil},
+		{"an exit with an error, before the back-off", nil, []corev1.Pod{podWith(corev1.ContainerStatus{Name: "component",
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}})},
+			&Failure{"CrashLoopBackOff", "container component exited with code 1 (Error)"}},
+		{"a restart after a clean exit is no crash", nil, []corev1.Pod{podWith(runningSince(time.Second, 1, 0))}, nil},
+		{"a first run is no crash", nil, []corev1.Pod{podWith(runningSince(time.Second, 0, 0))}, nil},
+		{"the runtime's message is not copied: it may quote a value", nil, []corev1.Pod{runtimePod},
+			&Failure{"RunContainerError", "the container runtime could not start container component (its message may quote the environment, so it is not copied): kubectl describe pod -n alice my-app-root-abc"}},
+		{"nor when it cannot create the container", nil, []corev1.Pod{createPod},
+			&Failure{"CreateContainerError", "the container runtime could not start container component (its message may quote the environment, so it is not copied): kubectl describe pod -n alice my-app-root-def"}},
 		{"an unschedulable pod", nil, []corev1.Pod{unschedulable}, &Failure{"Unschedulable", "0/1 nodes are available: 1 Insufficient nvidia.com/gpu."}},
 		{"the ReplicaSet cannot create pods", failedCreate, nil, &Failure{"FailedCreate", `pods "x" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true`}},
 		{"FailedCreate before a pod's failure", failedCreate, []corev1.Pod{podWith(crash)}, &Failure{"FailedCreate", `pods "x" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true`}},
@@ -52,7 +79,7 @@ func TestComponentFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := ComponentFailure(tt.d, tt.pods)
+			got := ComponentFailure(tt.d, tt.pods, now)
 			if tt.name == "a long message is one bounded line" {
 				if got == nil || strings.Contains(got.Message, "\n") || len(got.Message) > maxFailureMessage || !strings.HasPrefix(got.Message, "line one line two") {
 					t.Errorf("ComponentFailure = %+v", got)
@@ -63,6 +90,31 @@ func TestComponentFailure(t *testing.T) {
 				t.Errorf("ComponentFailure (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestCrashLoopRecheck(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	pod := func(ago time.Duration, restarts int32) corev1.Pod {
+		st := corev1.ContainerStatus{Name: "component", RestartCount: restarts,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now.Add(-ago))}}}
+		st.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: 2}
+		return podWith(st)
+	}
+	tests := []struct {
+		name string
+		pods []corev1.Pod
+		want time.Duration
+	}{
+		{"no pods", nil, 0},
+		{"none restarted", []corev1.Pod{pod(time.Second, 0)}, 0},
+		{"the one that leaves the window first", []corev1.Pod{pod(10*time.Second, 3), pod(50*time.Second, 1)}, CrashLoopWindow - 50*time.Second},
+		{"out of the window", []corev1.Pod{pod(2*CrashLoopWindow, 3)}, 0},
+	}
+	for _, tt := range tests {
+		if got := CrashLoopRecheck(tt.pods, now); got != tt.want {
+			t.Errorf("%s: CrashLoopRecheck = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 

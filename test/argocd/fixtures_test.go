@@ -230,7 +230,7 @@ func crashLooping(path string) lightningv1alpha1.ComponentStatus {
 		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}},
 	}}}}
 	c := starting(path)
-	if f := app.ComponentFailure(nil, []corev1.Pod{pod}); f != nil {
+	if f := app.ComponentFailure(nil, []corev1.Pod{pod}, time.Now()); f != nil {
 		c.Reason, c.Message = f.Reason, f.Message
 	}
 	return c

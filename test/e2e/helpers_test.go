@@ -202,6 +202,10 @@ func waitCurrent(ctx context.Context, ns, name string) {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(lightningv1alpha1.GroupVersion.WithKind("LightningApp"))
 		g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, u)).To(Succeed())
+		// kstatus reads an object with no conditions yet as Current: wait
+		// for the operator's first status.
+		conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		g.Expect(conditions).NotTo(BeEmpty(), "no status yet")
 		res, err := kstatus.Compute(u)
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(res.Status).To(Equal(kstatus.CurrentStatus), res.Message)
@@ -214,7 +218,9 @@ func componentLogs(ctx context.Context, ns, app string) map[string]string {
 	GinkgoHelper()
 	logs := map[string]string{}
 	Eventually(func(g Gomega) {
-		for _, d := range listDeployments(ctx, ns, app) {
+		deployments := listDeployments(ctx, ns, app)
+		g.Expect(deployments).NotTo(BeEmpty(), "the Deployments of %s/%s", ns, app)
+		for _, d := range deployments {
 			out, err := kubectlErr(ctx, "", "logs", "-n", ns, "deployment/"+d.Name)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(out).To(ContainSubstring("ready: "), "the report of %s", d.Name)

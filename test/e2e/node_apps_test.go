@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -20,6 +22,9 @@ import (
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/keysecret"
+	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/test/images"
 )
 
@@ -204,8 +209,10 @@ var _ = Describe("On the node, apps as users run them", Ordered, func() {
 		cli(ctx, first, "secret", "create", secName, "-n", reverted, "--apply")
 		firstEnvelope := getLightningSecret(ctx, reverted, secName).Spec.EncryptedValue
 		runApp(ctx, reverted, app, podImage(), "", demo...)
-		waitCurrent(ctx, reverted, app)
-		firstSecret := getApp(ctx, reverted, app).Status.SecretName
+		firstSecret := resolvedSecretName(ctx, reverted, app)
+		for c, log := range componentLogs(ctx, reverted, app) {
+			Expect(log).To(ContainSubstring("secret "+envName+" sha256="+sha256Hex(first)+"\n"), "the log of %s", c)
+		}
 
 		By("a new value: the app rolls onto a new Secret, and the first one goes with its pods")
 		cli(ctx, second, "secret", "create", secName, "-n", reverted, "--overwrite", "--apply")
@@ -214,8 +221,7 @@ var _ = Describe("On the node, apps as users run them", Ordered, func() {
 			err := k8sClient.Get(ctx, types.NamespacedName{Namespace: reverted, Name: firstSecret}, &corev1.Secret{})
 			g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "Secret %s: %v", firstSecret, err)
 		}).WithContext(ctx).Should(Succeed())
-		waitCurrent(ctx, reverted, app)
-		secondSecret := getApp(ctx, reverted, app).Status.SecretName
+		secondSecret := resolvedSecretName(ctx, reverted, app)
 
 		By("a user who may create Secrets, not read them, squats the first name; then the old manifest is put back")
 		kubectl(ctx, "", "create", "role", "secret-writer", "-n", reverted, "--verb=create", "--resource=secrets")
@@ -242,6 +248,89 @@ var _ = Describe("On the node, apps as users run them", Ordered, func() {
 		}).WithContext(ctx).Should(Succeed())
 	})
 
+	It("carries values byte for byte: a trailing newline, tabs and unicode, and one just under an env var's limit", func(ctx SpecContext) {
+		const bytesNS, app = "dave-bytes", "bytes"
+		createNamespace(ctx, bytesNS)
+		big := make([]byte, 128*1024-64) // under Linux's 131,072 bytes per NAME=value string
+		for i := range big {
+			big[i] = "abcdefghijklmnopqrstuvwxyz0123456789+/"[i%38]
+		}
+		values := map[string]string{
+			"PEM_KEY": "-----BEGIN PRIVATE KEY-----\nMIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEA" + canary("pem") + "\n-----END PRIVATE KEY-----\n",
+			"TABS":    "col1\tcol2\t\u2603 \u00fcn\u00efc\u00f6d\u00e9 \U0001f511 \u65e5\u672c " + canary("tabs"),
+			"BIG":     string(big),
+		}
+		args := []string{"run", "app", workDir + "/" + app + ".py", "--cloud", "--name", app, "-n", bytesNS, "--apply", "--image", podImage()}
+		command := []string{images.DemoAppCommand}
+		for env, value := range values {
+			file := workDir + "/" + strings.ToLower(env) + ".value"
+			Expect(os.WriteFile(file, []byte(value), 0o600)).To(Succeed())
+			name := strings.ToLower(strings.ReplaceAll(env, "_", "-"))
+			cli(ctx, "", "secret", "create", name, "-n", bytesNS, "--from-file", file, "--apply")
+			args = append(args, "--secret", env+"="+name)
+			command = append(command, "--secret", env)
+		}
+		Expect(os.WriteFile(workDir+"/"+app+".py", []byte("import lightning as L\n"), 0o644)).To(Succeed())
+		cli(ctx, "", append(append(args, "--"), command...)...)
+		waitCurrent(ctx, bytesNS, app)
+		logs := componentLogs(ctx, bytesNS, app)
+		Expect(logs).To(HaveLen(1), "the Flow")
+		for c, log := range logs {
+			for env, value := range values {
+				Expect(log).To(ContainSubstring("secret "+env+" sha256="+sha256Hex(value)+"\n"), "%s of %s", env, c)
+				GinkgoWriter.Printf("%s: %s (%d bytes) sha256=%s, as the file's\n", c, env, len(value), sha256Hex(value))
+			}
+		}
+	})
+
+	It("names a value with a NUL byte, sealed by another tool, and puts it in no status or Event of ours", func(ctx SpecContext) {
+		const nulNS, app = "dave-nul", "nul"
+		createNamespace(ctx, nulNS)
+		marker := canary("nul-after")
+		value := "before\x00" + marker
+		By("sealing it as another tool would, to the key the operator publishes (the CLI refuses it)")
+		cm := &corev1.ConfigMap{}
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: operatorNamespace, Name: keysecret.DefaultConfigMapName}, cm)).To(Succeed())
+		pub, _, err := keyring.ParsePublicData(cm.Data)
+		Expect(err).NotTo(HaveOccurred())
+		envelope, err := sealing.Seal(pub, sealing.Scope{Namespace: nulNS, Name: "nul"}, []byte(value))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(k8sClient.Create(ctx, &lightningv1alpha1.LightningSecret{ObjectMeta: metav1.ObjectMeta{Namespace: nulNS, Name: "nul"},
+			Spec: lightningv1alpha1.LightningSecretSpec{EncryptedValue: envelope}})).To(Succeed())
+		out, err := runCLI(ctx, value, "secret", "create", "nul-by-cli", "-n", nulNS, "--apply")
+		Expect(err).To(HaveOccurred())
+		Expect(out).To(ContainSubstring("holds a NUL byte, which an environment variable cannot carry"))
+		Expect(out).NotTo(ContainSubstring(marker))
+		GinkgoWriter.Printf("the CLI, a value with a NUL: %s\n", strings.TrimSpace(out))
+
+		Eventually(func(g Gomega) {
+			c := meta.FindStatusCondition(getLightningSecret(ctx, nulNS, "nul").Status.Conditions, lightningv1alpha1.ConditionReady)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Reason).To(Equal(lightningv1alpha1.ReasonValueHasNUL), c.Message)
+			GinkgoWriter.Printf("LightningSecret Ready=%s %s: %s\n", c.Status, c.Reason, c.Message)
+		}).WithContext(ctx).Should(Succeed())
+		Expect(os.WriteFile(workDir+"/"+app+".py", []byte("import lightning as L\n"), 0o644)).To(Succeed())
+		cli(ctx, "", "run", "app", workDir+"/"+app+".py", "--cloud", "--name", app, "-n", nulNS, "--secret", "NUL=nul",
+			"--apply", "--image", podImage(), "--", images.DemoAppCommand, "--secret", "NUL")
+		Eventually(func(g Gomega) {
+			c := meta.FindStatusCondition(getApp(ctx, nulNS, app).Status.Conditions, lightningv1alpha1.ConditionSecretsResolved)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionFalse))
+			GinkgoWriter.Printf("LightningApp SecretsResolved=%s %s: %s\n", c.Status, c.Reason, c.Message)
+		}).WithContext(ctx).Should(Succeed())
+		Expect(listPods(ctx, nulNS, app)).To(BeEmpty(), "no process starts without its value")
+
+		By("grepping every LightningApp, LightningSecret and Event for the value, plain and in base64")
+		needles := []string{marker, base64.StdEncoding.EncodeToString([]byte(value)), base64.StdEncoding.EncodeToString([]byte(marker))}
+		for _, kind := range []string{"lightningapps", "lightningsecrets", "events", "events.events.k8s.io"} {
+			all := kubectl(ctx, "", "get", kind, "-A", "-o", "json")
+			for _, needle := range needles {
+				Expect(all).NotTo(ContainSubstring(needle), "%s hold the value", kind)
+			}
+			GinkgoWriter.Printf("kubectl get %s -A -o json: %d bytes, the value in none of them\n", kind, len(all))
+		}
+	})
+
 	It("names the component and the kubelet's reason when an image is missing, or a process crash-loops", func(ctx SpecContext) {
 		runApp(ctx, ns, "no-image", "lightning.local/missing:dev", "")
 		msg := readyMessage(ctx, ns, "no-image", lightningv1alpha1.ReasonComponentsFailing, "root: ImagePullBackOff", "root.work_a: ImagePullBackOff")
@@ -251,6 +340,23 @@ var _ = Describe("On the node, apps as users run them", Ordered, func() {
 		runApp(ctx, ns, "crashing", podImage(), "", images.DemoAppCommand, "--secret", "NOT_MAPPED")
 		msg = readyMessage(ctx, ns, "crashing", lightningv1alpha1.ReasonComponentsFailing, "root: CrashLoopBackOff: container component exited with code 1 (Error)")
 		GinkgoWriter.Printf("Ready of a crash-looping app: %s\n", msg)
+
+		By("staying not Ready through its restarts, over a minute, with no new transition")
+		since := meta.FindStatusCondition(getApp(ctx, ns, "crashing").Status.Conditions, lightningv1alpha1.ConditionReady).LastTransitionTime
+		Consistently(func(g Gomega) {
+			a := getApp(ctx, ns, "crashing")
+			c := meta.FindStatusCondition(a.Status.Conditions, lightningv1alpha1.ConditionReady)
+			restarts, states := int32(0), ""
+			for _, p := range listPods(ctx, ns, "crashing") {
+				for _, st := range p.Status.ContainerStatuses {
+					restarts += st.RestartCount
+					states += fmt.Sprintf(" %s:%+v", p.Name, st.State)
+				}
+			}
+			GinkgoWriter.Printf("%s Ready=%s %s (%d restarts)\n", time.Now().Format(time.TimeOnly), c.Status, c.Reason, restarts)
+			g.Expect(c.Reason).To(Equal(lightningv1alpha1.ReasonComponentsFailing), c.Message+states)
+			g.Expect(c.LastTransitionTime).To(Equal(since), "Ready did not flip")
+		}).WithContext(ctx).WithTimeout(70 * time.Second).WithPolling(5 * time.Second).Should(Succeed())
 	})
 
 	It("runs an app in a namespace that enforces the restricted Pod Security Standard, and names a violation", func(ctx SpecContext) {
