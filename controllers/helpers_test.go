@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
@@ -161,6 +162,19 @@ func objectsIn(ctx context.Context, ns string) []string {
 			for _, o := range items.Items {
 				out = append(out, r.Kind+"/"+o.Name)
 			}
+		}
+	}
+	return out
+}
+
+// warningReasons lists the reasons of the Warning Events in ns.
+func warningReasons(ctx context.Context, ns string) []string {
+	events := &corev1.EventList{}
+	Expect(k8sClient.List(ctx, events, client.InNamespace(ns))).To(Succeed())
+	var out []string
+	for _, e := range events.Items {
+		if e.Type == corev1.EventTypeWarning {
+			out = append(out, e.Reason)
 		}
 	}
 	return out

@@ -565,17 +565,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 			for _, d := range deploymentsOf(ctx, ns, name) {
 				Expect(d.Spec.Template.Annotations[lightningv1alpha1.AnnotationSecretsHash]).To(Equal(strings.TrimPrefix(second, name+"-env-")))
 			}
-			Eventually(func() []string {
-				events := &corev1.EventList{}
-				Expect(k8sClient.List(ctx, events, client.InNamespace(ns))).To(Succeed())
-				var out []string
-				for _, e := range events.Items {
-					if e.Type == corev1.EventTypeWarning {
-						out = append(out, e.Reason)
-					}
-				}
-				return out
-			}).Should(ContainElement("ForeignObject"))
+			Eventually(func() []string { return warningReasons(ctx, ns) }).Should(ContainElement("ForeignObject"))
 			stored := &corev1.Secret{}
 			Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: first}, stored)).To(Succeed())
 			Expect(string(stored.Data["TOKEN"])).To(Equal("strangers-value"), "the stranger's Secret is left as it is")
@@ -667,17 +657,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 			Satisfy(haveCondition("Ready", "False", "ForeignObject")), Satisfy(haveCondition("Stalled", "True", "ForeignObject"))))
 		Expect(readyCondition(getApp(ctx, ns, name)().Status.Conditions, "Ready").Message).To(Equal(
 			"Deployment app-foreign/squatted-root exists and is not owned by LightningApp squatted: delete or rename it, or rename the app"))
-		Eventually(func() []string {
-			events := &corev1.EventList{}
-			Expect(k8sClient.List(ctx, events, client.InNamespace(ns))).To(Succeed())
-			var out []string
-			for _, e := range events.Items {
-				if e.Type == corev1.EventTypeWarning {
-					out = append(out, e.Reason)
-				}
-			}
-			return out
-		}).Should(ContainElement("ForeignObject"))
+		Eventually(func() []string { return warningReasons(ctx, ns) }).Should(ContainElement("ForeignObject"))
 
 		Expect(k8sClient.Delete(ctx, foreign)).To(Succeed())
 		Eventually(func() []metav1.Condition { return getApp(ctx, ns, name)().Status.Conditions }, time.Minute).Should(And(
