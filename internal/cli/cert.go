@@ -68,7 +68,7 @@ rotation. Public keys are not secret; the file may be committed.`,
 }
 
 func (o *certOptions) run(cmd *cobra.Command) error {
-	format, file := o.output, o.file
+	format, file, deprecated := o.output, o.file, ""
 	switch format {
 	case formatPEM, formatJSON, formatYAML:
 	case "-":
@@ -79,7 +79,8 @@ func (o *certOptions) run(cmd *cobra.Command) error {
 		if !strings.ContainsAny(format, "./") || file != "" {
 			return fmt.Errorf("unknown output format '%s': use pem, json or yaml (write to a file with -f FILE)", show(format))
 		}
-		fmt.Fprintf(o.errOut(), "Warning: 'cert -o FILE' is deprecated: -o is the output format now; use 'cert -f %s'.\n", show(format))
+		// Said once the keys are written: a failure stays one error line.
+		deprecated = fmt.Sprintf("Warning: 'cert -o FILE' is deprecated: -o is the output format now; use 'cert -f %s'.\n", show(format))
 		format, file = formatPEM, format
 	}
 	if file == "-" {
@@ -104,7 +105,7 @@ func (o *certOptions) run(cmd *cobra.Command) error {
 	if err := os.WriteFile(file, b, 0o644); err != nil {
 		return fmt.Errorf("writing the public keys: %w", err)
 	}
-	fmt.Fprintf(o.errOut(), "Wrote %d public key(s) to %s; the current key is %s.\n", len(all), file, all[len(all)-1].ID())
+	fmt.Fprintf(o.errOut(), "%sWrote %d public key(s) to %s; the current key is %s.\n", deprecated, len(all), file, all[len(all)-1].ID())
 	return nil
 }
 

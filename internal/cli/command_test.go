@@ -495,6 +495,7 @@ func FuzzMain(f *testing.F) {
 		{"secret", "list", "-A"},
 		{"secret", "delete", "x", "--force"},
 		{"cert", "-o", "-"},
+		{"cert", "-o."}, // the old -o FILE failing: one error line, no deprecation warning before it
 		{"keyring", "backup", "-f", "-", "--secret-name", "Key_Ring"},
 		{"keyring", "restore", "-f", "testdata/no-such-backup.yaml", "--yes", "--operator-namespace", "x"},
 		{"version"},
