@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
-	"github.com/lightning-operator/lightning-operator/internal/app"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/limits"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
@@ -78,10 +77,10 @@ func desiredSecretStatus(prev lightningv1alpha1.LightningSecretStatus, generatio
 	// Failed: a value that does not open will not open by waiting.
 	if res.err != nil {
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: app.ConditionStalled, Status: metav1.ConditionTrue, Reason: reason, Message: message, ObservedGeneration: generation,
+			Type: lightningv1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: reason, Message: message, ObservedGeneration: generation,
 		})
 	} else {
-		meta.RemoveStatusCondition(&st.Conditions, app.ConditionStalled)
+		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionStalled)
 	}
 	return st
 }

@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
-	"github.com/lightning-operator/lightning-operator/internal/app"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/limits"
@@ -93,12 +92,12 @@ func TestDesiredSecretStatusVersion(t *testing.T) {
 			}
 			// Stalled (kstatus: Failed) exactly while the value does not open,
 			// with Ready's reason; it goes when the value opens again.
-			stalled := meta.FindStatusCondition(st.Conditions, app.ConditionStalled)
+			stalled := meta.FindStatusCondition(st.Conditions, lightningv1alpha1.ConditionStalled)
 			if (stalled != nil) != (tt.wantReady == "False") || (stalled != nil && (stalled.Reason != ready.Reason || stalled.Status != "True")) {
 				t.Errorf("Stalled = %+v with Ready %+v", stalled, ready)
 			}
 			healed := desiredSecretStatus(st, 3, "ns", "name", openResult{keyID: "k", version: "v"}, nil)
-			if meta.FindStatusCondition(healed.Conditions, app.ConditionStalled) != nil {
+			if meta.FindStatusCondition(healed.Conditions, lightningv1alpha1.ConditionStalled) != nil {
 				t.Errorf("Stalled stayed after the value opened: %+v", healed.Conditions)
 			}
 		})

@@ -51,6 +51,10 @@ const (
 	ConditionReady = "Ready"
 	// ConditionSecretsResolved says whether every secretRef of an app opened.
 	ConditionSecretsResolved = "SecretsResolved"
+	// ConditionReconciling and ConditionStalled are kstatus's
+	// "abnormal-true" conditions: present only while true.
+	ConditionReconciling = "Reconciling"
+	ConditionStalled     = "Stalled"
 
 	// LightningSecret Ready reasons.
 	ReasonSealed         = "Sealed"

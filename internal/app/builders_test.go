@@ -264,8 +264,8 @@ func TestDesiredStatus(t *testing.T) {
 				}
 				return false
 			}
-			if has(ConditionStalled) != tt.stalled || has(ConditionReconciling) != tt.reconcile {
-				t.Errorf("stalled=%v reconciling=%v, want %v %v", has(ConditionStalled), has(ConditionReconciling), tt.stalled, tt.reconcile)
+			if has(lightningv1alpha1.ConditionStalled) != tt.stalled || has(lightningv1alpha1.ConditionReconciling) != tt.reconcile {
+				t.Errorf("stalled=%v reconciling=%v, want %v %v", has(lightningv1alpha1.ConditionStalled), has(lightningv1alpha1.ConditionReconciling), tt.stalled, tt.reconcile)
 			}
 			// Recomputing from the result changes nothing: no spurious status writes.
 			if diff := cmp.Diff(st, DesiredStatus(st, tt.obs)); diff != "" {

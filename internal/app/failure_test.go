@@ -129,7 +129,7 @@ func TestDesiredStatusNamesFailingComponents(t *testing.T) {
 	if ready.Reason != lightningv1alpha1.ReasonComponentsFailing || ready.Message != `Components failing: root.work_a: ErrImageNeverPull: Container image "x" is not present` {
 		t.Errorf("Ready = %+v", ready)
 	}
-	if !meta.IsStatusConditionTrue(st.Conditions, ConditionReconciling) || meta.FindStatusCondition(st.Conditions, ConditionStalled) != nil {
+	if !meta.IsStatusConditionTrue(st.Conditions, lightningv1alpha1.ConditionReconciling) || meta.FindStatusCondition(st.Conditions, lightningv1alpha1.ConditionStalled) != nil {
 		t.Errorf("a failing component is in progress (the kubelet retries), not stalled: %+v", st.Conditions)
 	}
 }
@@ -137,7 +137,7 @@ func TestDesiredStatusNamesFailingComponents(t *testing.T) {
 func TestErrorStatus(t *testing.T) {
 	prev := lightningv1alpha1.LightningAppStatus{SecretName: "a-env-1", Phase: lightningv1alpha1.PhaseRunning, Conditions: []metav1.Condition{
 		{Type: lightningv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: "ComponentsReady"},
-		{Type: ConditionReconciling, Status: metav1.ConditionTrue, Reason: "Progressing"},
+		{Type: lightningv1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: "Progressing"},
 	}}
 	for _, stalled := range []bool{false, true} {
 		st := ErrorStatus(prev, 4, "ForeignObject", "Deployment ns/a-root exists\nand is not owned", stalled)
@@ -145,7 +145,7 @@ func TestErrorStatus(t *testing.T) {
 		if ready.Status != metav1.ConditionFalse || ready.Reason != "ForeignObject" || ready.Message != "Deployment ns/a-root exists and is not owned" || ready.ObservedGeneration != 4 {
 			t.Errorf("stalled=%v: Ready = %+v", stalled, ready)
 		}
-		if meta.IsStatusConditionTrue(st.Conditions, ConditionStalled) != stalled || meta.IsStatusConditionTrue(st.Conditions, ConditionReconciling) == stalled {
+		if meta.IsStatusConditionTrue(st.Conditions, lightningv1alpha1.ConditionStalled) != stalled || meta.IsStatusConditionTrue(st.Conditions, lightningv1alpha1.ConditionReconciling) == stalled {
 			t.Errorf("stalled=%v: conditions = %+v", stalled, st.Conditions)
 		}
 		if st.SecretName != "a-env-1" {

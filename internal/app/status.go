@@ -12,12 +12,6 @@ import (
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 )
 
-// kstatus reads these "abnormal-true" conditions; they are present only while true.
-const (
-	ConditionReconciling = "Reconciling"
-	ConditionStalled     = "Stalled"
-)
-
 // Resolution is the outcome of resolving and opening an app's secret refs.
 type Resolution struct {
 	Resolved bool
@@ -115,19 +109,19 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 	switch {
 	case waitingForSecret:
 		set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse, obs.Resolution.Reason, obs.Resolution.Message)
-		set(ConditionReconciling, metav1.ConditionTrue, obs.Resolution.Reason, obs.Resolution.Message+"; waiting for it")
-		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
+		set(lightningv1alpha1.ConditionReconciling, metav1.ConditionTrue, obs.Resolution.Reason, obs.Resolution.Message+"; waiting for it")
+		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionStalled)
 		st.Phase = lightningv1alpha1.PhasePending
 	case stalledReason != "":
 		set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse, stalledReason, stalledMessage)
-		set(ConditionStalled, metav1.ConditionTrue, stalledReason, stalledMessage)
-		meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
+		set(lightningv1alpha1.ConditionStalled, metav1.ConditionTrue, stalledReason, stalledMessage)
+		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionReconciling)
 		st.Phase = lightningv1alpha1.PhaseFailed
 	case obs.Stopped && len(notReady) == 0:
 		set(lightningv1alpha1.ConditionReady, metav1.ConditionTrue, lightningv1alpha1.ReasonStopped,
 			fmt.Sprintf("Stopped: its %d component(s) run no pods; the Secret stays, so setting spec.stopped to false starts them again", len(obs.Components)))
-		meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
-		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
+		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionReconciling)
+		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionStalled)
 		st.Phase = lightningv1alpha1.PhaseStopped
 	case len(notReady) > 0:
 		reason, msg := lightningv1alpha1.ReasonProgressing, "Waiting for components to become available: "+strings.Join(notReady, ", ")
@@ -137,8 +131,8 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 			reason, msg = lightningv1alpha1.ReasonComponentsFailing, "Components failing: "+strings.Join(failing, "; ")
 		}
 		set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse, reason, msg)
-		set(ConditionReconciling, metav1.ConditionTrue, reason, msg)
-		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
+		set(lightningv1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, msg)
+		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionStalled)
 		st.Phase = lightningv1alpha1.PhasePending
 		if len(notReady) < len(obs.Components) {
 			st.Phase = lightningv1alpha1.PhaseDegraded
@@ -146,8 +140,8 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 	default:
 		set(lightningv1alpha1.ConditionReady, metav1.ConditionTrue, lightningv1alpha1.ReasonComponentsReady,
 			fmt.Sprintf("All %d component(s) are available", len(obs.Components)))
-		meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
-		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
+		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionReconciling)
+		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionStalled)
 		st.Phase = lightningv1alpha1.PhaseRunning
 	}
 	return st
@@ -169,12 +163,12 @@ func ErrorStatus(prev lightningv1alpha1.LightningAppStatus, generation int64, re
 	}
 	set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse)
 	if stalled {
-		set(ConditionStalled, metav1.ConditionTrue)
-		meta.RemoveStatusCondition(&st.Conditions, ConditionReconciling)
+		set(lightningv1alpha1.ConditionStalled, metav1.ConditionTrue)
+		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionReconciling)
 		st.Phase = lightningv1alpha1.PhaseFailed
 	} else {
-		set(ConditionReconciling, metav1.ConditionTrue)
-		meta.RemoveStatusCondition(&st.Conditions, ConditionStalled)
+		set(lightningv1alpha1.ConditionReconciling, metav1.ConditionTrue)
+		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionStalled)
 	}
 	return st
 }
@@ -207,7 +201,7 @@ func withoutProgress(st lightningv1alpha1.LightningAppStatus) lightningv1alpha1.
 		out.Components[i].Ready = false
 	}
 	for i := range out.Conditions {
-		if t := out.Conditions[i].Type; t == lightningv1alpha1.ConditionReady || t == ConditionReconciling {
+		if t := out.Conditions[i].Type; t == lightningv1alpha1.ConditionReady || t == lightningv1alpha1.ConditionReconciling {
 			out.Conditions[i].Message = ""
 		}
 	}

@@ -22,8 +22,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	psaapi "k8s.io/pod-security-admission/api"
+	"k8s.io/utils/ptr"
 )
 
 func TestViolations(t *testing.T) {
