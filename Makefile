@@ -19,6 +19,13 @@ KUSTOMIZE_VERSION        ?= v5.7.1
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE      := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)
 
+# krew's validate-krew-manifest (what krew-index runs) and krew itself as the
+# kubectl-krew plugin it installs with, for hack/release's test; built from
+# krew's own module, never added to our go.mod. The test builds the same
+# into the same folder when they are missing.
+KREW_VERSION ?= v0.4.3
+KREW_TOOLS   := $(BIN)/krew-$(KREW_VERSION)
+
 # Bitnami Sealed Secrets, only for the scale harness's side-by-side phase; it
 # is built from its own module, never added to our go.mod.
 SEALED_SECRETS_VERSION ?= v0.36.6
@@ -77,7 +84,7 @@ vet:
 	go vet ./...
 
 .PHONY: test
-test: verify-generated vet envtest-binaries node-runtime ## Run every test.
+test: verify-generated vet envtest-binaries node-runtime krew-tools ## Run every test.
 	go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: bench
@@ -96,8 +103,16 @@ $(KUSTOMIZE):
 	GOBIN=$(BIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	mv $(BIN)/kustomize $@
 
+.PHONY: krew-tools
+krew-tools: $(KREW_TOOLS)/kubectl-krew ## Build krew's validate-krew-manifest and kubectl-krew into bin/krew-<version>.
+
+$(KREW_TOOLS)/kubectl-krew:
+	@mkdir -p $(KREW_TOOLS)
+	GOBIN=$(KREW_TOOLS) go install sigs.k8s.io/krew/cmd/validate-krew-manifest@$(KREW_VERSION) sigs.k8s.io/krew/cmd/krew@$(KREW_VERSION)
+	mv $(KREW_TOOLS)/krew $@
+
 .PHONY: tools
-tools: $(CONTROLLER_GEN) $(KUSTOMIZE) envtest-binaries
+tools: $(CONTROLLER_GEN) $(KUSTOMIZE) envtest-binaries krew-tools
 
 .PHONY: sealed-secrets
 sealed-secrets: $(SEALED_SECRETS)/sealedsecrets-crd.yaml ## Build Sealed Secrets' controller and kubeseal and copy its CRD into bin/sealed-secrets-<version>, for the harness's side-by-side phase.

@@ -3,12 +3,12 @@ package main
 import (
 	"archive/tar"
 	"bytes"
-	"encoding/json"
 	"io"
-	"strings"
 	"testing"
 
-	"github.com/lightning-operator/lightning-operator/internal/ociimage"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/lightning-operator/lightning-operator/internal/imagelayout"
 )
 
 func TestCheckName(t *testing.T) {
@@ -29,21 +29,51 @@ func TestCheckName(t *testing.T) {
 }
 
 // The image holds the binary and the CA bundle, runs as 65532, and two
-// writes are byte-identical.
+// builds have the same digest and write the same bytes.
 func TestManagerImage(t *testing.T) {
-	img := managerImage("lightning.local/manager:dev", "amd64", []byte("\x7fELF manager"), []byte("-----BEGIN CERTIFICATE-----\n"))
-	var a, b bytes.Buffer
-	if err := ociimage.Write(&a, img); err != nil {
+	build := func() (v1.Image, []byte) {
+		t.Helper()
+		img, err := managerImage("amd64", []byte("\x7fELF manager"), []byte("-----BEGIN CERTIFICATE-----\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := imagelayout.Write(&buf, "lightning.local/manager:dev", img); err != nil {
+			t.Fatal(err)
+		}
+		return img, buf.Bytes()
+	}
+	img, a := build()
+	again, b := build()
+	da, err := img.Digest()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ociimage.Write(&b, img); err != nil {
+	if db, _ := again.Digest(); da != db || !bytes.Equal(a, b) {
+		t.Fatalf("two builds differ: %s, %s", da, db)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Fatal("two writes of the same image differ")
+	c := cf.Config
+	if c.User != "65532:65532" || len(c.Entrypoint) != 1 || c.Entrypoint[0] != "/manager" || cf.Architecture != "amd64" || cf.OS != "linux" {
+		t.Errorf("config = %+v", cf)
 	}
-	blobs := map[string][]byte{}
-	tr := tar.NewReader(bytes.NewReader(a.Bytes()))
+	if len(c.Env) != 1 || c.Env[0] != "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt" {
+		t.Errorf("env = %v", c.Env)
+	}
+	layers, err := img.Layers()
+	if err != nil || len(layers) != 1 {
+		t.Fatalf("layers = %d, %v", len(layers), err)
+	}
+	rc, err := layers[0].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	files := map[string]int64{}
+	tr := tar.NewReader(rc)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -52,40 +82,9 @@ func TestManagerImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		data, _ := io.ReadAll(tr)
-		blobs[h.Name] = data
+		files[h.Name] = h.Mode
 	}
-	var config struct {
-		Config struct {
-			User       string
-			Entrypoint []string
-			Env        []string
-		} `json:"config"`
-		Architecture string `json:"architecture"`
-	}
-	found := false
-	for name, data := range blobs {
-		if !strings.HasPrefix(name, "blobs/sha256/") || json.Unmarshal(data, &config) != nil || config.Config.User == "" {
-			continue
-		}
-		found = true
-	}
-	if !found {
-		t.Fatal("no image config blob")
-	}
-	if config.Config.User != "65532:65532" || len(config.Config.Entrypoint) != 1 || config.Config.Entrypoint[0] != "/manager" || config.Architecture != "amd64" {
-		t.Errorf("config = %+v", config)
-	}
-	if len(config.Config.Env) != 1 || config.Config.Env[0] != "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt" {
-		t.Errorf("env = %v", config.Config.Env)
-	}
-	var layer bool
-	for _, data := range blobs {
-		if bytes.Contains(data, []byte("\x7fELF manager")) || bytes.Contains(data, []byte{0x1f, 0x8b}) {
-			layer = true
-		}
-	}
-	if !layer {
-		t.Error("no layer holds the manager")
+	if files["manager"] != 0o755 || files["etc/ssl/certs/ca-certificates.crt"] != 0o644 {
+		t.Errorf("layer files and modes = %v", files)
 	}
 }

@@ -1,7 +1,8 @@
 // Command image builds the manager's image without Docker: the static
 // manager binary, the CA certificates and the non-root user 65532, as a
-// reproducible OCI image-layout tarball (internal/ociimage) that a node's
-// containerd imports and a registry client pushes.
+// reproducible OCI image-layout tarball (go-containerregistry, through
+// internal/imagelayout) that a node's containerd imports and a registry
+// client pushes.
 //
 //	go run ./hack/image --name ghcr.io/lightning-operator/lightning-operator:v0.1.0 --out bin/images/manager.tar
 //
@@ -19,7 +20,9 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/lightning-operator/lightning-operator/internal/ociimage"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/lightning-operator/lightning-operator/internal/imagelayout"
 )
 
 // nonRoot is distroless' nonroot user, which config/manager expects.
@@ -56,7 +59,10 @@ func run(ctx context.Context, name, out, arch, cas string) error {
 	if err != nil {
 		return err
 	}
-	img := managerImage(name, arch, bin, certs)
+	img, err := managerImage(arch, bin, certs)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
@@ -64,7 +70,7 @@ func run(ctx context.Context, name, out, arch, cas string) error {
 	if err != nil {
 		return err
 	}
-	if err := ociimage.Write(f, img); err != nil {
+	if err := imagelayout.Write(f, name, img); err != nil {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
@@ -87,19 +93,15 @@ func checkName(name string) error {
 }
 
 // managerImage is the image of the manager binary bin.
-func managerImage(name, arch string, bin, certs []byte) ociimage.Image {
-	return ociimage.Image{
-		Name:         name,
-		Entrypoint:   []string{"/manager"},
-		User:         nonRoot,
-		Env:          []string{"SSL_CERT_FILE=" + caBundle},
-		OS:           "linux",
-		Architecture: arch,
-		Files: []ociimage.File{
-			{Path: "/manager", Mode: 0o755, Data: bin},
-			{Path: caBundle, Mode: 0o644, Data: certs},
-		},
-	}
+func managerImage(arch string, bin, certs []byte) (v1.Image, error) {
+	return imagelayout.Image(arch, v1.Config{
+		Entrypoint: []string{"/manager"},
+		User:       nonRoot,
+		Env:        []string{"SSL_CERT_FILE=" + caBundle},
+	},
+		imagelayout.File{Path: "/manager", Mode: 0o755, Data: bin},
+		imagelayout.File{Path: caBundle, Mode: 0o644, Data: certs},
+	)
 }
 
 // buildManager compiles the manager statically and reproducibly.

@@ -1,4 +1,4 @@
-// Package chart renders the Helm chart in dist/chart in-process (Helm's
+// Package chart renders the Helm chart in dist/chart in-process (Helm v4's
 // engine: no helm binary, no cluster). Its tests check that the chart and
 // the kustomize bundle in config/ install the same objects; test/e2e applies
 // the rendering on the node.
@@ -8,9 +8,10 @@ import (
 	"sort"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v4/pkg/chart/common"
+	"helm.sh/helm/v4/pkg/chart/common/util"
+	"helm.sh/helm/v4/pkg/chart/loader"
+	"helm.sh/helm/v4/pkg/engine"
 )
 
 // Manifest is one rendered template.
@@ -26,7 +27,7 @@ func Render(dir, ns string, vals map[string]any) ([]Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	rv, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{
+	rv, err := util.ToRenderValues(ch, vals, common.ReleaseOptions{
 		Name: "lightning-operator", Namespace: ns, Revision: 1, IsInstall: true,
 	}, nil)
 	if err != nil {

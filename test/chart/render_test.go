@@ -13,9 +13,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/lint"
-	"helm.sh/helm/v3/pkg/lint/support"
 	"k8s.io/apimachinery/pkg/api/resource"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -686,18 +683,5 @@ func checkConfigFile(t *testing.T, objs objects, flag, file string) {
 	}
 	if str(objs[deployment], "spec", "template", "metadata", "annotations", "checksum/config") == "" {
 		t.Error("no checksum/config annotation: a changed ConfigMap would not roll the pods")
-	}
-}
-
-// TestLint runs `helm lint`'s rules; warnings count too (an icon is only INFO).
-func TestLint(t *testing.T) {
-	kube := &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
-	for _, values := range []map[string]any{nil, {"webhook": map[string]any{"tls": "cert-manager"}}, serviceMonitorOn, {"watchNamespaces": []any{"team-a", "team-b"}}} {
-		l := lint.AllWithKubeVersion(filepath.Join(root, "dist", "chart"), values, namespace, kube)
-		for _, m := range l.Messages {
-			if m.Severity >= support.WarningSev {
-				t.Errorf("helm lint with %v: %s", values, m)
-			}
-		}
 	}
 }

@@ -1,7 +1,7 @@
 // Package images builds the local node's images from the Go programs
 // beside it, without a registry: each program is compiled statically and
-// written as an OCI image-layout tarball (internal/ociimage) that
-// localcluster imports into the node's containerd.
+// written as an OCI image-layout tarball (go-containerregistry, through
+// internal/imagelayout) that localcluster imports into the node's containerd.
 package images
 
 import (
@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"github.com/lightning-operator/lightning-operator/internal/ociimage"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/lightning-operator/lightning-operator/internal/imagelayout"
 	"github.com/lightning-operator/lightning-operator/test/localcluster"
 )
 
@@ -27,17 +29,12 @@ const (
 const nonRoot = "65532:65532"
 
 type program struct {
-	pkg, binary string
-	image       ociimage.Image
+	pkg, binary, name string
 }
 
 var programs = []program{
-	{pkg: "./test/images/pause", binary: "/pause", image: ociimage.Image{
-		Name: localcluster.PauseImage, Entrypoint: []string{"/pause"}, User: nonRoot,
-	}},
-	{pkg: "./test/images/demo-app", binary: DemoAppCommand, image: ociimage.Image{
-		Name: DemoApp, Entrypoint: []string{DemoAppCommand}, User: nonRoot,
-	}},
+	{pkg: "./test/images/pause", binary: "/pause", name: localcluster.PauseImage},
+	{pkg: "./test/images/demo-app", binary: DemoAppCommand, name: DemoApp},
 }
 
 // Build compiles the programs and writes pause.tar and demo-app.tar into
@@ -60,14 +57,17 @@ func Build(ctx context.Context, repoRoot, outDir string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		img := p.image
-		img.Files = []ociimage.File{{Path: p.binary, Mode: 0o755, Data: data}}
+		img, err := imagelayout.Image(runtime.GOARCH, v1.Config{Entrypoint: []string{p.binary}, User: nonRoot},
+			imagelayout.File{Path: p.binary, Mode: 0o755, Data: data})
+		if err != nil {
+			return nil, err
+		}
 		tarball := filepath.Join(outDir, name+".tar")
 		f, err := os.Create(tarball)
 		if err != nil {
 			return nil, err
 		}
-		if err := ociimage.Write(f, img); err != nil {
+		if err := imagelayout.Write(f, p.name, img); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("writing %s: %w", tarball, err)
 		}
