@@ -87,6 +87,17 @@ vet:
 test: verify-generated vet envtest-binaries node-runtime krew-tools ## Run every test.
 	go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 
+FUZZ_TIME ?= 60s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZ_TIME each (not part of make test); a failing input lands in testdata/fuzz.
+	@grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./bin/' | while read -r f; do \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+			echo "== $$t ($$(dirname "$$f"))"; \
+			go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZ_TIME) "./$$(dirname "$${f#./}")" || exit 1; \
+		done; \
+	done
+
 .PHONY: bench
 bench: envtest-binaries ## Run the benchmarks.
 	go test -run '^$$' -bench . -benchmem ./...
