@@ -402,8 +402,8 @@ func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1
 		r.created.forget("Secret", key)
 		// A Secret under the name the app would use, made by someone else,
 		// is never taken: its value would reach the app's processes.
-		if !metav1.IsControlledBy(existing, a) {
-			return app.Resolution{}, &foreignObjectError{kind: "Secret", key: key, app: a.Name}
+		if err := r.checkOrigin(ctx, a, res, key, existing); err != nil {
+			return app.Resolution{}, err
 		}
 		return app.Resolution{Resolved: true}, nil
 	}
@@ -446,12 +446,13 @@ func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1
 		return app.Resolution{Reason: limits.Reason(err), Message: "The app's env cannot reach its processes: " + err.Error()}, nil
 	}
 	desired := app.DesiredSecret(a, hash, values)
+	desired.Annotations[lightningv1alpha1.AnnotationSecretOrigin] = secretOrigin(res.ring, a, name)
 	if err := r.client.Create(ctx, desired); err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			// Ours only if an earlier pass made it and the cache is behind;
-			// anyone else's is foreign (read past the cache: metadata only matters).
-			if !r.createdEarlier(ctx, a, err, desired, &corev1.Secret{}) {
-				return app.Resolution{}, &foreignObjectError{kind: "Secret", key: key, app: a.Name}
+			// anyone else's is foreign (read past the cache).
+			if err := r.checkOrigin(ctx, a, res, key, nil); err != nil {
+				return app.Resolution{}, err
 			}
 		} else {
 			// The reason only: the apiserver's message (a policy's, a
@@ -464,6 +465,68 @@ func (r *LightningAppReconciler) materialize(ctx context.Context, a *lightningv1
 	materializedTotal.Inc()
 	logf.FromContext(ctx).Info("Materialized secrets", "secret", name, "count", len(values))
 	return app.Resolution{Resolved: true}, nil
+}
+
+// secretOrigin is the keyed MAC that marks an app Secret as the operator's
+// (AnnotationSecretOrigin): only the keyring's version key makes it.
+func secretOrigin(ring *keyring.Keyring, a *lightningv1alpha1.LightningApp, secretName string) string {
+	return ring.VersionKey().Version(sealing.Scope{Namespace: a.Namespace, Name: secretName}, []byte("origin/"+string(a.UID)))
+}
+
+// checkOrigin says whether the Secret named like the app's next one is the
+// operator's: controlled by the app and carrying its origin MAC. One
+// without the MAC but controlled by the app (made by an older version, or
+// before a version-key rotation) is read past the cache, and taken only
+// when it holds exactly the app's values (by their keyed versions); then it
+// gets the MAC, once. Anything else is foreign. cached is the cache's copy,
+// or nil when a create found it there (the stored one is read).
+func (r *LightningAppReconciler) checkOrigin(ctx context.Context, a *lightningv1alpha1.LightningApp, res resolvedSecrets, key types.NamespacedName, cached *corev1.Secret) error {
+	foreign := &foreignObjectError{kind: "Secret", key: key, app: a.Name}
+	want := secretOrigin(res.ring, a, key.Name)
+	if cached != nil && metav1.IsControlledBy(cached, a) && cached.Annotations[lightningv1alpha1.AnnotationSecretOrigin] == want {
+		return nil
+	}
+	if r.apiReader == nil {
+		return foreign
+	}
+	live := &corev1.Secret{}
+	if err := r.apiReader.Get(ctx, key, live); err != nil {
+		return fmt.Errorf("reading Secret %s past the cache: %w", key, err)
+	}
+	if !metav1.IsControlledBy(live, a) {
+		return foreign
+	}
+	if live.Annotations[lightningv1alpha1.AnnotationSecretOrigin] == want {
+		return nil // ours: the cache was behind
+	}
+	if !holdsValues(res, live) {
+		return foreign
+	}
+	if live.Annotations == nil {
+		live.Annotations = map[string]string{}
+	}
+	live.Annotations[lightningv1alpha1.AnnotationSecretOrigin] = want
+	if err := r.client.Update(ctx, live); err != nil { // metadata only: an immutable Secret's data stays
+		return fmt.Errorf("marking Secret %s as the app's: %w", key, err)
+	}
+	return nil
+}
+
+// holdsValues: the Secret's data is exactly the app's refs, each value of
+// the version the ref resolved to.
+func holdsValues(res resolvedSecrets, s *corev1.Secret) bool {
+	if len(s.Data) != len(res.refs) {
+		return false
+	}
+	vk := res.ring.VersionKey()
+	for i, ref := range res.refs {
+		v, ok := s.Data[ref.EnvName]
+		lsec := res.lsecs[i]
+		if !ok || vk.Version(sealing.Scope{Namespace: lsec.Namespace, Name: lsec.Name}, v) != ref.Version {
+			return false
+		}
+	}
+	return true
 }
 
 // appliedComponents is the outcome of applyDeployments.

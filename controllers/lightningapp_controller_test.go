@@ -539,7 +539,7 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 	})
 
 	DescribeTable("never takes a Secret it did not make, under the name an app would use after a GitOps revert",
-		func(ns string, labelled bool) {
+		func(ns string, disguise string) {
 			const name = "reverted"
 			newNamespace(ctx, ns)
 			Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "token", "first-value"))).To(Succeed())
@@ -559,8 +559,12 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 			By("a stranger squats the first name; then the old manifest is put back")
 			squat := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: first},
 				Data: map[string][]byte{"TOKEN": []byte("strangers-value")}}
-			if labelled { // so the manager's label-selected cache holds it
+			if disguise != "" { // labelled, so the manager's label-selected cache holds it
 				squat.Labels = map[string]string{lightningv1alpha1.LabelApp: name, lightningv1alpha1.LabelManagedBy: lightningv1alpha1.ManagedByValue}
+			}
+			if disguise == "owned" { // the app's UID is readable by anyone who may view it
+				squat.OwnerReferences = []metav1.OwnerReference{{APIVersion: lightningv1alpha1.GroupVersion.String(), Kind: "LightningApp",
+					Name: name, UID: getApp(ctx, ns, name)().UID, Controller: ptr.To(true)}}
 			}
 			Expect(k8sClient.Create(ctx, squat)).To(Succeed())
 			Eventually(func() error {
@@ -598,9 +602,32 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 				g.Expect(string(s.Data["TOKEN"])).To(Equal("first-value"))
 			}, time.Minute).Should(Succeed())
 		},
-		Entry("one the manager's cache does not hold", "app-squat-plain", false),
-		Entry("one labelled as ours, so the cache holds it", "app-squat-labelled", true),
+		Entry("one the manager's cache does not hold", "app-squat-plain", ""),
+		Entry("one labelled as ours, so the cache holds it", "app-squat-labelled", "labelled"),
+		Entry("one that names the app as its controller", "app-squat-owned", "owned"),
 	)
+
+	It("takes a Secret of its app that bears no origin mark (an older version's) only after checking its values, and marks it", func() {
+		const ns, name = "app-origin", "legacy"
+		newNamespace(ctx, ns)
+		Expect(k8sClient.Create(ctx, sealedSecret(pub, ns, "token", "a-value"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, newApp(ns, name, "TOKEN", "token"))).To(Succeed())
+		secretName := resolvedApp(ctx, ns, name).Status.SecretName
+		key := types.NamespacedName{Namespace: ns, Name: secretName}
+		s := &corev1.Secret{}
+		Expect(k8sClient.Get(ctx, key, s)).To(Succeed())
+		mark := s.Annotations[lightningv1alpha1.AnnotationSecretOrigin]
+		Expect(mark).NotTo(BeEmpty())
+		delete(s.Annotations, lightningv1alpha1.AnnotationSecretOrigin)
+		Expect(k8sClient.Update(ctx, s)).To(Succeed())
+		Eventually(func() string {
+			Expect(k8sClient.Get(ctx, key, s)).To(Succeed())
+			return s.Annotations[lightningv1alpha1.AnnotationSecretOrigin]
+		}, 20*time.Second).Should(Equal(mark))
+		a := getApp(ctx, ns, name)()
+		Expect(a.Status.SecretName).To(Equal(secretName))
+		Expect(a.Status.Conditions).NotTo(Satisfy(haveCondition("Stalled", "True", "ForeignObject")))
+	})
 
 	It("never quotes a refused Secret in the app's status or Events, even when the refusal does", func() {
 		const ns = "app-refused-secret"

@@ -49,6 +49,12 @@ const (
 
 	// AnnotationComponent holds the exact component path of a Deployment or pod.
 	AnnotationComponent = "lightning.ai/component-path"
+	// AnnotationSecretOrigin on an app's Secret is a keyed MAC (the
+	// keyring's version key) over its namespace, name and the app's UID:
+	// proof that the operator made it. An owner reference alone proves
+	// nothing: anyone who may create Secrets and read the app's UID can
+	// write one that names the app as its controller.
+	AnnotationSecretOrigin = "lightning.ai/secret-origin"
 	// AnnotationSecretsHash is set on pod templates; a new value rolls the pods.
 	AnnotationSecretsHash = "lightning.ai/secrets-hash"
 	// AnnotationInjectedEnv lists the env names the webhook added to a pod.
