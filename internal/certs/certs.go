@@ -27,19 +27,25 @@ limitations under the License.
 //     missing, or repairs it if it cannot be served, and writes tls.crt and
 //     tls.key into the webhook server's CertDir. The webhook server needs the
 //     files at start; after that its certwatcher reloads them on change.
-//   - The leader (a leader-elected runnable) renews the serving certificate
-//     two thirds through its life (1 year by default), and the CA two thirds
-//     through its (10 years). A new CA joins the trust bundle at once but
-//     only signs after a propagation delay, and the old CA stays trusted
-//     until it expires, so no apiserver ever meets a certificate it cannot
-//     verify. The leader patches the bundle into the
-//     MutatingWebhookConfiguration's caBundle, and checks it every
-//     CheckInterval.
-//   - Every replica (a runnable that needs no leader election) watches the
-//     Secret through the cache and writes its certificate to disk, so all
-//     replicas serve the same certificate.
+//   - The leader (controller webhook-certificate) renews the serving
+//     certificate two thirds through its life (1 year by default), and the
+//     CA two thirds through its (10 years). A new CA joins the trust bundle
+//     at once but only signs after a propagation delay, and the old CA
+//     stays trusted until it expires, so no apiserver ever meets a
+//     certificate it cannot verify. The leader (controller
+//     webhook-configuration) patches the bundle into the
+//     MutatingWebhookConfiguration's caBundle on every change of the
+//     Secret or of the configuration, and checks it every CheckInterval.
+//   - Every replica (controller webhook-certificate-files, which needs no
+//     leader election) watches the Secret through the cache and writes its
+//     certificate to disk, so all replicas serve the same certificate.
 //   - The readiness check passes once the webhook server serves a
 //     certificate that verifies against the Secret's trust bundle.
+//
+// Each of these jobs is a controller-runtime controller of one named
+// object: its events run it at once, RequeueAfter when it is next due, and
+// an error is retried with the workqueue's backoff (a second, doubling up
+// to the interval).
 //
 // In external mode (cert-manager, config/certmanager) the operator touches
 // neither Secret nor caBundle: the certificate is mounted into CertDir and
@@ -67,21 +73,18 @@ import (
 
 	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
-
-	"github.com/lightning-operator/lightning-operator/internal/periodic"
 )
 
 // The TLS Secret lives in the operator's namespace; the webhook
-// configuration's caBundle is patched by the leader.
+// configuration's caBundle is patched by the leader, which watches it
+// through the cache (one name: operator.CacheOptions).
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update,namespace=system
-// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=get;patch,resourceNames=lightning-operator-mutating-webhook-configuration
+// +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=get;list;watch;patch,resourceNames=lightning-operator-mutating-webhook-configuration
 // The leader publishes the CA for the metrics endpoint's scrapers.
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update,namespace=system
 
@@ -162,8 +165,10 @@ type Options struct {
 	CertLifetime time.Duration
 	// CAPropagation is how long a new CA is trusted before it signs.
 	CAPropagation time.Duration
-	// CheckInterval is how often the leader re-reads the Secret and the
-	// webhook configuration (to restore a caBundle someone reset).
+	// CheckInterval is the longest time between two checks by the leader
+	// of the Secret, the webhook configuration and the published CA,
+	// besides their events (the ConfigMap and a mounted ca.crt have none),
+	// and the longest backoff after a failed check.
 	CheckInterval time.Duration
 	// SyncInterval is how often every replica re-reads the Secret from the
 	// cache, besides reacting to its events.
@@ -288,8 +293,9 @@ func (o *Options) pkiConfig() *pkiConfig {
 // Setup prepares the webhook's TLS and returns the readiness check to add
 // with mgr.AddReadyzCheck. In self mode it makes API calls before the
 // manager starts (the webhook server needs its certificate files at
-// start) and adds two runnables to mgr: the leader's rotator and every
-// replica's syncer.
+// start) and adds three controllers to mgr: the leader's rotator and
+// configReconciler, and every replica's syncer. In external mode it adds
+// the configReconciler alone, when it has something to keep.
 func Setup(mgr ctrl.Manager, opts Options) (healthz.Checker, error) {
 	mode, err := ParseMode(string(opts.Mode))
 	if err != nil {
@@ -308,19 +314,16 @@ func Setup(mgr ctrl.Manager, opts Options) (healthz.Checker, error) {
 		keepConfig := opts.ConfigureWebhook != nil && opts.WebhookConfigName != ""
 		if keepConfig || publisher != nil {
 			defaultDuration(&opts.CheckInterval, DefaultCheckInterval)
-			caFile := filepath.Join(certDir(opts.CertDir, serverOptions(mgr)), KeyCACert)
-			step := func(ctx context.Context) (time.Time, error) {
-				var errs []error
-				if keepConfig {
-					errs = append(errs, config.patch(ctx, nil))
-				}
-				return time.Time{}, errors.Join(append(errs, publisher.publishFile(ctx, caFile))...)
+			r := &configReconciler{publisher: publisher, cache: mgr.GetCache(),
+				caFile:   filepath.Join(certDir(opts.CertDir, serverOptions(mgr)), KeyCACert),
+				key:      types.NamespacedName{Name: opts.WebhookConfigName},
+				interval: opts.CheckInterval, log: log}
+			if keepConfig {
+				r.config = config
+			} else {
+				r.key = publisher.key
 			}
-			if err := mgr.Add(&periodic.Loop{
-				Step: step, Interval: opts.CheckInterval, LeaderOnly: true,
-				Log: log, FailureMessage: "Failed to check the webhook configuration and the published CA",
-				KeysAndValues: []any{"configuration", opts.WebhookConfigName, "caFile", caFile},
-			}); err != nil {
+			if err := r.setupWithManager(mgr); err != nil {
 				return nil, err
 			}
 		}
@@ -348,26 +351,14 @@ func Setup(mgr ctrl.Manager, opts Options) (healthz.Checker, error) {
 		return nil, err
 	}
 
-	// Start the Secret informer with the cache, not lazily later.
-	if _, err := mgr.GetCache().GetInformer(context.Background(), &corev1.Secret{}, cache.BlockUntilSynced(false)); err != nil {
-		return nil, fmt.Errorf("registering the Secret informer: %w", err)
-	}
-	onSecret := func(ctx context.Context) (<-chan struct{}, func(), error) {
-		return watchSecret(ctx, mgr.GetCache(), st.key)
-	}
-	r := &rotator{store: st, config: config, publisher: publisher}
-	if err := mgr.Add(&periodic.Loop{
-		Step: r.reconcile, Interval: opts.CheckInterval, Trigger: onSecret, LeaderOnly: true,
-		Log: log, FailureMessage: "Failed to reconcile the webhook certificate",
-		KeysAndValues: []any{"secret", st.key, "configuration", opts.WebhookConfigName},
-	}); err != nil {
+	if err := (&rotator{store: st, interval: opts.CheckInterval}).setupWithManager(mgr); err != nil {
 		return nil, err
 	}
-	s := &syncer{files: files, cache: mgr.GetCache(), key: st.key, log: log}
-	if err := mgr.Add(&periodic.Loop{
-		Step: s.sync, Interval: opts.SyncInterval, Trigger: onSecret,
-		Log: log, FailureMessage: "Failed to sync the webhook certificate", KeysAndValues: []any{"secret", st.key},
-	}); err != nil {
+	if err := (&configReconciler{config: config, publisher: publisher, secret: &st.key, cache: mgr.GetCache(),
+		key: types.NamespacedName{Name: opts.WebhookConfigName}, interval: opts.CheckInterval, log: log}).setupWithManager(mgr); err != nil {
+		return nil, err
+	}
+	if err := (&syncer{files: files, cache: mgr.GetCache(), key: st.key, interval: opts.SyncInterval, log: log}).setupWithManager(mgr); err != nil {
 		return nil, err
 	}
 	log.Info("Prepared the webhook certificate", "secret", st.key, "certDir", opts.CertDir,

@@ -97,10 +97,12 @@ var _ = Describe("Self-managed webhook certificates", func() {
 	It("creates the Secret and the files, becomes ready, and keeps the caBundle patched", func() {
 		const name = "basic"
 		Expect(k8sClient.Create(ctx, webhookConfig(name))).To(Succeed())
+		// Hour-long intervals: only the start and the watched objects'
+		// events can bring what follows within the timeouts.
 		r := newReplica("a", Options{
 			ServiceName: "svc-" + name, SecretName: "tls-" + name, WebhookConfigName: name,
 			MetricsServiceName: "metrics-" + name, CAConfigMapName: "ca-" + name,
-			ExtraHosts: []string{"127.0.0.1"}, CheckInterval: time.Second,
+			ExtraHosts: []string{"127.0.0.1"}, CheckInterval: time.Hour, SyncInterval: time.Hour,
 		}, false)
 
 		By("creating the Secret before the manager starts")

@@ -279,12 +279,13 @@ func pickSigner(cas []authority, now time.Time, propagation time.Duration) autho
 	return *newest // plan guarantees cas[0] has a key
 }
 
-// nextEvent is when the bundle next needs plan: a renewal, an expiry, or
-// the end of a new CA's propagation delay.
-func (b *bundle) nextEvent(cfg *pkiConfig) time.Time {
+// nextEvent is when, after now, the bundle next needs plan: a renewal, an
+// expiry, or the end of a new CA's propagation delay. Times already past
+// are done (plan has handled them), so they never make it due again.
+func (b *bundle) nextEvent(now time.Time, cfg *pkiConfig) time.Time {
 	var next time.Time
 	consider := func(t time.Time) {
-		if next.IsZero() || t.Before(next) {
+		if t.After(now) && (next.IsZero() || t.Before(next)) {
 			next = t
 		}
 	}

@@ -286,15 +286,47 @@ func TestParseBundleBoundsTheTrustBundle(t *testing.T) {
 
 func TestNextEvent(t *testing.T) {
 	cfg := testConfig()
-	b, _ := mustPlan(t, &bundle{}, t0, cfg, true)
-	// A fresh install: the CA's propagation delay ends first, then the serving renewal.
-	if got, want := b.nextEvent(cfg), t0.Add(cfg.caPropagation); got.Sub(want).Abs() > 2*time.Hour {
-		t.Errorf("nextEvent = %v, want about %v", got, want)
+	fresh, _ := mustPlan(t, &bundle{}, t0, cfg, true)
+	afterPropagation := t0.Add(cfg.caPropagation + time.Minute)
+	for _, tc := range []struct {
+		name string
+		b    *bundle
+		now  time.Time
+		want time.Time
+	}{
+		{"a fresh install: the end of the CA's propagation delay", fresh, t0, issuedAt(fresh.cas[0].cert).Add(cfg.caPropagation)},
+		{"after the propagation delay: the serving renewal, not the past delay", fresh, afterPropagation, renewAt(fresh.serving)},
+		{"just before the serving renewal: it", fresh, renewAt(fresh.serving).Add(-time.Second), renewAt(fresh.serving)},
+		{"after the serving renewal (renewed since): the CA's renewal", fresh, renewAt(fresh.serving).Add(time.Second), renewAt(fresh.cas[0].cert)},
+		{"after every event: nothing", fresh, fresh.cas[0].cert.NotAfter, time.Time{}},
+		{"an empty bundle: nothing", &bundle{}, t0, time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.b.nextEvent(tc.now, cfg); !got.Equal(tc.want) {
+				t.Errorf("nextEvent = %v, want %v", got, tc.want)
+			}
+		})
 	}
-	later := t0.Add(cfg.caPropagation + time.Minute)
-	b, _ = mustPlan(t, b, later, cfg, true)
-	if got, want := b.nextEvent(cfg), renewAt(b.serving); !got.Equal(want) && got.After(want) {
-		t.Errorf("nextEvent = %v, want no later than the serving renewal %v", got, want)
+}
+
+func TestRequeueAfter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		due  time.Time
+		want time.Duration
+	}{
+		{"nothing due: the interval", time.Time{}, time.Minute},
+		{"due sooner: just past it", t0.Add(5 * time.Second), 5*time.Second + dueMargin},
+		{"due later: the interval", t0.Add(time.Hour), time.Minute},
+		{"due just within the interval: just past it", t0.Add(time.Minute - 2*dueMargin), time.Minute - dueMargin},
+		{"due now: at once", t0, dueMargin},
+		{"due in the past: at once, never zero (no requeue)", t0.Add(-time.Hour), dueMargin},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := requeueAfter(t0, tc.due, time.Minute); got != tc.want {
+				t.Errorf("requeueAfter = %s, want %s", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -33,8 +33,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -134,6 +136,8 @@ func newReplica(name string, opts Options, leaderElect bool) *replica {
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Host: "127.0.0.1", Port: r.port, CertDir: r.certDir,
 		}),
+		// Every replica runs the same controllers in this one process.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	Expect(err).NotTo(HaveOccurred())
 	r.mgr.GetWebhookServer().Register(annotatePath, admission.WithDefaulter[*corev1.ConfigMap](scheme, annotator{replica: name}))

@@ -33,34 +33,66 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
 
-// syncer runs on every replica (a periodic.Loop on each Secret event and
-// every interval): it copies the Secret's serving certificate to the
-// webhook server's CertDir.
+// syncer copies the Secret's serving certificate to the webhook server's
+// CertDir. It runs on every replica, leader or not, since each serves the
+// certificate from its own disk: at start, on every event of the Secret,
+// and at least every interval (a file changed on disk is put back).
 type syncer struct {
-	files *servedFiles
-	cache cache.Cache
-	key   types.NamespacedName
-	log   logr.Logger
+	files    *servedFiles
+	cache    client.Reader
+	key      types.NamespacedName
+	interval time.Duration
+	log      logr.Logger
 }
 
-func (s *syncer) sync(ctx context.Context) (time.Time, error) {
+var _ reconcile.Reconciler = (*syncer)(nil)
+
+func (s *syncer) setupWithManager(mgr ctrl.Manager) error {
+	opts := timedOptions(s.interval)
+	opts.NeedLeaderElection = ptr.To(false)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("webhook-certificate-files").
+		For(&corev1.Secret{}, builder.WithPredicates(only(s.key))).
+		WatchesRawSource(atStart(s.key)).
+		WithOptions(opts).
+		Complete(s)
+}
+
+// Reconcile writes the files when they differ from the cached Secret.
+func (s *syncer) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	err := s.sync(ctx)
+	if ctx.Err() != nil {
+		return reconcile.Result{}, nil // stopping
+	}
+	if err != nil {
+		s.log.Error(err, "Failed to sync the webhook certificate", "secret", s.key)
+		return reconcile.Result{}, err
+	}
+	return reconcile.Result{RequeueAfter: s.interval}, nil
+}
+
+func (s *syncer) sync(ctx context.Context) error {
 	sec := &corev1.Secret{}
 	if err := s.cache.Get(ctx, s.key, sec); err != nil {
 		if apierrors.IsNotFound(err) {
 			s.log.Info("Found no webhook certificate Secret; serving the current certificate until the leader recreates it", "secret", s.key)
-			return time.Time{}, nil
+			return nil
 		}
-		return time.Time{}, err
+		return err
 	}
 	b := parseBundle(sec.Data)
 	if b.serving == nil || len(b.cas) == 0 {
 		s.log.Info("Found no valid certificate in the Secret; serving the current one until the leader repairs it", "secret", s.key)
-		return time.Time{}, nil
+		return nil
 	}
-	return time.Time{}, s.files.write(b)
+	return s.files.write(b)
 }
 
 // servedFiles are the certificate files of the webhook server, and what the

@@ -23,13 +23,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
-	"github.com/lightning-operator/lightning-operator/internal/periodic"
+	"github.com/lightning-operator/lightning-operator/internal/keyring"
 )
 
 var (
@@ -51,17 +59,25 @@ func init() {
 	metrics.Registry.MustRegister(keyringAvailable, keyringKeys, keyringRotations)
 }
 
-// Rotator runs the Writer on the leader: at start, then every interval.
+// Rotator keeps the keyring current: a controller of the keyring Secret
+// that runs the Writer on the leader (controllers run only there). It runs
+// at start, on every event of the Secret, when the current key is due for
+// rotation, and at least every interval: the Secret may be outside the
+// label-selected cache (restored without the label), and the public-key
+// ConfigMap is not watched. A failed run is retried after a second,
+// doubling up to interval.
 type Rotator struct {
 	writer       *Writer
 	secretsExist SecretsExist
 	interval     time.Duration
 	recorder     recorder.EventRecorder
 
-	healthy *bool
+	healthy *bool // one worker: no lock
 }
 
-// NewRotator returns a leader-only runnable that keeps the keyring current.
+var _ reconcile.Reconciler = (*Rotator)(nil)
+
+// NewRotator returns the keyring's controller; add it with SetupWithManager.
 func NewRotator(w *Writer, secretsExist SecretsExist, interval time.Duration, rec recorder.EventRecorder) *Rotator {
 	if interval <= 0 {
 		interval = time.Minute
@@ -69,24 +85,57 @@ func NewRotator(w *Writer, secretsExist SecretsExist, interval time.Duration, re
 	return &Rotator{writer: w, secretsExist: secretsExist, interval: interval, recorder: rec}
 }
 
-// NeedLeaderElection makes only one replica write keys.
-func (r *Rotator) NeedLeaderElection() bool { return true }
-
-// Start syncs now and every interval until ctx ends. syncOnce reports its
-// errors (log, Event, metric) and they are retried, never fatal: the
-// controllers keep opening with the keys they have.
-func (r *Rotator) Start(ctx context.Context) error {
-	loop := &periodic.Loop{Interval: r.interval, LeaderOnly: true, Step: func(ctx context.Context) (time.Time, error) {
-		r.syncOnce(ctx)
-		return time.Time{}, nil
-	}}
-	return loop.Start(ctx)
+// SetupWithManager adds the controller to mgr.
+func (r *Rotator) SetupWithManager(mgr ctrl.Manager) error {
+	key := r.key()
+	isKeyring := predicate.NewPredicateFuncs(func(o client.Object) bool {
+		return o.GetNamespace() == key.Namespace && o.GetName() == key.Name
+	})
+	// At start, since a missing or unlabelled keyring brings no event.
+	atStart := source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+		q.Add(reconcile.Request{NamespacedName: key})
+		return nil
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("keyring").
+		For(&corev1.Secret{}, builder.WithPredicates(isKeyring)).
+		WatchesRawSource(atStart).
+		WithOptions(controller.Options{
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, r.interval),
+		}).
+		Complete(r)
 }
 
-func (r *Rotator) syncOnce(ctx context.Context) {
+func (r *Rotator) key() types.NamespacedName {
+	return types.NamespacedName{Namespace: r.writer.opts.Namespace, Name: r.writer.opts.SecretName}
+}
+
+// Reconcile syncs the keyring once. Its errors are reported (log, Event,
+// metric) and returned, to be retried: the controllers keep opening with
+// the keys they have.
+func (r *Rotator) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	ring, err := r.sync(ctx)
+	if ctx.Err() != nil {
+		return reconcile.Result{}, nil // stopping
+	}
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	var due time.Time
+	if cur := ring.Current(); cur != nil {
+		due = nextRotation(cur.Created, r.writer.opts.RotationPeriod, r.writer.opts.Cutoff)
+	}
+	return reconcile.Result{RequeueAfter: requeueAfter(r.writer.now(), due, r.interval)}, nil
+}
+
+func (r *Rotator) sync(ctx context.Context) (*keyring.Keyring, error) {
 	log := logf.FromContext(ctx).WithName("keyring")
 	ring, rotated, err := r.writer.Sync(ctx, r.secretsExist)
-	regarding := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.writer.opts.Namespace, Name: r.writer.opts.SecretName}}
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err() // stopping: not a keyring problem
+	}
+	key := r.key()
+	regarding := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
 	if err != nil {
 		keyringAvailable.Set(0)
 		log.Error(err, "Keyring is unavailable; nothing was regenerated")
@@ -94,7 +143,7 @@ func (r *Rotator) syncOnce(ctx context.Context) {
 			r.recorder.Eventf(regarding, nil, corev1.EventTypeWarning, "KeyringUnavailable", "Sync", "%s", err.Error())
 		}
 		r.healthy = boolPtr(false)
-		return
+		return nil, err
 	}
 	keyringAvailable.Set(1)
 	keyringKeys.Set(float64(ring.Len()))
@@ -103,6 +152,38 @@ func (r *Rotator) syncOnce(ctx context.Context) {
 		keyringRotations.Inc()
 		r.recorder.Eventf(regarding, nil, corev1.EventTypeNormal, "KeyAdded", "Rotate", "Sealing key %s is now current (%d key(s) kept for opening)", ring.Current().Private.ID(), ring.Len())
 	}
+	return ring, nil
+}
+
+// nextRotation is when keyring.NeedsRotation next holds for a keyring
+// whose current key was made at created: when the key reaches period, or
+// at cutoff if the key was made before it. Zero: never.
+func nextRotation(created time.Time, period time.Duration, cutoff time.Time) time.Time {
+	var due time.Time
+	if period > 0 {
+		due = created.Add(period)
+	}
+	if !cutoff.IsZero() && created.Before(cutoff.Truncate(time.Second)) && (due.IsZero() || cutoff.Before(due)) {
+		due = cutoff
+	}
+	return due
+}
+
+// dueMargin is how far past a due time the check runs, so that it sees the
+// time as due; it is also the shortest requeue.
+const dueMargin = 10 * time.Millisecond
+
+// requeueAfter is how long to wait after a successful check: until just
+// past due when that comes before interval, else interval. A zero due asks
+// for nothing sooner.
+func requeueAfter(now, due time.Time, interval time.Duration) time.Duration {
+	if due.IsZero() {
+		return interval
+	}
+	if d := due.Sub(now) + dueMargin; d < interval {
+		return max(d, dueMargin)
+	}
+	return interval
 }
 
 func boolPtr(b bool) *bool { return &b }

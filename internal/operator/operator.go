@@ -66,7 +66,9 @@ type Options struct {
 	// DefaultRecipients are published with the public keys, for the CLI to
 	// seal every value to as well (an offline recovery key).
 	DefaultRecipients []*sealing.PublicKey
-	// KeyCheckInterval is how often the leader checks the keyring; default 1m.
+	// KeyCheckInterval is the longest time between two checks of the
+	// keyring by the leader, besides its Secret's events and the rotation
+	// due time, and the longest backoff after a failed one; default 1m.
 	KeyCheckInterval time.Duration
 	// Workers is the reconciles run in parallel per controller.
 	Workers int
@@ -194,8 +196,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	keys := keysecret.NewSource(mgr.GetClient(), keyOpts)
 	writer := keysecret.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, o.Now)
 	rotator := keysecret.NewRotator(writer, keysecret.AnyLightningSecret(mgr.GetAPIReader(), o.WatchNamespaces...), o.KeyCheckInterval, mgr.GetEventRecorder("lightning-keyring"))
-	if err := mgr.Add(rotator); err != nil {
-		return err
+	if err := rotator.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the keyring controller: %w", err)
 	}
 	if err := mgr.Add(statemetrics.New(mgr.GetCache(), keys)); err != nil {
 		return err
@@ -203,14 +205,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := controllers.SetupIndexes(ctx, mgr); err != nil {
 		return fmt.Errorf("registering field indexes: %w", err)
 	}
-	// New apps' Secrets go before new LightningSecrets' statuses.
-	starting := controllers.NewStartingApps(mgr.GetClient())
-	if err := controllers.NewLightningSecretReconciler(mgr.GetClient(), mgr.GetAPIReader(), keys, mgr.GetEventRecorder("lightningsecret-controller"), o.Workers, starting).SetupWithManager(mgr); err != nil {
+	if err := controllers.NewLightningSecretReconciler(mgr.GetClient(), mgr.GetAPIReader(), keys, mgr.GetEventRecorder("lightningsecret-controller"), o.Workers).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the LightningSecret controller: %w", err)
 	}
 	appOpts := o.App
 	appOpts.Workers = o.Workers
-	appOpts.Starting = starting
 	if appOpts.ExcludedNamespaces == nil {
 		// The pod webhook's namespaceSelector excludes these (webhooks.KeepSelectors).
 		appOpts.ExcludedNamespaces = []string{o.Namespace, metav1.NamespaceSystem}
