@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/app"
 )
 
 // Field indexes, so lookups by reference read a cache index, never a full List.
@@ -34,7 +35,24 @@ const (
 	IndexSecretOwnerApp = "metadata.ownerApp"
 	// IndexPodInjectedSecret indexes app pods by the Secret their env points at.
 	IndexPodInjectedSecret = "metadata.injectedSecret"
+	// IndexAppStarting holds the LightningApps that await their first
+	// pass (app.Starting), under indexedTrue.
+	IndexAppStarting = "status.starting"
+	// IndexSecretAwaitsFirstStatus holds the LightningSecrets whose status
+	// was never written, under indexedTrue.
+	IndexSecretAwaitsFirstStatus = "status.awaitsFirstStatus"
 )
+
+// indexedTrue is the one value of the yes/no indexes.
+const indexedTrue = "true"
+
+// yes is the index value of a yes/no index.
+func yes(b bool) []string {
+	if b {
+		return []string{indexedTrue}
+	}
+	return nil
+}
 
 // SetupIndexes registers the field indexes the reconcilers read.
 func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
@@ -49,6 +67,16 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 			return []string{ref.Name}
 		}
 		return nil
+	}); err != nil {
+		return err
+	}
+	if err := idx.IndexField(ctx, &lightningv1alpha1.LightningApp{}, IndexAppStarting, func(o client.Object) []string {
+		return yes(app.Starting(o.(*lightningv1alpha1.LightningApp)))
+	}); err != nil {
+		return err
+	}
+	if err := idx.IndexField(ctx, &lightningv1alpha1.LightningSecret{}, IndexSecretAwaitsFirstStatus, func(o client.Object) []string {
+		return yes(awaitsFirstStatus(o.(*lightningv1alpha1.LightningSecret)))
 	}); err != nil {
 		return err
 	}

@@ -800,7 +800,15 @@ var _ = Describe("LightningApp controller", Ordered, func() {
 		time.Sleep(2 * time.Second)
 		mgr.Stop()
 		mgr = startManager(managerOptions{})
-		Consistently(mgr.writes.Load, 5*time.Second, 250*time.Millisecond).Should(BeZero())
+		Consistently(mgr.writes.Load, 5*time.Second, 250*time.Millisecond).Should(BeZero(), func() string {
+			apps := &lightningv1alpha1.LightningAppList{}
+			_ = k8sClient.List(ctx, apps)
+			var st []string
+			for _, a := range apps.Items {
+				st = append(st, fmt.Sprintf("%s/%s gen=%d obs=%d secret=%q secrets=%d", a.Namespace, a.Name, a.Generation, a.Status.ObservedGeneration, a.Status.SecretName, len(a.Spec.Secrets)))
+			}
+			return strings.Join(mgr.log.all(), "\n") + "\n" + strings.Join(st, "\n")
+		})
 	})
 })
 

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -38,6 +39,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/app"
+	"github.com/lightning-operator/lightning-operator/internal/expectations"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/limits"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
@@ -59,16 +62,19 @@ type LightningSecretReconciler struct {
 	keys      KeySource
 	recorder  recorder.EventRecorder
 	workers   int
-	// starting are the apps waiting for their first pass; a new
-	// LightningSecret's first status waits for them.
-	starting *StartingApps
+	now       func() time.Time
+	// expectations hold a LightningSecret's next pass until the cache shows
+	// its last write: a pass on an older copy would write again, or hold a
+	// first status already written.
+	expectations *expectations.Store
 }
 
 var _ reconcile.Reconciler = &LightningSecretReconciler{}
 
-// NewLightningSecretReconciler builds the reconciler; starting may be nil.
-func NewLightningSecretReconciler(c client.Client, apiReader client.Reader, keys KeySource, rec recorder.EventRecorder, workers int, starting *StartingApps) *LightningSecretReconciler {
-	return &LightningSecretReconciler{client: c, apiReader: apiReader, keys: keys, recorder: rec, workers: workers, starting: starting}
+// NewLightningSecretReconciler builds the reconciler.
+func NewLightningSecretReconciler(c client.Client, apiReader client.Reader, keys KeySource, rec recorder.EventRecorder, workers int) *LightningSecretReconciler {
+	return &LightningSecretReconciler{client: c, apiReader: apiReader, keys: keys, recorder: rec, workers: workers, now: time.Now,
+		expectations: expectations.New(expectationsTTL, nil)}
 }
 
 // +kubebuilder:rbac:groups=lightning.ai,resources=lightningsecrets,verbs=get;list;watch;update
@@ -78,18 +84,29 @@ func NewLightningSecretReconciler(c client.Client, apiReader client.Reader, keys
 // Reconcile opens the value, then writes Ready, keyID, version and usedBy when they changed.
 func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
+	if ok, wait := r.expectations.Satisfied(req.NamespacedName); !ok {
+		return ctrl.Result{RequeueAfter: wait}, nil // its write's event queues it
+	}
 	lsec := &lightningv1alpha1.LightningSecret{}
 	if err := r.client.Get(ctx, req.NamespacedName, lsec); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.expectations.Forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !lsec.DeletionTimestamp.IsZero() {
+		r.expectations.Forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
-	if awaitsFirstStatus(lsec) && !resealPending(lsec) {
-		if left, held := r.starting.hold(ctx, req.NamespacedName); held {
-			// Apps are starting: their Secrets go first. The last one
-			// queues this again; left is the longest it waits.
-			return ctrl.Result{RequeueAfter: left}, nil
+	if awaitsFirstStatus(lsec) {
+		starting, err := r.appsStarting(ctx)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if wait := firstStatusHold(lsec, starting, r.now()); wait > 0 {
+			// Apps are starting: their Secrets go first. The end of the last
+			// start queues this again; wait is the longest.
+			return ctrl.Result{RequeueAfter: wait}, nil
 		}
 	}
 	if resealPending(lsec) {
@@ -114,11 +131,11 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	res := r.open(ctx, lsec)
 	reason, _ := openCondition(res, lsec.Namespace, lsec.Name)
 	opensTotal.WithLabelValues(reason).Inc()
-
 	apps := &lightningv1alpha1.LightningAppList{}
 	if err := r.client.List(ctx, apps, client.InNamespace(lsec.Namespace), client.MatchingFields{IndexAppSecretRefs: lsec.Name}); err != nil {
 		return ctrl.Result{}, fmt.Errorf("looking up apps that use LightningSecret %s: %w", req.NamespacedName, err)
 	}
+
 	usedBy := make([]string, 0, len(apps.Items))
 	for i := range apps.Items {
 		usedBy = append(usedBy, apps.Items[i].Name)
@@ -131,7 +148,7 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	t := conditionTransition(lsec.Status.Conditions, status.Conditions, lightningv1alpha1.ConditionReady)
 	patchBase := client.MergeFrom(lsec.DeepCopy())
 	lsec.Status = status
-	if err := r.client.Status().Patch(ctx, lsec, patchBase); err != nil {
+	if err := r.write(lsec, func() error { return r.client.Status().Patch(ctx, lsec, patchBase) }); err != nil {
 		return ctrl.Result{}, fmt.Errorf("writing status of LightningSecret %s: %w", req.NamespacedName, err)
 	}
 	// A value that opens says so in its status; no Event (one fewer write
@@ -143,6 +160,51 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		log.Info("LightningSecret changed readiness", "ready", t.cond.Status, "reason", t.cond.Reason, "keyID", res.keyID, "version", res.version)
 	}
 	return ctrl.Result{}, nil
+}
+
+// write sends a write of lsec (as read) through the expectations.
+func (r *LightningSecretReconciler) write(lsec *lightningv1alpha1.LightningSecret, send func() error) error {
+	key := client.ObjectKeyFromObject(lsec)
+	return r.expectations.Write(key, expectations.Write{Kind: kindLightningSecret, Key: key, After: lsec.ResourceVersion}, false, send)
+}
+
+// startDone lets through the end of an app's start: its first status, or
+// its delete before one.
+var startDone = predicate.Funcs{
+	CreateFunc: func(event.CreateEvent) bool { return false },
+	DeleteFunc: func(e event.DeleteEvent) bool {
+		a, ok := e.Object.(*lightningv1alpha1.LightningApp)
+		return ok && app.Starting(a)
+	},
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		oldApp, okOld := e.ObjectOld.(*lightningv1alpha1.LightningApp)
+		newApp, okNew := e.ObjectNew.(*lightningv1alpha1.LightningApp)
+		return okOld && okNew && app.Starting(oldApp) && !app.Starting(newApp)
+	},
+	GenericFunc: func(event.GenericEvent) bool { return false },
+}
+
+// appsStarting says whether any app awaits its first pass.
+func (r *LightningSecretReconciler) appsStarting(ctx context.Context) (bool, error) {
+	apps := &lightningv1alpha1.LightningAppList{}
+	if err := r.client.List(ctx, apps, client.MatchingFields{IndexAppStarting: indexedTrue}, client.Limit(1), client.UnsafeDisableDeepCopy); err != nil {
+		return false, fmt.Errorf("looking up starting apps: %w", err)
+	}
+	return len(apps.Items) > 0, nil
+}
+
+// heldWhenNoAppStarts maps the end of the last app's start to the
+// LightningSecrets whose first status was held back.
+func (r *LightningSecretReconciler) heldWhenNoAppStarts(ctx context.Context, _ client.Object) []reconcile.Request {
+	if starting, err := r.appsStarting(ctx); starting || err != nil {
+		return nil // the next one, or the hold's end, brings them
+	}
+	held := &lightningv1alpha1.LightningSecretList{}
+	if err := r.client.List(ctx, held, client.MatchingFields{IndexSecretAwaitsFirstStatus: indexedTrue}, client.UnsafeDisableDeepCopy); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing LightningSecrets awaiting their first status failed")
+		return nil
+	}
+	return requestsFor(held.Items)
 }
 
 // awaitsFirstStatus says whether the reconciler never wrote this status.
@@ -183,7 +245,7 @@ func (r *LightningSecretReconciler) reseal(ctx context.Context, lsec *lightningv
 			updated.Spec.EncryptedValue = out
 			// Update carries the resourceVersion read: a concurrent edit wins,
 			// and this request is answered on the next pass.
-			err := r.client.Update(ctx, updated)
+			err := r.write(updated, func() error { return r.client.Update(ctx, updated) })
 			switch {
 			case apierrors.IsConflict(err) || apierrors.IsServerTimeout(err) || apierrors.IsTooManyRequests(err):
 				return nil, fmt.Errorf("writing the re-sealed value of LightningSecret %s/%s: %s", lsec.Namespace, lsec.Name, apierrors.ReasonForError(err))
@@ -202,7 +264,7 @@ func (r *LightningSecretReconciler) reseal(ctx context.Context, lsec *lightningv
 	}
 	patchBase := client.MergeFrom(lsec.DeepCopy())
 	lsec.Status.Reseal = &answer
-	if err := r.client.Status().Patch(ctx, lsec, patchBase); err != nil {
+	if err := r.write(lsec, func() error { return r.client.Status().Patch(ctx, lsec, patchBase) }); err != nil {
 		return nil, fmt.Errorf("writing the re-seal answer of LightningSecret %s/%s: %w", lsec.Namespace, lsec.Name, err)
 	}
 	eventType := corev1.EventTypeNormal
@@ -248,16 +310,15 @@ func (r *LightningSecretReconciler) open(ctx context.Context, lsec *lightningv1a
 // (for usedBy), and the keyring Secret (so a restored keyring heals them).
 func (r *LightningSecretReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	keyringKey := r.keys.SecretKey()
-	b := ctrl.NewControllerManagedBy(mgr)
-	if r.starting != nil {
-		// Held first statuses, once no app is starting.
-		b = b.WatchesRawSource(r.starting.releaseSource())
-	}
-	return b.
+	return ctrl.NewControllerManagedBy(mgr).
+		Watches(&lightningv1alpha1.LightningSecret{}, r.expectations.Observer(kindLightningSecret, ownKey, nil)).
 		// A new value, or a new re-seal request.
 		For(&lightningv1alpha1.LightningSecret{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(&lightningv1alpha1.LightningApp{}, appRefsHandler,
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// Held first statuses go once no app is starting.
+		Watches(&lightningv1alpha1.LightningApp{}, handler.EnqueueRequestsFromMapFunc(r.heldWhenNoAppStarts),
+			builder.WithPredicates(startDone)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.allSecretsOnKeyringChange(keyringKey)),
 			builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 				return o.GetNamespace() == keyringKey.Namespace && o.GetName() == keyringKey.Name

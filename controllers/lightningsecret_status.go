@@ -17,6 +17,8 @@ limitations under the License.
 package controllers
 
 import (
+	"time"
+
 	"errors"
 	"fmt"
 	"sort"
@@ -99,4 +101,22 @@ func desiredSecretStatus(prev lightningv1alpha1.LightningSecretStatus, generatio
 		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionStalled)
 	}
 	return st
+}
+
+// firstStatusHoldMax is the longest a new LightningSecret's first status
+// waits for starting apps.
+const firstStatusHoldMax = 30 * time.Second
+
+// firstStatusHold is how long a LightningSecret's first status waits: while
+// any app awaits its first Secret, and for at most firstStatusHoldMax after
+// the LightningSecret was made. In a burst of new apps (a cold start, a bulk
+// apply) what their pods wait for is each app's Secret and the status that
+// names it; a first status only tells people the value opens, and those
+// statuses were a fifth of the apiserver's work in the scale harness's cold
+// start (docs/performance.md). A re-seal request is answered at once.
+func firstStatusHold(lsec *lightningv1alpha1.LightningSecret, appsStarting bool, now time.Time) time.Duration {
+	if !appsStarting || !awaitsFirstStatus(lsec) || resealPending(lsec) {
+		return 0
+	}
+	return max(0, lsec.CreationTimestamp.Add(firstStatusHoldMax).Sub(now))
 }

@@ -20,8 +20,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
@@ -115,6 +117,35 @@ func TestDesiredSecretStatusVersion(t *testing.T) {
 			healed := desiredSecretStatus(st, 3, "ns", "name", openResult{keyID: "k", version: "v"}, nil)
 			if meta.FindStatusCondition(healed.Conditions, lightningv1alpha1.ConditionStalled) != nil {
 				t.Errorf("Stalled stayed after the value opened: %+v", healed.Conditions)
+			}
+		})
+	}
+}
+
+func TestFirstStatusHold(t *testing.T) {
+	made := time.Unix(1000, 0)
+	newSecret := &lightningv1alpha1.LightningSecret{ObjectMeta: metav1.ObjectMeta{Name: "s", CreationTimestamp: metav1.NewTime(made)}}
+	withStatus := newSecret.DeepCopy()
+	withStatus.Status.ObservedGeneration = 1
+	resealAsked := newSecret.DeepCopy()
+	resealAsked.Annotations = map[string]string{lightningv1alpha1.AnnotationResealRequest: "r1"}
+	tests := []struct {
+		name     string
+		lsec     *lightningv1alpha1.LightningSecret
+		starting bool
+		now      time.Time
+		want     time.Duration
+	}{
+		{"no app is starting", newSecret, false, made, 0},
+		{"apps are starting", newSecret, true, made.Add(10 * time.Second), 20 * time.Second},
+		{"held long enough", newSecret, true, made.Add(firstStatusHoldMax + time.Second), 0},
+		{"not its first status", withStatus, true, made, 0},
+		{"a re-seal request is answered at once", resealAsked, true, made, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := firstStatusHold(tt.lsec, tt.starting, tt.now); got != tt.want {
+				t.Fatalf("firstStatusHold = %v, want %v", got, tt.want)
 			}
 		})
 	}

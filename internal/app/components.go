@@ -132,3 +132,9 @@ func PendingComponents(a *lightningv1alpha1.LightningApp) []lightningv1alpha1.Co
 func AwaitsFirstSecret(a *lightningv1alpha1.LightningApp) bool {
 	return len(a.Spec.Secrets) > 0 && a.Status.SecretName == ""
 }
+
+// Starting says whether an app with secrets awaits its first pass: it has
+// no status yet. New LightningSecrets' first statuses wait for such apps.
+func Starting(a *lightningv1alpha1.LightningApp) bool {
+	return AwaitsFirstSecret(a) && a.Status.ObservedGeneration == 0
+}
