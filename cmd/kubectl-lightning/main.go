@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Command kubectl-lightning is the lightning-operator CLI. On PATH, kubectl
-// runs it as `kubectl lightning`. The commands live in internal/cli.
+// runs it as `kubectl lightning`. The root command is internal/cli, its
+// commands the packages below it, a package per noun.
 package main
 
 import (

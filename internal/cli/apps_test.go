@@ -17,7 +17,9 @@ limitations under the License.
 package cli_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"time"
 
@@ -35,6 +37,8 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/cli"
+	"github.com/lightning-operator/lightning-operator/internal/cli/app"
+	"github.com/lightning-operator/lightning-operator/internal/cli/cmdutil"
 	"github.com/lightning-operator/lightning-operator/test/builders"
 )
 
@@ -189,7 +193,7 @@ var _ = Describe("stop app and start app", func() {
 		Expect(a.Spec.Stopped).To(BeTrue())
 		var patched bool
 		for _, m := range a.ManagedFields {
-			patched = patched || m.Manager == cli.FieldManager && m.Operation == metav1.ManagedFieldsOperationUpdate
+			patched = patched || m.Manager == cmdutil.FieldManager && m.Operation == metav1.ManagedFieldsOperationUpdate
 		}
 		Expect(patched).To(BeTrue(), "the patch is kubectl-lightning's: %v", a.ManagedFields)
 		Expect(ok(kl("", "stop", "app", "my-app", "-n", ns))).To(Equal("lightningapp.lightning.ai/my-app already stopped\n"))
@@ -254,6 +258,20 @@ var _ = Describe("delete app", func() {
 	})
 })
 
+// podLogs serves each pod's log from a string, as a kubelet would, and
+// records which container of which pod was asked, with which options.
+type podLogs struct {
+	logs  map[string]string
+	asked []string
+	opts  []app.LogOptions
+}
+
+func (l *podLogs) Stream(_ context.Context, namespace, pod, container string, opts app.LogOptions) (io.ReadCloser, error) {
+	l.asked = append(l.asked, namespace+"/"+pod+"/"+container)
+	l.opts = append(l.opts, opts)
+	return io.NopCloser(strings.NewReader(l.logs[pod])), nil
+}
+
 // makePod creates a pod of an app's component and sets its status.
 func makePod(ns, name, app, label string, phase corev1.PodPhase, ready bool, containers ...string) *corev1.Pod {
 	GinkgoHelper()
@@ -316,34 +334,34 @@ var _ = Describe("show logs", func() {
 	})
 
 	It("selects one Running pod per component", func() {
-		targets, err := cli.SelectPods(ctx, clientset, getApp(ns, "my-app"), nil)
+		targets, err := app.SelectPods(ctx, clientset, getApp(ns, "my-app"), nil)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(targets).To(Equal([]cli.LogTarget{
+		Expect(targets).To(Equal([]app.LogTarget{
 			{Component: "root", Pod: "root-a", Container: "component"},
 			{Component: "root.train", Note: "no running pod yet: pod train-a is Pending (ImagePullBackOff)"},
 			{Component: "root.serve", Note: `no running pod yet: FailedCreate: pods "my-app-root-serve-x" is forbidden: violates PodSecurity "restricted:latest"`},
 			{Component: "root.works.3", Pod: "w3-a", Container: "worker"},
 		}))
 
-		targets, err = cli.SelectPods(ctx, clientset, a, []string{"flow", "root.works.3", "root"})
+		targets, err = app.SelectPods(ctx, clientset, a, []string{"flow", "root.works.3", "root"})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(targets).To(Equal([]cli.LogTarget{
+		Expect(targets).To(Equal([]app.LogTarget{
 			{Component: "root", Pod: "root-a", Container: "component"},
 			{Component: "root.works.3", Pod: "w3-a", Container: "worker"},
 		}))
 
-		_, err = cli.SelectPods(ctx, clientset, a, []string{"root.nope"})
+		_, err = app.SelectPods(ctx, clientset, a, []string{"root.nope"})
 		Expect(err).To(MatchError("Component 'root.nope' does not exist in app 'my-app'; its components are: root, root.train, root.serve, root.works.3"))
 
 		By("only the Ready pod left is not Ready: the newest Running one is taken")
 		Expect(k8sClient.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "root-a"}})).To(Succeed())
-		targets, err = cli.SelectPods(ctx, clientset, a, []string{"root"})
+		targets, err = app.SelectPods(ctx, clientset, a, []string{"root"})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(targets).To(Equal([]cli.LogTarget{{Component: "root", Pod: "root-b", Container: "component"}}))
+		Expect(targets).To(Equal([]app.LogTarget{{Component: "root", Pod: "root-b", Container: "component"}}))
 	})
 
 	It("prints each component's lines with its prefix, and a line for each component without a pod", func() {
-		src := &fakeLogs{logs: map[string]string{"root-a": "flow started\nflow ready\n", "w3-a": "work 3\n"}}
+		src := &podLogs{logs: map[string]string{"root-a": "flow started\nflow ready\n", "w3-a": "work 3\n"}}
 		r := klWith(invocation{opts: cli.Options{Logs: src}}, "show", "logs", "my-app", "-n", ns, "--tail", "5")
 		Expect(ok(r)).To(Equal("[root] flow started\n[root] flow ready\n[root.works.3] work 3\n"))
 		Expect(r.stderr).To(Equal("[root.train] no running pod yet: pod train-a is Pending (ImagePullBackOff)\n" +
@@ -361,7 +379,7 @@ var _ = Describe("show logs", func() {
 		createApp(builders.App("idle", ns).Work("root.a").Obj(), nil)
 		patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"stopped":true}}`))
 		Expect(k8sClient.Patch(ctx, getApp(ns, "idle"), patch)).To(Succeed())
-		r := klWith(invocation{opts: cli.Options{Logs: &fakeLogs{}}}, "show", "logs", "idle", "-n", ns)
+		r := klWith(invocation{opts: cli.Options{Logs: &podLogs{}}}, "show", "logs", "idle", "-n", ns)
 		Expect(r.code).To(Equal(1))
 		Expect(r.stdout).To(BeEmpty())
 		Expect(r.stderr).To(Equal("[root] no pod: the app is stopped (start it with 'kubectl lightning start app idle')\n" +
@@ -371,7 +389,7 @@ var _ = Describe("show logs", func() {
 
 	It("reads logs through a real clientset (envtest runs no kubelet: an unscheduled pod has no log, a scheduled one no node)", func() {
 		var out, errOut strings.Builder
-		err := cli.ShowLogs(ctx, k8sClient, clientset, &out, &errOut, cli.LogsRequest{Namespace: ns, App: "my-app", Components: []string{"root"}})
+		err := app.ShowLogs(ctx, k8sClient, clientset, &out, &errOut, app.LogsRequest{Namespace: ns, App: "my-app", Components: []string{"root"}})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(out.String()).To(BeEmpty())
 		Expect(errOut.String()).To(BeEmpty())
@@ -382,7 +400,7 @@ var _ = Describe("show logs", func() {
 		Expect(k8sClient.Create(ctx, p)).To(Succeed())
 		p.Status.Phase = corev1.PodRunning
 		Expect(k8sClient.Status().Update(ctx, p)).To(Succeed())
-		err = cli.ShowLogs(ctx, k8sClient, clientset, &out, &errOut, cli.LogsRequest{Namespace: ns, App: "scheduled", LogOptions: cli.LogOptions{Follow: true}})
+		err = app.ShowLogs(ctx, k8sClient, clientset, &out, &errOut, app.LogsRequest{Namespace: ns, App: "scheduled", LogOptions: app.LogOptions{Follow: true}})
 		Expect(err).To(MatchError("no log could be read"))
 		Expect(out.String()).To(BeEmpty())
 		Expect(errOut.String()).To(HavePrefix("[root] cannot read the logs of pod scheduled-root: "))

@@ -37,6 +37,9 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/cli"
+	"github.com/lightning-operator/lightning-operator/internal/cli/cert"
+	"github.com/lightning-operator/lightning-operator/internal/cli/cmdutil"
+	"github.com/lightning-operator/lightning-operator/internal/cli/secret"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
@@ -139,7 +142,7 @@ var _ = Describe("run app", func() {
 
 		Expect(ok(kl("", args...))).To(Equal("lightningapp.lightning.ai/my-app created\n"))
 		first := getApp(ns, "my-app")
-		Expect(appliedBy(first.ManagedFields)).To(Equal([]string{cli.FieldManager}))
+		Expect(appliedBy(first.ManagedFields)).To(Equal([]string{cmdutil.FieldManager}))
 		Expect(first.Spec.Secrets).To(Equal([]lightningv1alpha1.SecretEnvVar{{Name: "MY_APP_SECRET", SecretRef: "my-secret"}}))
 
 		By("applying the same command again")
@@ -240,7 +243,7 @@ var _ = Describe("secret create", func() {
 		stored := storedJSON(ns, "db-password")
 		Expect(stored).NotTo(ContainSubstring(canary))
 		Expect(stored).To(ContainSubstring(`"v2:` + ring.Current().Private.ID() + `:`))
-		Expect(appliedBy(getSecret(ns, "db-password").ManagedFields)).To(Equal([]string{cli.FieldManager}))
+		Expect(appliedBy(getSecret(ns, "db-password").ManagedFields)).To(Equal([]string{cmdutil.FieldManager}))
 		opens(ring, ns, "db-password", canary)
 
 		By("printing instead of applying: the manifest is accepted and opens")
@@ -286,7 +289,7 @@ var _ = Describe("secret create", func() {
 		opens(ring, ns, "token", "second")
 
 		By("overwriting a secret another tool created")
-		s := cli.NewSecret(ns, "from-kubectl", getSecret(ns, "token").Spec.EncryptedValue)
+		s := secret.NewSecret(ns, "from-kubectl", getSecret(ns, "token").Spec.EncryptedValue)
 		Expect(k8sClient.Create(ctx, s)).To(Succeed())
 		Expect(ok(kl("third", "secret", "create", "from-kubectl", "-n", ns, "--apply", "--overwrite"))).
 			To(Equal("lightningsecret.lightning.ai/from-kubectl configured\n"))
@@ -318,7 +321,7 @@ var _ = Describe("secret create", func() {
 		fails(kl("v", "secret", "create", "x", "-n", "default", "--operator-namespace", "nowhere"),
 			"the operator's public keys are not published: ConfigMap nowhere/lightning-operator-public-keys not found; is lightning-operator installed there? (use --operator-namespace, or seal offline with --cert FILE)")
 		opNS := newNamespace()
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: opNS, Name: cli.PublicKeysConfigMap},
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: opNS, Name: cmdutil.PublicKeysConfigMap},
 			Data: map[string]string{"keys.pem": "garbage"}}
 		Expect(k8sClient.Create(ctx, cm)).To(Succeed())
 		r := kl("v", "secret", "create", "x", "-n", "default", "--operator-namespace", opNS)
@@ -441,9 +444,9 @@ var _ = Describe("cert", func() {
 		By("-o json and -o yaml: the key IDs and the PEM")
 		id := ring.Current().Private.ID()
 		for _, format := range []string{"json", "yaml"} {
-			var c cli.CertOutput
+			var c cert.Output
 			Expect(yaml.UnmarshalStrict([]byte(ok(kl("", "cert", "-o", format))), &c)).To(Succeed(), format)
-			Expect(c).To(Equal(cli.CertOutput{CurrentKeyID: id, Keys: []cli.CertKey{
+			Expect(c).To(Equal(cert.Output{CurrentKeyID: id, Keys: []cert.Key{
 				{KeyID: id, Suite: sealing.Suite, PEM: want},
 			}}), format)
 		}

@@ -31,6 +31,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/lightning-operator/lightning-operator/internal/cli"
+	"github.com/lightning-operator/lightning-operator/internal/cli/cmdutil"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -44,7 +45,7 @@ type result struct {
 // invocation configures one run.
 type invocation struct {
 	stdin    string
-	terminal cli.Terminal
+	terminal cmdutil.Terminal
 	opts     cli.Options
 	// kubeconfigFlags leaves cluster access to the kubeconfig flags.
 	kubeconfigFlags bool

@@ -38,7 +38,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
-	"github.com/lightning-operator/lightning-operator/internal/cli"
+	"github.com/lightning-operator/lightning-operator/internal/cli/cmdutil"
+	"github.com/lightning-operator/lightning-operator/internal/cli/recovery"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/operator"
@@ -128,7 +129,7 @@ func rotate(opNS string, defaultRecipients ...*sealing.PublicKey) *keyring.Keyri
 // publicKeysConfigMap reads the operator's published public keys.
 func publicKeysConfigMap(opNS string) map[string]string {
 	cm := &corev1.ConfigMap{}
-	if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: opNS, Name: cli.PublicKeysConfigMap}, cm); err != nil {
+	if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: opNS, Name: cmdutil.PublicKeysConfigMap}, cm); err != nil {
 		return nil
 	}
 	return cm.Data
@@ -150,7 +151,7 @@ func readRecoveryFile(t interface{ Fatal(...any) }, path string) *sealing.Privat
 		t.Fatal(err)
 	}
 	block, _ := pem.Decode(b)
-	if block == nil || block.Type != cli.RecoveryKeyPEMType {
+	if block == nil || block.Type != recovery.KeyPEMType {
 		t.Fatal(path + " holds no recovery key block")
 	}
 	key, err := sealing.ParsePrivateKey(block.Bytes)

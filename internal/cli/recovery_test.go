@@ -31,7 +31,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
-	"github.com/lightning-operator/lightning-operator/internal/cli"
+	"github.com/lightning-operator/lightning-operator/internal/cli/cmdutil"
+	"github.com/lightning-operator/lightning-operator/internal/cli/recovery"
+	"github.com/lightning-operator/lightning-operator/internal/cli/secret"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
 
@@ -140,7 +142,7 @@ func newRecoveryFixture(t *testing.T) recoveryFixture {
 // write writes a LightningSecret manifest of ns/name whose envelope seal
 // makes for scope.
 func (f recoveryFixture) write(t *testing.T, file, ns, name string, seal func(sealing.Scope) string) string {
-	m, err := cli.Manifest(cli.NewSecret(ns, name, seal(sealing.Scope{Namespace: ns, Name: name})))
+	m, err := cmdutil.Manifest(secret.NewSecret(ns, name, seal(sealing.Scope{Namespace: ns, Name: name})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,8 +203,8 @@ func TestSecretRecover(t *testing.T) {
 		env, _ := sealing.SealTo([]*sealing.PublicKey{cluster.Current().Private.Public()}, scope, []byte(recoveredValue))
 		return env
 	})
-	edited := pem.EncodeToMemory(&pem.Block{Type: cli.RecoveryKeyPEMType, Headers: map[string]string{"Key-Id": other.ID(), "Suite": sealing.Suite}, Bytes: block.Bytes})
-	short := pem.EncodeToMemory(&pem.Block{Type: cli.RecoveryKeyPEMType, Headers: map[string]string{"Key-Id": f.key.ID(), "Suite": sealing.Suite}, Bytes: block.Bytes[:20]})
+	edited := pem.EncodeToMemory(&pem.Block{Type: recovery.KeyPEMType, Headers: map[string]string{"Key-Id": other.ID(), "Suite": sealing.Suite}, Bytes: block.Bytes})
+	short := pem.EncodeToMemory(&pem.Block{Type: recovery.KeyPEMType, Headers: map[string]string{"Key-Id": f.key.ID(), "Suite": sealing.Suite}, Bytes: block.Bytes[:20]})
 	existing := f.raw(t, "existing.txt", "keep me", 0o600)
 	base := []string{"secret", "recover", "-f", f.manifest, "--recovery-key", f.keyFile}
 	tests := []struct {
@@ -315,7 +317,7 @@ var _ = Describe("the recovery key, end to end", func() {
 		By("the operator publishes it as a default recipient (as --default-recipients-file makes it; no operator runs here)")
 		opNS, kr := operatorKeyring()
 		cm := &corev1.ConfigMap{}
-		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: opNS, Name: cli.PublicKeysConfigMap}, cm)).To(Succeed())
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: opNS, Name: cmdutil.PublicKeysConfigMap}, cm)).To(Succeed())
 		cm.Data = kr.PublicData(pubs...)
 		Expect(k8sClient.Update(ctx, cm)).To(Succeed())
 

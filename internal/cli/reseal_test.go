@@ -27,7 +27,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/yaml"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
-	"github.com/lightning-operator/lightning-operator/internal/cli"
+	"github.com/lightning-operator/lightning-operator/internal/cli/cmdutil"
+	"github.com/lightning-operator/lightning-operator/internal/cli/secret"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
@@ -108,9 +109,9 @@ var _ = Describe("secret reseal", func() {
 		By("a v1 value, as the CLI sealed before v2")
 		v1, err := sealing.Seal(kr.Current().Private.Public(), sealing.Scope{Namespace: ns, Name: "d-legacy"}, []byte("CANARY-reseal-legacy-1b7a"))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(k8sClient.Create(ctx, cli.NewSecret(ns, "d-legacy", v1))).To(Succeed())
+		Expect(k8sClient.Create(ctx, secret.NewSecret(ns, "d-legacy", v1))).To(Succeed())
 		By("a copy of another secret's envelope: sealed to the old key, but it does not open")
-		Expect(k8sClient.Create(ctx, cli.NewSecret(ns, "e-copied", getSecret(ns, "a-token").Spec.EncryptedValue))).To(Succeed())
+		Expect(k8sClient.Create(ctx, secret.NewSecret(ns, "e-copied", getSecret(ns, "a-token").Spec.EncryptedValue))).To(Succeed())
 
 		for _, name := range []string{"a-token", "b-password", "c-ssh-key", "d-legacy"} {
 			Eventually(secretStatus(ns, name), 20*time.Second).Should(readyWith(old))
@@ -201,6 +202,6 @@ var _ = Describe("secret reseal", func() {
 			"0 resealed, 0 unchanged, 1 failed, of 1 LightningSecret(s); the current key is " + ring.Current().Private.ID() + ".\n" +
 			"error: 1 of 1 LightningSecret(s) were not re-sealed (see above)\n"))
 		Expect(getSecret(ns, "lonely").Annotations).To(HaveKeyWithValue(lightningv1alpha1.AnnotationResealRequest, MatchRegexp(`^\d{8}T\d{6}Z-[0-9a-f]{8}$`)))
-		Expect(getSecret(ns, "lonely").ManagedFields).To(ContainElement(HaveField("Manager", cli.FieldManager)))
+		Expect(getSecret(ns, "lonely").ManagedFields).To(ContainElement(HaveField("Manager", cmdutil.FieldManager)))
 	})
 })

@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/lightning-operator/lightning-operator/internal/cli"
+	"github.com/lightning-operator/lightning-operator/internal/cli/secret"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 )
@@ -70,7 +71,7 @@ func sealDirect(ns, name, value string, pubs ...*sealing.PublicKey) {
 	GinkgoHelper()
 	env, err := sealing.SealTo(pubs, sealing.Scope{Namespace: ns, Name: name}, []byte(value))
 	Expect(err).NotTo(HaveOccurred())
-	Expect(k8sClient.Create(ctx, cli.NewSecret(ns, name, env))).To(Succeed())
+	Expect(k8sClient.Create(ctx, secret.NewSecret(ns, name, env))).To(Succeed())
 }
 
 func keyringIDs(opNS string) []string {

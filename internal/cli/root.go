@@ -19,17 +19,17 @@ limitations under the License.
 // LightningApp manifest, and seals secret values into LightningSecrets that
 // are safe to commit to git.
 //
-// The commands are built by NewRootCommand with injectable streams, client
-// configuration and terminal, so tests run them in-process against envtest.
+// The root command is built here by NewRootCommand with injectable streams,
+// client configuration and terminal, so tests run it in-process against
+// envtest. Its commands live in a package each, by the noun they act on,
+// as kubectl's do: app, secret, cert, keyring and recovery, with what they
+// share in cmdutil.
 package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -37,18 +37,13 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 
-	"github.com/lightning-operator/lightning-operator/internal/keysecret"
+	"github.com/lightning-operator/lightning-operator/internal/cli/app"
+	"github.com/lightning-operator/lightning-operator/internal/cli/cert"
+	"github.com/lightning-operator/lightning-operator/internal/cli/cmdutil"
+	"github.com/lightning-operator/lightning-operator/internal/cli/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/cli/recovery"
+	"github.com/lightning-operator/lightning-operator/internal/cli/secret"
 )
-
-// FieldManager owns the fields kubectl-lightning applies (server-side apply).
-const FieldManager = "kubectl-lightning"
-
-// DefaultOperatorNamespace is where the operator publishes its public keys.
-const DefaultOperatorNamespace = "lightning-system"
-
-// PublicKeysConfigMap is the ConfigMap, in the operator's namespace, that
-// publishes the sealing public keys.
-const PublicKeysConfigMap = keysecret.DefaultConfigMapName
 
 // Options configure a root command. The zero value uses the process's
 // streams and terminal, and the kubeconfig flags.
@@ -60,12 +55,12 @@ type Options struct {
 	RESTConfig func() (*rest.Config, error)
 	// Terminal reads a secret value without echo; nil uses the real
 	// terminal when stdin is one.
-	Terminal Terminal
+	Terminal cmdutil.Terminal
 	// Now is the clock for ages in tables; nil is time.Now.
 	Now func() time.Time
 	// Logs, when set, replaces client-go as the source of pod logs for
 	// show logs (envtest runs no kubelet to serve them).
-	Logs LogStreamer
+	Logs app.LogStreamer
 }
 
 func (o *Options) defaults() {
@@ -79,38 +74,24 @@ func (o *Options) defaults() {
 		o.Streams.ErrOut = os.Stderr
 	}
 	if o.Terminal == nil {
-		o.Terminal = stdinTerminal(o.Streams.In, o.Streams.ErrOut)
+		o.Terminal = cmdutil.StdinTerminal(o.Streams.In, o.Streams.ErrOut)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 }
 
-// env is what every command shares: streams, clock and cluster access.
-type env struct {
-	Options
-	config            *genericclioptions.ConfigFlags
-	operatorNamespace string
-}
-
-// NewRootCommand builds `kubectl lightning` and its subcommands.
-func NewRootCommand(o Options) *cobra.Command {
-	o.defaults()
-	e := &env{Options: o, config: genericclioptions.NewConfigFlags(false)}
-	e.config.CacheDir = nil // no discovery cache: the client maps kinds lazily
-
-	root := &cobra.Command{
-		Use:   "kubectl-lightning",
-		Short: "Run Lightning Apps with encrypted secrets on Kubernetes",
-		Long: `kubectl lightning turns Lightning's "lightning run app" into LightningApp manifests,
+const (
+	rootLong = `kubectl lightning turns Lightning's "lightning run app" into LightningApp manifests,
 and seals secret values into LightningSecrets that are safe to commit to git.
 
 Values are sealed on this machine with the operator's public key; only the
 operator can open them, and only under the secret's own name and namespace.
 
 The cluster is found as kubectl finds it (--kubeconfig, --context, -n); kubectl's other
-connection flags work too (--server, --token, --certificate-authority, ...).`,
-		Example: `  # Print the LightningApp for a Lightning command line
+connection flags work too (--server, --token, --certificate-authority, ...).`
+
+	rootExample = `  # Print the LightningApp for a Lightning command line
   kubectl lightning run app app.py --cloud --image registry.example/my-app:1.0 \
     --env FOO=bar --secret MY_APP_SECRET=my-secret
 
@@ -123,7 +104,26 @@ connection flags work too (--server, --token, --certificate-authority, ...).`,
   # List the apps, follow their logs, stop one
   kubectl lightning list apps
   kubectl lightning show logs my-app --follow
-  kubectl lightning stop app my-app`,
+  kubectl lightning stop app my-app`
+)
+
+// NewRootCommand builds `kubectl lightning` and its subcommands.
+func NewRootCommand(o Options) *cobra.Command {
+	o.defaults()
+	f := &cmdutil.Factory{
+		IOStreams:      o.Streams,
+		Terminal:       o.Terminal,
+		Now:            o.Now,
+		UserAgent:      "kubectl-lightning/" + buildVersion(),
+		ConfigFlags:    genericclioptions.NewConfigFlags(false),
+		RESTConfigFunc: o.RESTConfig,
+	}
+	f.ConfigFlags.CacheDir = nil // no discovery cache: the client maps kinds lazily
+	root := cmdutil.GroupCommand(&cobra.Command{
+		Use:     "kubectl-lightning",
+		Short:   "Run Lightning Apps with encrypted secrets on Kubernetes",
+		Long:    rootLong,
+		Example: rootExample,
 		Annotations: map[string]string{
 			cobra.CommandDisplayNameAnnotation: "kubectl lightning",
 		},
@@ -132,41 +132,45 @@ connection flags work too (--server, --token, --certificate-authority, ...).`,
 		// kubectl runs kubectl_complete-lightning for completion; the
 		// completion command is for kubectl-lightning run directly.
 		CompletionOptions: cobra.CompletionOptions{},
-		Args:              noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cmd.Help()
-		},
-	}
+	}, commands(f, o.Logs)...)
 	root.SetIn(o.Streams.In)
 	root.SetOut(o.Streams.Out)
 	root.SetErr(o.Streams.ErrOut)
 	root.SetFlagErrorFunc(flagError)
+	addGlobalFlags(f, root)
+	registerRootCompletion(f, root)
+	return root
+}
 
-	e.config.AddFlags(root.PersistentFlags())
+// commands are the commands of kubectl lightning, by the noun they act on.
+func commands(f *cmdutil.Factory, logs app.LogStreamer) []*cobra.Command {
+	return []*cobra.Command{
+		app.NewRunCommand(f),
+		app.NewListCommand(f),
+		app.NewShowCommand(f, logs),
+		app.NewStopCommand(f),
+		app.NewStartCommand(f),
+		app.NewDeleteCommand(f),
+		secret.NewCommand(f),
+		cert.NewCommand(f),
+		keyring.NewCommand(f),
+		recovery.NewCommand(f),
+		newVersionCommand(f),
+	}
+}
+
+// addGlobalFlags adds the flags of every command: kubectl's connection
+// flags and --operator-namespace.
+func addGlobalFlags(f *cmdutil.Factory, root *cobra.Command) {
+	f.ConfigFlags.AddFlags(root.PersistentFlags())
 	// kubectl keeps its connection flags out of every help page; show the
 	// everyday ones and keep the rest working but hidden.
 	for _, name := range []string{"as-uid", "as-user-extra", "certificate-authority", "client-certificate",
 		"client-key", "disable-compression", "insecure-skip-tls-verify", "proxy-url", "server", "tls-server-name", "token"} {
 		_ = root.PersistentFlags().MarkHidden(name)
 	}
-	root.PersistentFlags().StringVar(&e.operatorNamespace, "operator-namespace", DefaultOperatorNamespace,
+	root.PersistentFlags().StringVar(&f.OperatorNamespace, "operator-namespace", cmdutil.DefaultOperatorNamespace,
 		"Namespace of lightning-operator, where it publishes its public keys and keeps its keyring.")
-
-	root.AddCommand(
-		newRunCommand(e),
-		newListCommand(e),
-		newShowCommand(e),
-		newStopCommand(e),
-		newStartCommand(e),
-		newDeleteCommand(e),
-		newSecretCommand(e),
-		newCertCommand(e),
-		newKeyringCommand(e),
-		newRecoveryKeyCommand(e),
-		newVersionCommand(e),
-	)
-	registerRootCompletion(e, root)
-	return root
 }
 
 // Main runs the CLI with args (without the program name) and returns the
@@ -179,59 +183,13 @@ func Main(ctx context.Context, args []string, o Options) int {
 	}
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(o.Streams.ErrOut, "error: "+oneLine(err))
+		fmt.Fprintln(o.Streams.ErrOut, "error: "+cmdutil.OneLine(err))
 		return 1
 	}
 	return 0
-}
-
-// oneLine makes an error message one line, whatever its source.
-func oneLine(err error) string {
-	if errors.Is(err, context.Canceled) {
-		return "interrupted"
-	}
-	msg := strings.Map(func(r rune) rune {
-		switch r {
-		case '\n', '\r', '\v', '\f', '\u0085', '\u2028', '\u2029':
-			return ' '
-		}
-		return r
-	}, err.Error())
-	return strings.TrimSpace(msg)
 }
 
 // flagError adds where to find help to cobra's flag errors, on one line.
 func flagError(cmd *cobra.Command, err error) error {
 	return fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())
 }
-
-// noArgs refuses arguments to a command that takes none, naming them.
-func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		hint := ""
-		if cmd.SuggestionsMinimumDistance <= 0 {
-			cmd.SuggestionsMinimumDistance = 2
-		}
-		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-			hint = fmt.Sprintf("; did you mean %q?", s[0])
-		}
-		return fmt.Errorf("unknown command '%s' for '%s'%s (see '%s --help')", show(args[0]), cmd.CommandPath(), hint, cmd.CommandPath())
-	}
-	return nil
-}
-
-// exactArgs wants n arguments, and says which with usage when they are missing.
-func exactArgs(n int, what string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		switch {
-		case len(args) < n:
-			return fmt.Errorf("%s is required: %s", what, cmd.UseLine())
-		case len(args) > n:
-			return fmt.Errorf("unexpected argument '%s': %s", show(args[n]), cmd.UseLine())
-		}
-		return nil
-	}
-}
-
-func (e *env) out() io.Writer    { return e.Streams.Out }
-func (e *env) errOut() io.Writer { return e.Streams.ErrOut }

@@ -34,7 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
-	"github.com/lightning-operator/lightning-operator/internal/cli"
+	"github.com/lightning-operator/lightning-operator/internal/cli/cmdutil"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
 )
@@ -93,7 +93,7 @@ var _ = BeforeSuite(func() {
 	// The operator's side, as internal/keysecret publishes it.
 	ring, err = keyring.New(time.Now())
 	Expect(err).NotTo(HaveOccurred())
-	publishKeys(cli.DefaultOperatorNamespace, ring)
+	publishKeys(cmdutil.DefaultOperatorNamespace, ring)
 })
 
 var _ = AfterSuite(func() {
@@ -112,7 +112,7 @@ func publishKeys(namespace string, kr *keyring.Keyring) {
 	if err := k8sClient.Create(ctx, ns); err != nil {
 		Expect(client.IgnoreAlreadyExists(err)).To(Succeed())
 	}
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: cli.PublicKeysConfigMap}}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: cmdutil.PublicKeysConfigMap}}
 	cm.Data = kr.PublicData()
 	if err := k8sClient.Create(ctx, cm); err != nil {
 		Expect(client.IgnoreAlreadyExists(err)).To(Succeed())

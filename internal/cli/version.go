@@ -17,6 +17,7 @@ limitations under the License.
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -24,6 +25,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
+
+	"github.com/lightning-operator/lightning-operator/internal/cli/cmdutil"
 )
 
 // version and commit are set at build time, as `make release` does:
@@ -101,39 +104,58 @@ func (v VersionInfo) String() string {
 	return fmt.Sprintf("kubectl-lightning %s (commit %s%s, %s %s)", v.Version, c, dirty, v.GoVersion, v.Platform)
 }
 
-func newVersionCommand(e *env) *cobra.Command {
-	var output string
-	cmd := &cobra.Command{
-		Use:   "version [-o json|yaml]",
-		Short: "Print the version of kubectl-lightning",
-		Example: `  kubectl lightning version
+type versionOptions struct {
+	f      *cmdutil.Factory
+	output string
+}
+
+const (
+	versionExample = `  kubectl lightning version
 
   # For scripts
-  kubectl lightning version -o json`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := currentVersion()
-			var b []byte
-			var err error
-			switch output {
-			case "":
-				b = []byte(v.String() + "\n")
-			case formatJSON:
-				b, err = json.MarshalIndent(v, "", "  ")
-				b = append(b, '\n')
-			case formatYAML:
-				b, err = yaml.Marshal(v)
-			default:
-				return fmt.Errorf("unknown output format '%s': use json or yaml (or leave -o out)", show(output))
-			}
-			if err != nil {
-				return fmt.Errorf("printing the version: %w", err)
-			}
-			_, err = e.out().Write(b)
-			return err
-		},
+  kubectl lightning version -o json`
+)
+
+func newVersionCommand(f *cmdutil.Factory) *cobra.Command {
+	o := &versionOptions{f: f}
+	cmd := &cobra.Command{
+		Use:     "version [-o json|yaml]",
+		Short:   "Print the version of kubectl-lightning",
+		Example: versionExample,
+		Args:    cmdutil.NoArgs,
+		RunE:    cmdutil.RunE(o),
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: json or yaml. Default: one line.")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{formatJSON, formatYAML}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "Output format: json or yaml. Default: one line.")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{cmdutil.FormatJSON, cmdutil.FormatYAML}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+func (o *versionOptions) Complete(*cobra.Command, []string) error { return nil }
+
+func (o *versionOptions) Validate() error {
+	switch o.output {
+	case "", cmdutil.FormatJSON, cmdutil.FormatYAML:
+		return nil
+	}
+	return fmt.Errorf("unknown output format '%s': use json or yaml (or leave -o out)", cmdutil.Show(o.output))
+}
+
+func (o *versionOptions) Run(context.Context) error {
+	v := currentVersion()
+	var b []byte
+	var err error
+	switch o.output {
+	case "":
+		b = []byte(v.String() + "\n")
+	case cmdutil.FormatJSON:
+		b, err = json.MarshalIndent(v, "", "  ")
+		b = append(b, '\n')
+	default:
+		b, err = yaml.Marshal(v)
+	}
+	if err != nil {
+		return fmt.Errorf("printing the version: %w", err)
+	}
+	_, err = o.f.Out.Write(b)
+	return err
 }
