@@ -19,6 +19,7 @@ limitations under the License.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -39,6 +40,8 @@ import (
 	"github.com/lightning-operator/lightning-operator/controllers"
 	"github.com/lightning-operator/lightning-operator/internal/app"
 	"github.com/lightning-operator/lightning-operator/internal/certs"
+	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/kms"
 	"github.com/lightning-operator/lightning-operator/internal/operator"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/webhooks"
@@ -82,6 +85,9 @@ type options struct {
 	webhookCALifetime    time.Duration
 	webhookCertLifetime  time.Duration
 	webhookCAPropagation time.Duration
+
+	kmsEndpoint string
+	kmsMigrate  bool
 }
 
 func (o *options) bind(fs *flag.FlagSet) {
@@ -122,6 +128,23 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&o.webhookCertLifetime, "webhook-cert-lifetime", certs.DefaultCertLifetime, "Lifetime of the self-managed serving certificate, at most the CA's; it is renewed two thirds through it.")
 	fs.DurationVar(&o.webhookCAPropagation, "webhook-ca-propagation", certs.DefaultCAPropagation, "How long a new webhook CA is only trusted (in the caBundle) before it signs.")
 	fs.StringVar(&o.computePresetsFile, "compute-presets-file", "", "YAML file of cloudCompute presets (name: {cpu, memory, gpus}) laid over the defaults; mount it from a ConfigMap.")
+	fs.StringVar(&o.kmsEndpoint, "kms-endpoint", "", "Kubernetes KMS v2 plugin (unix:///<socket>, a sidecar) that wraps the keyring: its private keys are stored encrypted under a data key the plugin wraps, so the Secret alone opens nothing. Empty keeps the keyring plain.")
+	fs.BoolVar(&o.kmsMigrate, "kms-migrate", false, "Wrap a plain keyring found at start with --kms-endpoint's plugin (back it up first: kubectl lightning keyring backup). Without it a plain keyring keeps working, with a warning.")
+}
+
+// newKMS is the client of the KMS plugin --kms-endpoint names; nil without one.
+func newKMS(endpoint string, migrate bool) (*kms.Client, error) {
+	if endpoint == "" {
+		if migrate {
+			return nil, errors.New("--kms-migrate needs --kms-endpoint: it wraps the keyring with that KMS plugin")
+		}
+		return nil, nil
+	}
+	c, err := kms.New(endpoint, 0)
+	if err != nil {
+		return nil, fmt.Errorf("--kms-endpoint: %w", err)
+	}
+	return c, nil
 }
 
 func envOr(name, fallback string) string {
@@ -197,6 +220,15 @@ func run(opts options) error {
 	if err != nil {
 		return err
 	}
+	kmsClient, err := newKMS(opts.kmsEndpoint, opts.kmsMigrate)
+	if err != nil {
+		return err
+	}
+	var keyWrapper keyring.KeyWrapper // a nil *kms.Client would not be a nil interface
+	if kmsClient != nil {
+		defer func() { _ = kmsClient.Close() }()
+		keyWrapper = kmsClient
+	}
 
 	// Without --metrics-cert-dir the metrics server reads the webhook's
 	// CertDir: one certificate, from the operator's CA (or cert-manager),
@@ -241,6 +273,8 @@ func run(opts options) error {
 		KeyRotationPeriod: opts.keyRotationPeriod,
 		KeyCutoff:         cutoff,
 		DefaultRecipients: recipients,
+		KMS:               keyWrapper,
+		MigrateToKMS:      opts.kmsMigrate,
 		Workers:           opts.workers,
 		App:               controllers.AppOptions{Presets: presets, MinRolloutInterval: opts.minRolloutInterval},
 		WebhookConfigName: opts.webhookConfigName,
@@ -261,6 +295,7 @@ func run(opts options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding ready check: %w", err)
 	}
-	log.Info("Starting manager", "operatorNamespace", opts.operatorNamespace, "watchNamespaces", watch, "leaderElection", opts.leaderElect)
+	log.Info("Starting manager", "operatorNamespace", opts.operatorNamespace, "watchNamespaces", watch, "leaderElection", opts.leaderElect,
+		"kmsEndpoint", opts.kmsEndpoint, "kmsMigrate", opts.kmsMigrate)
 	return mgr.Start(ctx)
 }

@@ -59,3 +59,47 @@ func TestStackTracesOnRequest(t *testing.T) {
 		t.Errorf("--zap-stacktrace-level=error gave no stack trace: %s", out)
 	}
 }
+
+func TestKMSFlags(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantClient bool
+		wantErr    string
+	}{
+		{name: "no KMS: a plain keyring", args: nil},
+		{name: "a plugin", args: []string{"--kms-endpoint", "unix:///run/kms/socket"}, wantClient: true},
+		{name: "a plugin, migrating", args: []string{"--kms-endpoint=unix:///run/kms/socket", "--kms-migrate"}, wantClient: true},
+		{name: "migrating without a plugin", args: []string{"--kms-migrate"}, wantErr: "--kms-migrate needs --kms-endpoint"},
+		{name: "not a unix socket", args: []string{"--kms-endpoint", "tcp://10.0.0.1:80"}, wantErr: `--kms-endpoint: KMS endpoint "tcp://10.0.0.1:80" is not unix:///<absolute socket path>`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("manager", flag.ContinueOnError)
+			var o options
+			o.bind(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			c, err := newKMS(o.kmsEndpoint, o.kmsMigrate)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c != nil; got != tc.wantClient {
+				t.Fatalf("a KMS client: %v, want %v", got, tc.wantClient)
+			}
+			if c != nil {
+				defer func() { _ = c.Close() }()
+				if c.Endpoint() != o.kmsEndpoint {
+					t.Errorf("the client's endpoint is %s, want %s", c.Endpoint(), o.kmsEndpoint)
+				}
+			}
+		})
+	}
+}

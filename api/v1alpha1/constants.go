@@ -65,6 +65,14 @@ const (
 	// its value again to the newest key, keeping every other recipient; any
 	// new value (a token) is a new request, answered in status.reseal.
 	AnnotationResealRequest = "lightning.ai/reseal-request"
+	// AnnotationKMSKeyID on a KMS-wrapped keyring Secret names, for
+	// people, the KMS plugin's key its data key is wrapped under. The
+	// operator never reads it: the key ID it uses is in the wrapped data.
+	AnnotationKMSKeyID = "lightning.ai/kms-key-id"
+	// AnnotationKMSReopened on a KMS-wrapped keyring Secret is when the
+	// leader opened it again after the KMS plugin was down while opens
+	// waited: the write brings the controllers back to what waited.
+	AnnotationKMSReopened = "lightning.ai/kms-reopened"
 )
 
 // Finalizers, condition types and reasons.

@@ -45,6 +45,7 @@ import (
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
+	"github.com/lightning-operator/lightning-operator/internal/kms/kmstest"
 	"github.com/lightning-operator/lightning-operator/internal/testenv"
 )
 
@@ -60,6 +61,7 @@ func TestMain(m *testing.M) {
 }
 
 func runWithEnvtest(m *testing.M) int {
+	defer kmstest.Cleanup() // the SoftHSM plugin built for these tests
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		panic(err)
 	}

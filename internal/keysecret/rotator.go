@@ -18,8 +18,12 @@ package keysecret
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -53,26 +58,68 @@ var (
 		Name: "lightning_keyring_rotations_total",
 		Help: "Sealing keys added to the keyring, including the first.",
 	})
+	// Only with a KMS configured, so its absence means "no KMS".
+	kmsAvailable = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "lightning_keyring_kms_available",
+		Help: "1 when the last call to the KMS v2 plugin that wraps the keyring succeeded; 0 when the plugin was down or refused (the keyring cannot be opened or written; keys already opened keep working).",
+	}, []string{"endpoint"})
+	keyringWrapped = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "lightning_keyring_kms_wrapped",
+		Help: "1 when the keyring Secret is wrapped by the KMS plugin; 0 when it is plain (no KMS, or a KMS without --kms-migrate).",
+	})
 )
 
 func init() {
-	metrics.Registry.MustRegister(keyringAvailable, keyringKeys, keyringRotations)
+	metrics.Registry.MustRegister(keyringAvailable, keyringKeys, keyringRotations, kmsAvailable, keyringWrapped)
 }
+
+// reportKMS sets lightning_keyring_kms_available after a call to the plugin
+// w: err nil or an ErrKMS; other errors (corrupt data) tell nothing of it.
+func reportKMS(w keyring.KeyWrapper, err error) {
+	if w == nil || (err != nil && !errors.Is(err, keyring.ErrKMS)) {
+		return
+	}
+	endpoint := "unknown"
+	if e, ok := w.(interface{ Endpoint() string }); ok {
+		endpoint = e.Endpoint()
+	}
+	up := 1.0
+	if err != nil {
+		up = 0
+	}
+	kmsAvailable.WithLabelValues(endpoint).Set(up)
+}
+
+// Event reasons of the keyring Secret.
+const (
+	ReasonKeyringUnavailable = "KeyringUnavailable"
+	ReasonKMSUnavailable     = "KMSUnavailable"
+	ReasonKMSAvailable       = "KMSAvailable"
+	ReasonKeyAdded           = "KeyAdded"
+	ReasonKeyringWrapped     = "KeyringWrapped"
+	ReasonKeyringRewrapped   = "KeyringRewrapped"
+	ReasonKeyringNotWrapped  = "KeyringNotWrapped"
+)
 
 // Rotator keeps the keyring current: a controller of the keyring Secret
 // that runs the Writer on the leader (controllers run only there). It runs
 // at start, on every event of the Secret, when the current key is due for
 // rotation, and at least every interval: the Secret may be outside the
 // label-selected cache (restored without the label), and the public-key
-// ConfigMap is not watched. A failed run is retried after a second,
-// doubling up to interval.
+// ConfigMap is not watched. It also runs when a Source given to WithSource
+// failed to open the keyring on the KMS plugin. A failed run is retried
+// after a second, doubling up to interval; with a KMS, each run also asks
+// the plugin, so one that is down is reported within interval.
 type Rotator struct {
 	writer       *Writer
 	secretsExist SecretsExist
 	interval     time.Duration
 	recorder     recorder.EventRecorder
+	source       *Source
 
-	healthy *bool // one worker: no lock
+	// One worker: no lock.
+	failing          string // the reason of the last run's failure; "" when it succeeded
+	warnedNotWrapped bool
 }
 
 var _ reconcile.Reconciler = (*Rotator)(nil)
@@ -83,6 +130,16 @@ func NewRotator(w *Writer, secretsExist SecretsExist, interval time.Duration, re
 		interval = time.Minute
 	}
 	return &Rotator{writer: w, secretsExist: secretsExist, interval: interval, recorder: rec}
+}
+
+// WithSource has the Rotator bring the controllers back to what waited on
+// the KMS plugin: when s could not open the keyring on it, the Rotator runs
+// soon, and its first run that succeeds annotates the keyring Secret
+// (AnnotationKMSReopened), an event that makes the controllers check again
+// the LightningSecrets and apps that failed.
+func (r *Rotator) WithSource(s *Source) *Rotator {
+	r.source = s
+	return r
 }
 
 // SetupWithManager adds the controller to mgr.
@@ -96,13 +153,16 @@ func (r *Rotator) SetupWithManager(mgr ctrl.Manager) error {
 		q.Add(reconcile.Request{NamespacedName: key})
 		return nil
 	})
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("keyring").
 		For(&corev1.Secret{}, builder.WithPredicates(isKeyring)).
-		WatchesRawSource(atStart).
-		WithOptions(controller.Options{
-			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, r.interval),
-		}).
+		WatchesRawSource(atStart)
+	if r.source != nil {
+		b = b.WatchesRawSource(source.Channel(r.source.waits, &handler.EnqueueRequestForObject{}))
+	}
+	return b.WithOptions(controller.Options{
+		RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, r.interval),
+	}).
 		Complete(r)
 }
 
@@ -130,7 +190,15 @@ func (r *Rotator) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile
 
 func (r *Rotator) sync(ctx context.Context) (*keyring.Keyring, error) {
 	log := logf.FromContext(ctx).WithName("keyring")
-	ring, rotated, err := r.writer.Sync(ctx, r.secretsExist)
+	rep, err := r.writer.SyncReport(ctx, r.secretsExist)
+	if err == nil && r.source != nil && r.source.waiting.Swap(false) {
+		if err = r.writer.markReopened(ctx); err != nil {
+			r.source.waiting.Store(true)
+		} else {
+			log.Info("The keyring opens again: annotated its Secret, so the LightningSecrets and apps that waited for the KMS plugin are checked again",
+				"annotation", lightningv1alpha1.AnnotationKMSReopened, "kmsKeyID", rep.KMSKeyID)
+		}
+	}
 	if err != nil && ctx.Err() != nil {
 		return nil, ctx.Err() // stopping: not a keyring problem
 	}
@@ -138,21 +206,59 @@ func (r *Rotator) sync(ctx context.Context) (*keyring.Keyring, error) {
 	regarding := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
 	if err != nil {
 		keyringAvailable.Set(0)
-		log.Error(err, "Keyring is unavailable; nothing was regenerated")
-		if r.healthy == nil || *r.healthy {
-			r.recorder.Eventf(regarding, nil, corev1.EventTypeWarning, "KeyringUnavailable", "Sync", "%s", err.Error())
+		reason := ReasonKeyringUnavailable
+		if errors.Is(err, keyring.ErrKMS) {
+			reason = ReasonKMSUnavailable
 		}
-		r.healthy = boolPtr(false)
+		log.Error(err, "Keyring is unavailable; nothing was regenerated", "reason", reason)
+		if r.failing != reason {
+			r.recorder.Eventf(regarding, nil, corev1.EventTypeWarning, reason, "Sync", "%s", err.Error())
+		}
+		r.failing = reason
 		return nil, err
 	}
 	keyringAvailable.Set(1)
-	keyringKeys.Set(float64(ring.Len()))
-	r.healthy = boolPtr(true)
-	if rotated {
-		keyringRotations.Inc()
-		r.recorder.Eventf(regarding, nil, corev1.EventTypeNormal, "KeyAdded", "Rotate", "Sealing key %s is now current (%d key(s) kept for opening)", ring.Current().Private.ID(), ring.Len())
+	keyringKeys.Set(float64(rep.Ring.Len()))
+	keyringWrapped.Set(boolGauge(rep.KMSKeyID != ""))
+	if r.failing == ReasonKMSUnavailable {
+		log.Info("The KMS plugin opens the keyring again", "kmsKeyID", rep.KMSKeyID)
+		r.recorder.Eventf(regarding, nil, corev1.EventTypeNormal, ReasonKMSAvailable, "Sync", "The KMS plugin opens the keyring again (KMS key ID %s)", rep.KMSKeyID)
 	}
-	return ring, nil
+	r.failing = ""
+	r.report(log, regarding, rep)
+	return rep.Ring, nil
+}
+
+// report tells what a successful sync did: Events and log lines name key
+// IDs only.
+func (r *Rotator) report(log logr.Logger, regarding *corev1.Secret, rep Report) {
+	ring := rep.Ring
+	if rep.Migrated {
+		r.recorder.Eventf(regarding, nil, corev1.EventTypeNormal, ReasonKeyringWrapped, "Wrap",
+			"The keyring (sealing keys %s; version key %s) is now wrapped by the KMS plugin under KMS key ID %s", strings.Join(ring.IDs(), ", "), ring.VersionKey().ID(), rep.KMSKeyID)
+	}
+	if rep.RewrappedFrom != "" {
+		r.recorder.Eventf(regarding, nil, corev1.EventTypeNormal, ReasonKeyringRewrapped, "Wrap",
+			"The KMS plugin's key changed: the keyring's data key is wrapped again under KMS key ID %s (was %s)", rep.KMSKeyID, rep.RewrappedFrom)
+	}
+	if rep.NotWrapped && !r.warnedNotWrapped {
+		msg := fmt.Sprintf("A KMS plugin is configured, but keyring Secret %s is plain: anyone who reads it can open every sealed value. "+
+			"Back it up (kubectl lightning keyring backup), then run the operator with --kms-migrate to wrap it (see docs/operations.md)", regarding.Namespace+"/"+regarding.Name)
+		log.Error(errors.New("the keyring is not wrapped by the KMS plugin"), msg, "keyIDs", ring.IDs())
+		r.recorder.Eventf(regarding, nil, corev1.EventTypeWarning, ReasonKeyringNotWrapped, "Sync", "%s", msg)
+		r.warnedNotWrapped = true
+	}
+	if rep.Rotated {
+		keyringRotations.Inc()
+		r.recorder.Eventf(regarding, nil, corev1.EventTypeNormal, ReasonKeyAdded, "Rotate", "Sealing key %s is now current (%d key(s) kept for opening)", ring.Current().Private.ID(), ring.Len())
+	}
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // nextRotation is when keyring.NeedsRotation next holds for a keyring
@@ -185,8 +291,6 @@ func requeueAfter(now, due time.Time, interval time.Duration) time.Duration {
 	}
 	return interval
 }
-
-func boolPtr(b bool) *bool { return &b }
 
 // AnyLightningSecret reports whether any LightningSecret exists, reading past
 // the cache with a limit of one: it runs only when the keyring is missing.

@@ -47,6 +47,17 @@ import (
 // calls.
 func startRotator(t *testing.T, opts keysecret.Options, interval time.Duration, exist *atomic.Bool, calls *atomic.Int32) {
 	t.Helper()
+	runRotator(t, opts, interval, func(context.Context) (bool, error) {
+		calls.Add(1)
+		return exist.Load(), nil
+	}, false)
+}
+
+// runRotator is startRotator's manager; withSource also gives the Rotator
+// a Source reading through the manager's cache (as the controllers' one
+// does), and returns it.
+func runRotator(t *testing.T, opts keysecret.Options, interval time.Duration, secretsExist keysecret.SecretsExist, withSource bool) *keysecret.Source {
+	t.Helper()
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -58,12 +69,14 @@ func startRotator(t *testing.T, opts keysecret.Options, interval time.Duration, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	secretsExist := func(context.Context) (bool, error) {
-		calls.Add(1)
-		return exist.Load(), nil
-	}
 	w := keysecret.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), opts, nil)
-	if err := keysecret.NewRotator(w, secretsExist, interval, mgr.GetEventRecorder("lightning-keyring")).SetupWithManager(mgr); err != nil {
+	rotator := keysecret.NewRotator(w, secretsExist, interval, mgr.GetEventRecorder("lightning-keyring"))
+	var source *keysecret.Source
+	if withSource {
+		source = keysecret.NewSource(mgr.GetClient(), opts)
+		rotator.WithSource(source)
+	}
+	if err := rotator.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -75,6 +88,10 @@ func startRotator(t *testing.T, opts keysecret.Options, interval time.Duration, 
 			t.Errorf("the manager stopped with %v", err)
 		}
 	})
+	if withSource && !mgr.GetCache().WaitForCacheSync(ctx) {
+		t.Fatal("the manager's cache did not sync")
+	}
+	return source
 }
 
 // eventually polls check every 50ms until it returns "" or 10s pass.

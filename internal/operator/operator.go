@@ -45,6 +45,7 @@ import (
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/controllers"
 	"github.com/lightning-operator/lightning-operator/internal/certs"
+	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/internal/statemetrics"
@@ -66,6 +67,10 @@ type Options struct {
 	// DefaultRecipients are published with the public keys, for the CLI to
 	// seal every value to as well (an offline recovery key).
 	DefaultRecipients []*sealing.PublicKey
+	// KMS, when set, keeps the keyring wrapped by a KMS v2 plugin
+	// (internal/kms); MigrateToKMS lets the leader wrap a plain one.
+	KMS          keyring.KeyWrapper
+	MigrateToKMS bool
 	// KeyCheckInterval is the longest time between two checks of the
 	// keyring by the leader, besides its Secret's events and the rotation
 	// due time, and the longest backoff after a failed one; default 1m.
@@ -192,10 +197,12 @@ func stripPodTemplate(in any) (any, error) {
 
 // Setup adds every part to mgr. ctx bounds the index registration.
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
-	keyOpts := keysecret.Options{Namespace: o.Namespace, RotationPeriod: o.KeyRotationPeriod, Cutoff: o.KeyCutoff, DefaultRecipients: o.DefaultRecipients}
+	keyOpts := keysecret.Options{Namespace: o.Namespace, RotationPeriod: o.KeyRotationPeriod, Cutoff: o.KeyCutoff, DefaultRecipients: o.DefaultRecipients,
+		KMS: o.KMS, MigrateToKMS: o.MigrateToKMS}
 	keys := keysecret.NewSource(mgr.GetClient(), keyOpts)
 	writer := keysecret.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), keyOpts, o.Now)
-	rotator := keysecret.NewRotator(writer, keysecret.AnyLightningSecret(mgr.GetAPIReader(), o.WatchNamespaces...), o.KeyCheckInterval, mgr.GetEventRecorder("lightning-keyring"))
+	rotator := keysecret.NewRotator(writer, keysecret.AnyLightningSecret(mgr.GetAPIReader(), o.WatchNamespaces...), o.KeyCheckInterval, mgr.GetEventRecorder("lightning-keyring")).
+		WithSource(keys)
 	if err := rotator.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the keyring controller: %w", err)
 	}

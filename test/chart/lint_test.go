@@ -42,6 +42,7 @@ func TestLintStrict(t *testing.T) {
 		{"webhook": map[string]any{"tls": "cert-manager"}},
 		serviceMonitorOn,
 		{"watchNamespaces": []any{"team-a", "team-b"}},
+		kmsOn,
 	} {
 		l := lint.RunAll(dir, values, namespace, lint.WithKubeVersion(kube))
 		for _, m := range l.Messages {

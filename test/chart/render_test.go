@@ -186,6 +186,7 @@ func TestChartMatchesBundle(t *testing.T) {
 		{name: "cert-manager", values: map[string]any{"webhook": map[string]any{"tls": "cert-manager"}}, base: "certmanager"},
 		{name: "service monitor", values: serviceMonitorOn, base: "default", components: []string{"prometheus"}},
 		{name: "namespace-scoped", base: "namespaced", overlayWatch: true},
+		{name: "KMS plugin sidecar", values: kmsOn, base: "default", components: []string{"kms"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := renderKustomize(t, tc.base, tc.components...)
@@ -241,6 +242,10 @@ func watchNamespacesOf(t *testing.T, objs objects) []any {
 	t.Fatalf("the manager runs without --watch-namespaces: %v", slice(c, "args"))
 	return nil
 }
+
+// kmsOn runs a KMS plugin beside the manager, with the image name
+// config/kms leaves for an overlay to set.
+var kmsOn = map[string]any{"kms": map[string]any{"enabled": true, "image": "kms-plugin"}}
 
 var serviceMonitorOn = map[string]any{"metrics": map[string]any{"serviceMonitor": map[string]any{"enabled": true}}}
 
@@ -621,6 +626,53 @@ func TestChartValues(t *testing.T) {
 				t.Errorf("manager-cluster-role bound to the ServiceAccount in %q", got)
 			}
 		},
+	}, {
+		name: "a KMS plugin: a native sidecar sharing the socket, its settings, --kms-migrate",
+		values: "kms: {enabled: true, image: registry.example/kms:v1, imagePullPolicy: Always, migrate: true,\n" +
+			"  args: [--listen=/var/run/kmsplugin/socket.sock], env: [{name: REGION, value: eu-west-1}],\n" +
+			"  livenessProbe: {httpGet: {path: /healthz, port: 8080}},\n" +
+			"  volumes: [{name: creds, secret: {secretName: kms-creds}}], volumeMounts: [{name: creds, mountPath: /etc/kms, readOnly: true}]}\n" +
+			"serviceAccount: {annotations: {eks.amazonaws.com/role-arn: 'arn:aws:iam::111122223333:role/kms'}}",
+		check: func(t *testing.T, objs objects) {
+			pod := get(objs[deployment], "spec", "template", "spec")
+			inits := slice(pod, "initContainers")
+			if len(inits) != 1 {
+				t.Fatalf("initContainers %v, want the plugin", inits)
+			}
+			plugin := inits[0].(map[string]any)
+			if plugin["image"] != "registry.example/kms:v1" || plugin["imagePullPolicy"] != "Always" || plugin["restartPolicy"] != "Always" {
+				t.Errorf("plugin image %v, pull policy %v, restartPolicy %v; want a native sidecar of the image", plugin["image"], plugin["imagePullPolicy"], plugin["restartPolicy"])
+			}
+			if got := strSlice(slice(plugin, "args")); !cmp.Equal(got, []string{"--listen=/var/run/kmsplugin/socket.sock"}) {
+				t.Errorf("plugin args %v", got)
+			}
+			if named(slice(plugin, "env"), "name", "REGION") == nil || get(plugin, "livenessProbe", "httpGet", "port") != 8080.0 {
+				t.Errorf("plugin env %v, livenessProbe %v", plugin["env"], plugin["livenessProbe"])
+			}
+			if get(plugin, "securityContext", "runAsUser") != 65532.0 {
+				t.Errorf("the plugin runs as %v, want the manager's user 65532", get(plugin, "securityContext", "runAsUser"))
+			}
+			socketAt := func(c any) string { return str(named(slice(c, "volumeMounts"), "name", "kms-socket"), "mountPath") }
+			if socketAt(plugin) != "/var/run/kmsplugin" || socketAt(container(objs)) != "/var/run/kmsplugin" {
+				t.Errorf("the socket's directory: %q in the plugin, %q in the manager", socketAt(plugin), socketAt(container(objs)))
+			}
+			if get(named(slice(pod, "volumes"), "name", "kms-socket"), "emptyDir") == nil || named(slice(pod, "volumes"), "name", "creds") == nil ||
+				named(slice(plugin, "volumeMounts"), "name", "creds") == nil {
+				t.Errorf("volumes %v, plugin mounts %v", slice(pod, "volumes"), slice(plugin, "volumeMounts"))
+			}
+			a := args(objs)
+			if !slices.Contains(a, "--kms-endpoint=unix:///var/run/kmsplugin/socket.sock") || !slices.Contains(a, "--kms-migrate") {
+				t.Errorf("manager args %v lack --kms-endpoint on the shared socket and --kms-migrate", a)
+			}
+			sa := mustGet(t, objs, "v1/ServiceAccount/lightning-system/lightning-operator-controller-manager")
+			if got := str(sa, "metadata", "annotations", "eks.amazonaws.com/role-arn"); got != "arn:aws:iam::111122223333:role/kms" {
+				t.Errorf("ServiceAccount annotation %q", got)
+			}
+		},
+	}, {
+		name:    "a KMS plugin without an image",
+		values:  "kms: {enabled: true}",
+		wantErr: "kms.image: the KMS v2 plugin's image, when kms.enabled",
 	}, {
 		name:    "watchNamespaces with the release namespace",
 		values:  "watchNamespaces: [team-a, lightning-system]",
