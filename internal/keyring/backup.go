@@ -55,6 +55,12 @@ type BackupMetadata struct {
 const backupFileHeader = "# The keyring of lightning-operator: its private keys. Keep this file offline and\n" +
 	"# encrypted. Restore it with: kubectl lightning keyring restore -f FILE\n"
 
+// wrappedBackupFileHeader starts the backup file of a KMS-wrapped keyring.
+// It names no KMS key ID: that is data, and could hold a line break.
+const wrappedBackupFileHeader = "# The keyring of lightning-operator, wrapped by a KMS: it opens only with the KMS key\n" +
+	"# its kms-data-key entry names, so never disable or destroy that key. Keep this file\n" +
+	"# offline. Restore it with: kubectl lightning keyring restore -f FILE\n"
+
 // NewBackupFile is s as its backup holds it: what restores it, and nothing
 // the cluster added. Annotations are dropped: kubectl's
 // last-applied-configuration is a second copy of the keys. The labels get
@@ -83,13 +89,18 @@ func NewBackupFile(s *corev1.Secret) *BackupFile {
 }
 
 // MarshalBackup is the backup file of the keyring Secret s: a comment that
-// says what it is, and the manifest as YAML. Errors never quote s.
+// says what it is, and the manifest as YAML. A KMS-wrapped keyring is
+// written as it is, still wrapped. Errors never quote s.
 func MarshalBackup(s *corev1.Secret) ([]byte, error) {
 	b, err := yaml.Marshal(NewBackupFile(s))
 	if err != nil {
 		return nil, fmt.Errorf("encoding the backup of keyring Secret %s/%s failed", s.Namespace, s.Name)
 	}
-	return append([]byte(backupFileHeader), b...), nil
+	header := backupFileHeader
+	if IsWrapped(s.Data) {
+		header = wrappedBackupFileHeader
+	}
+	return append([]byte(header), b...), nil
 }
 
 // Backup is the keyring Secret of a backup file, checked: what a restore
@@ -99,8 +110,12 @@ type Backup struct {
 	Type   corev1.SecretType
 	// Data is the Secret's data: stringData written over data, as the
 	// apiserver does.
-	Data      map[string][]byte
-	Ring      *Keyring
+	Data map[string][]byte
+	// Ring is the keyring of a plain backup; nil when it is wrapped.
+	Ring *Keyring
+	// Wrapped is what a KMS-wrapped backup holds, as far as it can be read
+	// without the KMS plugin; nil when it is plain.
+	Wrapped   *WrappedSummary
 	Immutable bool
 }
 
@@ -128,9 +143,11 @@ func (e *BackupError) Error() string {
 	return fmt.Sprintf("data entry %q is not standard base64", e.Value)
 }
 
-// Backup checks that f holds a keyring Secret, and returns it. Its errors
-// are a *BackupError, or Unmarshal's for the keyring (ErrEmpty, a
-// *CorruptError); they name fields and entries, never their content.
+// Backup checks that f holds a keyring Secret, and returns it. A wrapped
+// keyring is checked by ReadWrapped, as far as it can be without its KMS
+// plugin: only the operator, with the plugin, opens it. Its errors are a
+// *BackupError, or Unmarshal's or ReadWrapped's for the keyring (ErrEmpty,
+// a *CorruptError); they name fields and entries, never their content.
 func (f *BackupFile) Backup() (*Backup, error) {
 	typ := corev1.SecretType(f.Type)
 	switch typ {
@@ -151,9 +168,19 @@ func (f *BackupFile) Backup() (*Backup, error) {
 	for name, v := range f.StringData {
 		data[name] = []byte(v)
 	}
+	b := &Backup{Labels: f.Metadata.Labels, Type: typ, Data: data, Immutable: f.Immutable != nil && *f.Immutable}
+	if IsWrapped(data) {
+		sum, err := ReadWrapped(data)
+		if err != nil {
+			return nil, err
+		}
+		b.Wrapped = &sum
+		return b, nil
+	}
 	ring, err := Unmarshal(data)
 	if err != nil {
 		return nil, err
 	}
-	return &Backup{Labels: f.Metadata.Labels, Type: typ, Data: data, Ring: ring, Immutable: f.Immutable != nil && *f.Immutable}, nil
+	b.Ring = ring
+	return b, nil
 }

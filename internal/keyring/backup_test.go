@@ -17,6 +17,7 @@ limitations under the License.
 package keyring_test
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"maps"
@@ -30,6 +31,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/kms/kmstest"
 )
 
 // A backup file is the Secret as a user would write it: every field a
@@ -198,5 +200,115 @@ func TestBackupErrorSaysWhichField(t *testing.T) {
 		if got := tc.err.Error(); got != tc.want {
 			t.Errorf("Error() = %q, want %q", got, tc.want)
 		}
+	}
+}
+
+// wrappedData is kr's Secret data wrapped by a fresh fake KMS plugin, for
+// Secret n/k (the Secret backupOf names).
+func wrappedData(t *testing.T, kr *keyring.Keyring) (map[string][]byte, *kmstest.Fake) {
+	t.Helper()
+	fake := kmstest.NewFake()
+	data, err := kr.MarshalWrapped(context.Background(), fake, keyring.SecretRef{Namespace: "n", Name: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, fake
+}
+
+// A wrapped keyring is backed up as it is, still wrapped, under a header
+// that says so; its backup is checked without the plugin, and restores the
+// same wrapped data, which the plugin opens.
+func TestBackupWrapped(t *testing.T) {
+	kr, err := keyring.New(time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kr, err = kr.Rotate(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	data, fake := wrappedData(t, kr)
+	file, err := keyring.MarshalBackup(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "k", Namespace: "n"}, Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := "# The keyring of lightning-operator, wrapped by a KMS: it opens only with the KMS key\n" +
+		"# its kms-data-key entry names, so never disable or destroy that key. Keep this file\n" +
+		"# offline. Restore it with: kubectl lightning keyring restore -f FILE\napiVersion: v1\n"
+	if !strings.HasPrefix(string(file), header) {
+		t.Errorf("the backup file does not start with the wrapped header:\n%s", file)
+	}
+
+	b, err := backupOf(t, corev1.SecretTypeOpaque, data).Backup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Ring != nil {
+		t.Errorf("a wrapped backup has a plain Ring")
+	}
+	want := &keyring.WrappedSummary{KMSKeyID: "fake-key-1", KeyIDs: kr.IDs(), VersionKeyID: kr.VersionKey().ID()}
+	if diff := cmp.Diff(want, b.Wrapped); diff != "" {
+		t.Errorf("Wrapped (-want +got):\n%s", diff)
+	}
+	if !maps.EqualFunc(b.Data, data, func(x, y []byte) bool { return string(x) == string(y) }) {
+		t.Errorf("the restored data differs from the wrapped keyring's")
+	}
+	opened, err := keyring.UnmarshalWrapped(context.Background(), fake, keyring.SecretRef{Namespace: "n", Name: "k"}, b.Data)
+	if err != nil {
+		t.Fatalf("the restored data does not open with the plugin: %v", err)
+	}
+	if diff := cmp.Diff(kr.IDs(), opened.IDs()); diff != "" {
+		t.Errorf("opened keys (-want +got):\n%s", diff)
+	}
+
+	plain, err := backupOf(t, "", kr.Marshal()).Backup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Wrapped != nil || plain.Ring == nil {
+		t.Errorf("a plain backup reads as wrapped")
+	}
+}
+
+func TestBackupWrappedRefusals(t *testing.T) {
+	kr, err := keyring.New(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := wrappedData(t, kr)
+	entry := keyring.EntryPrefix + kr.IDs()[0]
+	b64 := base64.StdEncoding.EncodeToString
+
+	tests := []struct {
+		name      string
+		file      func(f *keyring.BackupFile)
+		wantEntry string // of the CorruptError; empty for ErrEmpty
+	}{
+		{name: "kms-data-key is not its JSON", file: func(f *keyring.BackupFile) { f.Data[keyring.DataKeyEntry] = b64([]byte("{}")) },
+			wantEntry: keyring.DataKeyEntry},
+		{name: "a sealing key's readable ID is not its name's", file: func(f *keyring.BackupFile) {
+			f.Data[keyring.EntryPrefix+"0123456789abcdef"] = f.Data[entry]
+			delete(f.Data, entry)
+		}, wantEntry: keyring.EntryPrefix + "0123456789abcdef"},
+		{name: "a plain entry beside the data key", file: func(f *keyring.BackupFile) { f.Data[entry] = b64(kr.Marshal()[entry]) },
+			wantEntry: entry},
+		{name: "the data key alone", file: func(f *keyring.BackupFile) {
+			f.Data = map[string]string{keyring.DataKeyEntry: f.Data[keyring.DataKeyEntry]}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := backupOf(t, corev1.SecretTypeOpaque, data)
+			tc.file(f)
+			b, err := f.Backup()
+			var ce *keyring.CorruptError
+			switch {
+			case err == nil:
+				t.Fatalf("Backup() succeeded with %d entries, want an error", len(b.Data))
+			case tc.wantEntry == "" && !errors.Is(err, keyring.ErrEmpty):
+				t.Errorf("Backup() = %v, want %v", err, keyring.ErrEmpty)
+			case tc.wantEntry != "" && (!errors.As(err, &ce) || ce.Entry != tc.wantEntry):
+				t.Errorf("Backup() = %v, want a CorruptError of entry %s", err, tc.wantEntry)
+			}
+		})
 	}
 }

@@ -49,7 +49,12 @@ annotations).
 FILE holds the private keys: it is created with mode 0600 and never printed; keep it
 offline and encrypted, like a root credential. An existing FILE is kept unless
 --overwrite. A keyring with an entry that does not parse is refused: the error names
-the entry, and nothing is written.`
+the entry, and nothing is written.
+
+A keyring wrapped by a KMS (the operator's --kms-endpoint) is written as it is, still
+wrapped, after checking what can be checked without the KMS plugin; the output names
+the KMS key ID it is wrapped under. Restoring it is useful only where a KMS plugin
+holds that key: never disable or destroy it while a backup may be needed.`
 
 	backupExample = `  # Back up the keyring of the operator in lightning-system
   kubectl lightning keyring backup -f keyring-backup.yaml
@@ -107,15 +112,33 @@ func (o *backupOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ring, err := keyring.Unmarshal(live.Data)
+	what, err := checkForBackup(live.Data)
 	if err != nil {
 		return fmt.Errorf("keyring Secret %s is not a sound keyring, so no backup was written: %s (restore an earlier backup with 'kubectl lightning keyring restore')", o.key, ringProblem(err))
 	}
 	if err := writeBackup(o.file, live, o.overwrite); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(o.f.Out, "Wrote keyring backup %s: %s\n", o.file, describeRing(ring))
+	_, err = fmt.Fprintf(o.f.Out, "Wrote keyring backup %s: %s\n", o.file, what)
 	return err
+}
+
+// checkForBackup checks a keyring before it is backed up, and says what it
+// holds. A wrapped keyring is checked without its KMS plugin, which the
+// CLI does not have, and backed up still wrapped.
+func checkForBackup(data map[string][]byte) (string, error) {
+	if keyring.IsWrapped(data) {
+		sum, err := keyring.ReadWrapped(data)
+		if err != nil {
+			return "", err
+		}
+		return describeWrapped(sum) + ": restoring it needs that KMS plugin's key (never disable or destroy it)", nil
+	}
+	ring, err := keyring.Unmarshal(data)
+	if err != nil {
+		return "", err
+	}
+	return describeRing(ring), nil
 }
 
 // writeBackup writes live to file as the manifest 'keyring restore'

@@ -102,16 +102,46 @@ func confirm(in io.Reader, errOut io.Writer, prompt string) (yes, answered bool)
 
 // describeRing names a keyring's keys and version key, by ID only.
 func describeRing(ring *keyring.Keyring) string {
-	ids := ring.IDs()
-	s := fmt.Sprintf("%d key%s (ID%s %s)", len(ids), pluralS(len(ids)), pluralS(len(ids)), strings.Join(ids, ", "))
+	versionKeyID := ""
 	if vk := ring.VersionKey(); vk != nil {
-		return s + ", version key " + vk.ID()
+		versionKeyID = vk.ID()
+	}
+	return describeKeys(ring.IDs(), versionKeyID)
+}
+
+// describeWrapped names a KMS-wrapped keyring's keys, version key and the
+// KMS key it is wrapped under, by ID only: what can be read without its
+// KMS plugin.
+func describeWrapped(sum keyring.WrappedSummary) string {
+	return describeKeys(sum.KeyIDs, sum.VersionKeyID) + ", wrapped under KMS key ID " + cmdutil.Show(sum.KMSKeyID)
+}
+
+func describeKeys(ids []string, versionKeyID string) string {
+	s := fmt.Sprintf("%d key%s (ID%s %s)", len(ids), pluralS(len(ids)), pluralS(len(ids)), strings.Join(ids, ", "))
+	if versionKeyID != "" {
+		return s + ", version key " + versionKeyID
 	}
 	return s + ", no version key"
 }
 
-// describeStored says what a stored keyring is, without its content.
+// describeBackup names what a backup holds, by ID only.
+func describeBackup(b *keyring.Backup) string {
+	if b.Wrapped != nil {
+		return describeWrapped(*b.Wrapped)
+	}
+	return describeRing(b.Ring)
+}
+
+// describeStored says what a stored keyring is, plain or wrapped, without
+// its content.
 func describeStored(data map[string][]byte) string {
+	if keyring.IsWrapped(data) {
+		sum, err := keyring.ReadWrapped(data)
+		if err != nil {
+			return "wrapped by a KMS, " + ringProblem(err)
+		}
+		return describeWrapped(sum)
+	}
 	ring, err := keyring.Unmarshal(data)
 	if err != nil {
 		return ringProblem(err)
@@ -126,10 +156,13 @@ func ringProblem(err error) string {
 	switch {
 	case errors.As(err, &ce):
 		problem := ce.Problem
-		if strings.HasPrefix(problem, "unknown suite ") {
-			// The one problem that quotes a field of the entry: a hand-edited
-			// entry may hold anything there, a seed too.
+		// The problems that quote a field of the entry: a hand-edited entry
+		// may hold anything there, a seed too.
+		switch {
+		case strings.HasPrefix(problem, "unknown suite "):
 			problem = fmt.Sprintf("unknown suite (want %q)", sealing.Suite)
+		case strings.HasPrefix(problem, "format "):
+			problem = fmt.Sprintf("format is not supported (want %q)", keyring.WrapFormat)
 		}
 		return fmt.Sprintf("corrupt: entry '%s': %s", cmdutil.Show(ce.Entry), problem)
 	case errors.Is(err, keyring.ErrEmpty):

@@ -60,6 +60,9 @@ type restoreOptions struct {
 	backup                    *keyring.Backup
 	key                       types.NamespacedName
 	namespaceGiven, nameGiven bool
+	// fileKey is FILE's own namespace and name, which a wrapped keyring is
+	// bound to.
+	fileKey types.NamespacedName
 }
 
 const (
@@ -75,7 +78,13 @@ app.kubernetes.io/managed-by=lightning-operator, which the operator needs to see
 The namespace must exist.
 
 --operator-namespace and --secret-name, when given, restore to that namespace and name
-instead of FILE's.`
+instead of FILE's.
+
+A keyring wrapped by a KMS (from 'keyring backup' of the operator's --kms-endpoint
+keyring) is checked as far as it can be without the KMS plugin, which the CLI does not
+have, and restored as it is, still wrapped: the confirmation and the output name the KMS
+key ID, and the operator opens it only with a KMS plugin that holds that key. It is bound
+to FILE's namespace and name, so it is never restored under another.`
 
 	restoreExample = `  # Restore a backup, confirming on the terminal if a keyring is there
   kubectl lightning keyring restore -f keyring-backup.yaml
@@ -114,6 +123,7 @@ func (o *restoreOptions) Complete(cmd *cobra.Command, _ []string) error {
 	if o.key, o.backup, err = readBackup(o.file); err != nil {
 		return err
 	}
+	o.fileKey = o.key
 	if o.namespaceGiven = cmd.Flags().Changed("operator-namespace"); o.namespaceGiven {
 		o.key.Namespace = o.f.OperatorNamespace
 	}
@@ -133,6 +143,12 @@ func (o *restoreOptions) Validate() error {
 		if err := validateSecretObjectName(o.key.Name); err != nil {
 			return fmt.Errorf("--secret-name: %w", err)
 		}
+	}
+	if w := o.backup.Wrapped; w != nil && o.key != o.fileKey {
+		// Each wrapped entry's additional data names the Secret: moved, it
+		// would open nothing, even with the plugin.
+		return fmt.Errorf("%s holds a keyring wrapped by a KMS (KMS key ID %s), which opens only as keyring Secret %s, where it was wrapped: it is not restored to %s (leave out --operator-namespace and --secret-name); nothing was restored",
+			o.file, cmdutil.Show(w.KMSKeyID), o.fileKey, o.key)
 	}
 	return nil
 }
@@ -157,7 +173,7 @@ func (o *restoreOptions) Run(ctx context.Context) error {
 		return o.done("unchanged")
 	}
 	if !o.yes {
-		prompt := fmt.Sprintf("Replace keyring Secret %s (%s) with the backup (%s)? [y/N] ", o.key, was, describeRing(o.backup.Ring))
+		prompt := fmt.Sprintf("Replace keyring Secret %s (%s) with the backup (%s)?%s [y/N] ", o.key, was, describeBackup(o.backup), o.kmsNote())
 		switch yes, answered := confirm(o.f.In, o.f.ErrOut, prompt); {
 		case !answered:
 			return fmt.Errorf("restore aborted: no answer on stdin; keyring Secret %s is unchanged (use --yes to replace it without asking)", o.key)
@@ -202,6 +218,7 @@ func (o *restoreOptions) replace(ctx context.Context, c client.Client, live *cor
 	updated.StringData = nil
 	updated.Labels = mergeLabels(live.Labels, o.backup.Labels)
 	delete(updated.Annotations, corev1.LastAppliedConfigAnnotation)
+	o.setKMSKeyID(updated)
 	if err := c.Update(ctx, updated); err != nil {
 		return writeError("updating", o.key, err)
 	}
@@ -209,17 +226,45 @@ func (o *restoreOptions) replace(ctx context.Context, c client.Client, live *cor
 }
 
 func (o *restoreOptions) done(what string) error {
-	_, err := fmt.Fprintf(o.f.Out, "Restored keyring Secret %s from %s: %s (%s)\n", o.key, o.file, describeRing(o.backup.Ring), what)
+	line := fmt.Sprintf("Restored keyring Secret %s from %s: %s (%s)", o.key, o.file, describeBackup(o.backup), what)
+	if note := o.kmsNote(); note != "" {
+		line += "." + note
+	}
+	_, err := fmt.Fprintln(o.f.Out, line)
 	return err
+}
+
+// kmsNote is what a wrapped backup's prompt and output add: who can open it.
+func (o *restoreOptions) kmsNote() string {
+	if o.backup.Wrapped == nil {
+		return ""
+	}
+	return " The operator opens it only with a KMS plugin (--kms-endpoint) that holds KMS key ID " + cmdutil.Show(o.backup.Wrapped.KMSKeyID) + "."
 }
 
 // secret is the Secret to create.
 func (o *restoreOptions) secret() *corev1.Secret {
-	return &corev1.Secret{
+	s := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: o.key.Namespace, Name: o.key.Name, Labels: mergeLabels(nil, o.backup.Labels)},
 		Type:       o.backup.Type,
 		Data:       o.backup.Data,
 	}
+	o.setKMSKeyID(s)
+	return s
+}
+
+// setKMSKeyID keeps the annotation that names, for people, the KMS key a
+// wrapped keyring is wrapped under, as the operator writes it; a plain
+// keyring has none.
+func (o *restoreOptions) setKMSKeyID(s *corev1.Secret) {
+	if o.backup.Wrapped == nil {
+		delete(s.Annotations, lightningv1alpha1.AnnotationKMSKeyID)
+		return
+	}
+	if s.Annotations == nil {
+		s.Annotations = map[string]string{}
+	}
+	s.Annotations[lightningv1alpha1.AnnotationKMSKeyID] = o.backup.Wrapped.KMSKeyID
 }
 
 // same says live already is the backup: its data, type and our label.

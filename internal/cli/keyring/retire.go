@@ -63,7 +63,10 @@ A confirmation is read from stdin ('y' to go on); --yes skips it. The keyring Se
 updated with the resourceVersion read, so a rotation in between fails the retire instead
 of being lost. The operator's leader republishes the public-key ConfigMap without the key
 at its next key check (every minute by default). Values in git sealed only to the key no
-longer open: re-seal and commit them first.`
+longer open: re-seal and commit them first.
+
+A keyring wrapped by a KMS (the operator's --kms-endpoint) is refused, naming its KMS key
+ID: only a KMS plugin can open it and wrap it again, and the CLI has none.`
 
 	retireExample = `  # The keys, and which secrets still use the old one
   kubectl lightning cert -o yaml
@@ -151,11 +154,24 @@ func (o *retireOptions) read(ctx context.Context, c client.Client) (*corev1.Secr
 	if err != nil {
 		return nil, nil, err
 	}
+	if keyring.IsWrapped(live.Data) {
+		return nil, nil, wrappedRetireError(o.key, live.Data)
+	}
 	ring, err := keyring.Unmarshal(live.Data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("keyring Secret %s is not a sound keyring, so nothing was retired: %s (restore a backup with 'kubectl lightning keyring restore')", o.key, ringProblem(err))
 	}
 	return live, ring, nil
+}
+
+// wrappedRetireError refuses to retire a key from a KMS-wrapped keyring:
+// only a KMS plugin opens it and wraps it again, and the CLI has none.
+func wrappedRetireError(key types.NamespacedName, data map[string][]byte) error {
+	kmsKey := "its kms-data-key entry is unreadable"
+	if id, err := keyring.WrappedKeyID(data); err == nil {
+		kmsKey = "KMS key ID " + cmdutil.Show(id)
+	}
+	return fmt.Errorf("keyring Secret %s is wrapped by a KMS (%s), and this CLI holds no KMS plugin to open it and wrap it again, so nothing was retired: the key stays, sealed under that KMS key (to retire it anyway, see 'keyring retire' in docs/cli.md)", key, kmsKey)
 }
 
 // checkUsers refuses to retire the key while LightningSecrets are sealed to
