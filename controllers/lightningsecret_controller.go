@@ -103,7 +103,7 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		if wait := firstStatusHold(lsec, starting, r.now()); wait > 0 {
+		if wait := firstStatusHold(lsec, startingUntil(starting), r.now()); wait > 0 {
 			// Apps are starting: their Secrets go first. The end of the last
 			// start queues this again; wait is the longest.
 			return ctrl.Result{RequeueAfter: wait}, nil
@@ -184,19 +184,19 @@ var startDone = predicate.Funcs{
 	GenericFunc: func(event.GenericEvent) bool { return false },
 }
 
-// appsStarting says whether any app awaits its first pass.
-func (r *LightningSecretReconciler) appsStarting(ctx context.Context) (bool, error) {
+// appsStarting lists the apps that await their first pass, read only.
+func (r *LightningSecretReconciler) appsStarting(ctx context.Context) ([]lightningv1alpha1.LightningApp, error) {
 	apps := &lightningv1alpha1.LightningAppList{}
-	if err := r.client.List(ctx, apps, client.MatchingFields{IndexAppStarting: indexedTrue}, client.Limit(1), client.UnsafeDisableDeepCopy); err != nil {
-		return false, fmt.Errorf("looking up starting apps: %w", err)
+	if err := r.client.List(ctx, apps, client.MatchingFields{IndexAppStarting: indexedTrue}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("looking up starting apps: %w", err)
 	}
-	return len(apps.Items) > 0, nil
+	return apps.Items, nil
 }
 
 // heldWhenNoAppStarts maps the end of the last app's start to the
 // LightningSecrets whose first status was held back.
 func (r *LightningSecretReconciler) heldWhenNoAppStarts(ctx context.Context, _ client.Object) []reconcile.Request {
-	if starting, err := r.appsStarting(ctx); starting || err != nil {
+	if starting, err := r.appsStarting(ctx); startingUntil(starting).After(r.now()) || err != nil {
 		return nil // the next one, or the hold's end, brings them
 	}
 	held := &lightningv1alpha1.LightningSecretList{}

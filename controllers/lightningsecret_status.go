@@ -108,15 +108,33 @@ func desiredSecretStatus(prev lightningv1alpha1.LightningSecretStatus, generatio
 const firstStatusHoldMax = 30 * time.Second
 
 // firstStatusHold is how long a LightningSecret's first status waits: while
-// any app awaits its first Secret, and for at most firstStatusHoldMax after
-// the LightningSecret was made. In a burst of new apps (a cold start, a bulk
+// an app awaits its first pass (startingUntil is when the youngest such app
+// stops counting, firstStatusHoldMax after it was made, so an app that never
+// gets a status holds nothing for long), and for at most firstStatusHoldMax
+// after the LightningSecret was made. In a burst of new apps (a cold start, a bulk
 // apply) what their pods wait for is each app's Secret and the status that
 // names it; a first status only tells people the value opens, and those
 // statuses were a fifth of the apiserver's work in the scale harness's cold
 // start (docs/performance.md). A re-seal request is answered at once.
-func firstStatusHold(lsec *lightningv1alpha1.LightningSecret, appsStarting bool, now time.Time) time.Duration {
-	if !appsStarting || !awaitsFirstStatus(lsec) || resealPending(lsec) {
+func firstStatusHold(lsec *lightningv1alpha1.LightningSecret, startingUntil, now time.Time) time.Duration {
+	if !awaitsFirstStatus(lsec) || resealPending(lsec) {
 		return 0
 	}
-	return max(0, lsec.CreationTimestamp.Add(firstStatusHoldMax).Sub(now))
+	until := lsec.CreationTimestamp.Add(firstStatusHoldMax)
+	if startingUntil.Before(until) {
+		until = startingUntil
+	}
+	return max(0, until.Sub(now))
+}
+
+// startingUntil is when the apps that await their first pass stop holding
+// first statuses: firstStatusHoldMax after the youngest was made; zero for none.
+func startingUntil(starting []lightningv1alpha1.LightningApp) time.Time {
+	var until time.Time
+	for i := range starting {
+		if t := starting[i].CreationTimestamp.Add(firstStatusHoldMax); t.After(until) {
+			until = t
+		}
+	}
+	return until
 }

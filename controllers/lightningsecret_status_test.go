@@ -129,22 +129,29 @@ func TestFirstStatusHold(t *testing.T) {
 	withStatus.Status.ObservedGeneration = 1
 	resealAsked := newSecret.DeepCopy()
 	resealAsked.Annotations = map[string]string{lightningv1alpha1.AnnotationResealRequest: "r1"}
+	appMade := func(at time.Time) lightningv1alpha1.LightningApp {
+		return lightningv1alpha1.LightningApp{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(at)}}
+	}
+	starting := []lightningv1alpha1.LightningApp{appMade(made.Add(-5 * time.Second)), appMade(made)}
+	stuck := []lightningv1alpha1.LightningApp{appMade(made.Add(-25 * time.Second))}
 	tests := []struct {
 		name     string
 		lsec     *lightningv1alpha1.LightningSecret
-		starting bool
+		starting []lightningv1alpha1.LightningApp
 		now      time.Time
 		want     time.Duration
 	}{
-		{"no app is starting", newSecret, false, made, 0},
-		{"apps are starting", newSecret, true, made.Add(10 * time.Second), 20 * time.Second},
-		{"held long enough", newSecret, true, made.Add(firstStatusHoldMax + time.Second), 0},
-		{"not its first status", withStatus, true, made, 0},
-		{"a re-seal request is answered at once", resealAsked, true, made, 0},
+		{"no app is starting", newSecret, nil, made, 0},
+		{"apps are starting", newSecret, starting, made.Add(10 * time.Second), 20 * time.Second},
+		{"held long enough", newSecret, starting, made.Add(firstStatusHoldMax + time.Second), 0},
+		{"an app that never got its status holds 30 s after it was made", newSecret, stuck, made, 5 * time.Second},
+		{"an app stuck longer holds nothing", newSecret, stuck, made.Add(6 * time.Second), 0},
+		{"not its first status", withStatus, starting, made, 0},
+		{"a re-seal request is answered at once", resealAsked, starting, made, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := firstStatusHold(tt.lsec, tt.starting, tt.now); got != tt.want {
+			if got := firstStatusHold(tt.lsec, startingUntil(tt.starting), tt.now); got != tt.want {
 				t.Fatalf("firstStatusHold = %v, want %v", got, tt.want)
 			}
 		})
