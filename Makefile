@@ -26,6 +26,11 @@ KUSTOMIZE      := $(BIN)/kustomize-$(KUSTOMIZE_VERSION)
 KREW_VERSION ?= v0.4.3
 KREW_TOOLS   := $(BIN)/krew-$(KREW_VERSION)
 
+# The Ginkgo CLI runs the e2e suite on parallel processes; the same version
+# as go.mod's Ginkgo, built from its module.
+GINKGO_VERSION ?= v2.34.0
+GINKGO         := $(BIN)/ginkgo-$(GINKGO_VERSION)
+
 # Bitnami Sealed Secrets, only for the scale harness's side-by-side phase; it
 # is built from its own module, never added to our go.mod.
 SEALED_SECRETS_VERSION ?= v0.36.6
@@ -79,13 +84,35 @@ node-images: ## Build the node's images (pause, demo-app) as OCI tarballs into b
 
 ##@ Test
 
+# make test runs no separate vet: go test -vet=all (and the e2e suite's
+# compile) run every analyzer go vet runs, on every package, packages
+# without tests too, from the same compile.
 .PHONY: vet
-vet:
+vet: ## Run go vet on every package (make test runs the same analyzers through go test -vet=all).
 	go vet ./...
 
+# The e2e suite mostly waits on pods and the apiserver: Ginkgo runs it on
+# E2E_PROCS processes, which share a cluster, node and operator (the
+# containers that stop or replace the operator get their own; see
+# test/e2e), while go test runs the other packages. Its test binary is
+# compiled first, so the two never compile the same packages at once.
+E2E_PROCS ?= 3
+E2E_FLAGS ?=
+E2E_LOG   := $(BIN)/e2e.log
+
 .PHONY: test
-test: verify-generated vet envtest-binaries node-runtime krew-tools ## Run every test.
-	go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+test: verify-generated envtest-binaries node-runtime krew-tools softhsm $(GINKGO) ## Run every test: the e2e suite (Ginkgo, in parallel) beside go test of the other packages.
+	go vet -C test/kmsplugin ./...
+	go test -c -vet=all -o $(BIN)/e2e.test ./test/e2e
+	@color=$$([ -t 1 ] || echo --no-color); \
+	echo "test/e2e runs meanwhile ($(notdir $(GINKGO)) --procs=$(E2E_PROCS)); its output follows the other packages', and is written to $(E2E_LOG) as it goes"; \
+	$(GINKGO) run --procs=$(E2E_PROCS) --timeout=$(TEST_TIMEOUT) $$color $(E2E_FLAGS) $(BIN)/e2e.test > $(E2E_LOG) 2>&1 & e2e=$$!; \
+	pkgs=$$(go list ./... | grep -v '/test/e2e$$') || { kill $$e2e; exit 1; }; \
+	rc=0; go test $(GO_TEST_FLAGS) -vet=all -timeout $(TEST_TIMEOUT) $$pkgs || rc=$$?; \
+	e2e_rc=0; wait $$e2e || e2e_rc=$$?; \
+	echo "=== test/e2e"; cat $(E2E_LOG); \
+	if [ $$rc -ne 0 ] || [ $$e2e_rc -ne 0 ]; then \
+		echo "make test: FAIL ($$([ $$rc -eq 0 ] || echo 'go test, ')$$([ $$e2e_rc -eq 0 ] || echo 'test/e2e, ')see above)"; exit 1; fi
 
 FUZZ_TIME ?= 60s
 
@@ -114,6 +141,11 @@ $(KUSTOMIZE):
 	GOBIN=$(BIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	mv $(BIN)/kustomize $@
 
+$(GINKGO):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) go install github.com/onsi/ginkgo/v2/ginkgo@$(GINKGO_VERSION)
+	mv $(BIN)/ginkgo $@
+
 .PHONY: krew-tools
 krew-tools: $(KREW_TOOLS)/kubectl-krew ## Build krew's validate-krew-manifest and kubectl-krew into bin/krew-<version>.
 
@@ -123,7 +155,7 @@ $(KREW_TOOLS)/kubectl-krew:
 	mv $(KREW_TOOLS)/krew $@
 
 .PHONY: tools
-tools: $(CONTROLLER_GEN) $(KUSTOMIZE) envtest-binaries krew-tools
+tools: $(CONTROLLER_GEN) $(KUSTOMIZE) $(GINKGO) envtest-binaries krew-tools
 
 .PHONY: sealed-secrets
 sealed-secrets: $(SEALED_SECRETS)/sealedsecrets-crd.yaml ## Build Sealed Secrets' controller and kubeseal and copy its CRD into bin/sealed-secrets-<version>, for the harness's side-by-side phase.
@@ -174,8 +206,8 @@ demo-down: ## Stop the demo's operator, node and control plane, and remove what 
 	$(BIN)/localcluster down --dir $(DEMO_DIR)
 
 .PHONY: e2e
-e2e: envtest-binaries node-runtime ## Run only the end-to-end suite (part of 'make test').
-	go test $(GO_TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./test/e2e/ -v -ginkgo.v
+e2e: envtest-binaries node-runtime $(GINKGO) ## Run only the end-to-end suite (part of 'make test'), verbose, on E2E_PROCS Ginkgo processes; E2E_FLAGS adds Ginkgo flags (--json-report=FILE, --focus=...).
+	$(GINKGO) run --procs=$(E2E_PROCS) --timeout=$(TEST_TIMEOUT) -v $(E2E_FLAGS) ./test/e2e
 
 .PHONY: image
 image: ## Build the manager's image without Docker, as an OCI image-layout tarball: bin/images/manager.tar, named IMG.
@@ -203,3 +235,21 @@ release: ## Build the CLI's archives for linux and darwin (amd64, arm64), checks
 	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) go run ./hack/release -version "$(VERSION)" \
 		-commit "$$(git rev-parse HEAD 2>/dev/null)$$(test -z "$$(git status --porcelain 2>/dev/null)" || echo -dirty)" \
 		-out $(ROOT)/dist/release
+
+##@ KMS (the SoftHSM test plugin)
+
+.PHONY: softhsm
+softhsm: ## Install Debian's softhsm2 for the KMS plugin's tests when root and missing; else say those tests skip.
+	@command -v softhsm2-util >/dev/null && exit 0; \
+	skip() { echo "SoftHSM skipped: $$* (the KMS plugin's SoftHSM tests skip)." >&2; exit 0; }; \
+	[ "$$(id -u)" = 0 ] || skip "installing softhsm2 needs root"; \
+	grep -qs '^ID=debian' /etc/os-release || skip "installing softhsm2 needs Debian's packages"; \
+	command -v apt-get >/dev/null || skip "no apt-get to install softhsm2"; \
+	echo "Installing softhsm2 from Debian" >&2; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	{ apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends softhsm2 >/dev/null; } \
+		|| skip "apt-get could not install softhsm2"
+
+.PHONY: kms-plugin
+kms-plugin: ## Build the KMS v2 test plugin over PKCS#11 (SoftHSM; cgo, its own module test/kmsplugin) into bin/kmsplugin.
+	CGO_ENABLED=1 go build -C test/kmsplugin -o $(BIN)/kmsplugin .

@@ -22,6 +22,9 @@ limitations under the License.
 //
 //	go run ./hack/image --name ghcr.io/lightning-operator/lightning-operator:v0.1.0 --out bin/images/manager.tar
 //
+// --manager-out also keeps the binary it put in the image: the e2e suite
+// runs that one on the host, so the manager is built once.
+//
 // The Dockerfile builds the same binary, for those who have Docker.
 package main
 
@@ -53,14 +56,15 @@ func main() {
 	out := flag.String("out", "bin/images/manager.tar", "the OCI image-layout tarball to write")
 	arch := flag.String("arch", runtime.GOARCH, "GOARCH of the binary and the image")
 	cas := flag.String("ca-certificates", caBundle, "PEM bundle of CA certificates to copy into the image")
+	managerOut := flag.String("manager-out", "", "also write the manager binary the image holds to this path")
 	flag.Parse()
-	if err := run(context.Background(), *name, *out, *arch, *cas); err != nil {
+	if err := run(context.Background(), *name, *out, *arch, *cas, *managerOut); err != nil {
 		fmt.Fprintln(os.Stderr, "image:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, name, out, arch, cas string) error {
+func run(ctx context.Context, name, out, arch, cas, managerOut string) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
@@ -94,6 +98,15 @@ func run(ctx context.Context, name, out, arch, cas string) error {
 		return err
 	}
 	fmt.Printf("Wrote %s (%s, linux/%s)\n", out, name, arch)
+	if managerOut != "" {
+		if err := os.MkdirAll(filepath.Dir(managerOut), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(managerOut, bin, 0o755); err != nil {
+			return fmt.Errorf("writing the manager binary: %w", err)
+		}
+		fmt.Printf("Wrote %s (the image's /manager)\n", managerOut)
+	}
 	return nil
 }
 

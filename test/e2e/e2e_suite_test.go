@@ -15,16 +15,17 @@ limitations under the License.
 */
 
 // Package e2e drives a user's path through the built binaries: the
-// operator (bin/manager built from main.go), the CLI (kubectl-lightning) and
-// kubectl, against a local cluster (test/localcluster: etcd,
-// kube-apiserver with Secrets encrypted at rest, kube-controller-manager,
-// and, where the machine allows, a node: kube-scheduler, the kubelet,
-// containerd and runc). The install bundle (config/default) is applied for
-// real; config/local then points the webhook at the operator on this host,
-// as `make demo` does. The bundle's own manager pods never serve (their
-// release image is not on the node), except in "On the node, the operator
-// in-cluster": there the bundle gets the image hack/image builds, imported
-// into the node, with the host operator stopped, and is set back after.
+// operator (the manager binary hack/image builds and puts in its image),
+// the CLI (kubectl-lightning) and kubectl, against a local cluster
+// (test/localcluster: etcd, kube-apiserver with Secrets encrypted at rest,
+// kube-controller-manager, and, where the machine allows, a node:
+// kube-scheduler, the kubelet, containerd and runc). The install bundle
+// (config/default) is applied for real; config/local then points the
+// webhook at the operator on this host, as `make demo` does. The bundle's
+// own manager pods never serve (their release image is not on the node).
+// "On the node, the operator in-cluster" runs on a cluster and node of its
+// own: there the bundle gets the image hack/image builds, imported into the
+// node, and its pods are the operator.
 //
 // On the node, the apps run test/images/demo-app, whose processes print the
 // sha256 of each secret they were given; the node specs compare it with the
@@ -33,19 +34,32 @@ limitations under the License.
 // runs: ReplicaSets and Pods are made, the webhook is called, and garbage
 // collection works.
 //
+// The suite runs in parallel (`make test` and `make e2e` run it with the
+// Ginkgo CLI on three processes). Ginkgo process 1 builds the binaries and
+// images once, and starts the shared cluster, node and operator, which
+// every process uses. Each container keeps to namespaces of its own. The
+// operator's webhook is called for every pod of a cluster, so a container
+// whose specs stop the operator, or replace it with the in-cluster one,
+// runs on a cluster and node of its own (ownCluster; the in-cluster one's
+// boots beside the shared one), and the others never see it. Run with
+// `go test`, the suite runs the same specs one after another.
+//
 // The suite skips, with a message, only when the Kubernetes binaries are
 // missing; `make test` builds them first.
 package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -79,23 +93,61 @@ var (
 	managerBin string
 	cliBin     string
 	kubectlBin string
+	// nodeImages are the image tarballs every node imports: the pause and
+	// demo-app images. managerImageTarball is the manager's image.
+	nodeImages          []string
+	managerImageTarball string
 
-	cluster     *localcluster.Cluster
-	k8sClient   client.Client // live, uncached: what the apiserver holds now
-	webhookPort int
-	probePort   int
-	operator    localcluster.Operator
+	// cluster, k8sClient and operator are the cluster the running
+	// container uses and how its operator runs on the host: the shared
+	// cluster's, or those of one of the container's own (useCluster).
+	cluster   *localcluster.Cluster
+	k8sClient client.Client // live, uncached: what the apiserver holds now
+	operator  localcluster.Operator
 
-	suiteFailed bool
+	// hostCluster and hostOperator are the shared cluster and its operator,
+	// which process 1 starts and stops.
+	hostCluster  *localcluster.Cluster
+	hostOperator localcluster.Operator
+	// inClusterDir holds a second cluster and node, where no operator runs
+	// on the host, for "On the node, the operator in-cluster". Process 1
+	// starts it beside the shared one, and stops both at the end.
+	inClusterDir string
+	// suiteStarted is set on process 1 once the shared cluster serves.
+	suiteStarted bool
 )
+
+// shared is what process 1 hands every process: the cluster, node and
+// operator it started, and the binaries it built.
+type shared struct {
+	WorkDir     string                `json:"workDir"`
+	ClusterDir  string                `json:"clusterDir"`
+	NodeSkipped string                `json:"nodeSkipped,omitempty"`
+	Operator    localcluster.Operator `json:"operator"`
+	// InClusterDir is "" where no node can run.
+	InClusterDir string   `json:"inClusterDir,omitempty"`
+	ManagerBin   string   `json:"managerBin"`
+	CLIBin       string   `json:"cliBin"`
+	NodeImages   []string `json:"nodeImages"`
+	ManagerImage string   `json:"managerImage"`
+}
 
 func TestE2E(t *testing.T) {
 	if msg := missingBinaries(); msg != "" {
 		t.Skip(msg)
 	}
+	if err := lightningv1alpha1.AddToScheme(clientgoscheme.Scheme); err != nil {
+		t.Fatal(err)
+	}
 	RegisterFailHandler(Fail)
 	SetDefaultEventuallyTimeout(3 * time.Minute)
-	SetDefaultEventuallyPollingInterval(time.Second)
+	// Most waits are for the apiserver or a pod; a short poll ends each
+	// soon after it is met, and costs the apiserver little.
+	SetDefaultEventuallyPollingInterval(500 * time.Millisecond)
+	// What a Consistently here watches for (a restarted pod, a status
+	// written) stays once it happens: Gomega's 10 ms would only load the
+	// apiserver, which other processes' specs share.
+	SetDefaultConsistentlyPollingInterval(250 * time.Millisecond)
 	RunSpecs(t, "End-to-end suite")
 }
 
@@ -117,126 +169,264 @@ func missingBinaries() string {
 	return ""
 }
 
-var _ = BeforeSuite(func(ctx SpecContext) {
-	kubectlBin = filepath.Join(k8sBinDir, "kubectl")
+var _ = SynchronizedBeforeSuite(startSuite, joinSuite, NodeTimeout(20*time.Minute))
 
+// startSuite, on Ginkgo process 1 only, builds the binaries and images,
+// starts the shared cluster, node and operator, and the second cluster, and
+// returns what the other processes need to use them. Each step starts as
+// soon as what it needs is built: a cluster boots while the manager links.
+func startSuite(ctx SpecContext) []byte {
 	var err error
 	workDir, err = os.MkdirTemp("", "lightning-e2e-")
 	Expect(err).NotTo(HaveOccurred())
 	GinkgoWriter.Printf("Work directory: %s\n", workDir)
+	kubectlBin = filepath.Join(k8sBinDir, "kubectl")
+	managerBin = filepath.Join(workDir, "bin", "manager")
+	cliBin = filepath.Join(workDir, "bin", "kubectl-lightning")
+	imagesDir := filepath.Join(workDir, "images")
+	managerImageTarball = filepath.Join(imagesDir, "manager.tar")
 
 	By("building the operator, the CLI and the node's images")
-	binDir := filepath.Join(workDir, "bin")
-	managerBin = filepath.Join(binDir, "manager")
-	cliBin = filepath.Join(binDir, "kubectl-lightning")
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	for i, b := range []struct{ out, pkg string }{{managerBin, "."}, {cliBin, "./cmd/kubectl-lightning"}} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.CommandContext(ctx, "go", "build", "-o", b.out, b.pkg)
-			cmd.Dir = repoRoot
-			if out, err := cmd.CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
-			}
-		}()
-	}
-	var tarballs []string
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tarballs, errs[2] = images.Build(ctx, repoRoot, filepath.Join(workDir, "images"))
-	}()
-	// The manager's image, as `make image IMG=...` builds it, for the specs
-	// that run the operator in-cluster on the node.
-	managerTarball := filepath.Join(workDir, "images", "manager.tar")
-	if localcluster.NodeSupport() == nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cmd := exec.CommandContext(ctx, "go", "run", "./hack/image", "--name", managerImage, "--out", managerTarball)
-			cmd.Dir = repoRoot
-			if out, err := cmd.CombinedOutput(); err != nil {
-				errs[3] = fmt.Errorf("go run ./hack/image: %v\n%s", err, out)
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		Expect(err).NotTo(HaveOccurred())
-	}
-	if localcluster.NodeSupport() == nil {
-		tarballs = append(tarballs, managerTarball)
-	}
+	// The manager's image, as `make image IMG=...` builds it; its binary is
+	// also the operator on the host, so the manager is built once.
+	managerBuilt := inBackground(func() error {
+		return goCommand(ctx, "run", "./hack/image", "--name", managerImage, "--out", managerImageTarball, "--manager-out", managerBin)
+	})
+	cliBuilt := inBackground(func() error { return goCommand(ctx, "build", "-o", cliBin, "./cmd/kubectl-lightning") })
+	nodeImages, err = images.Build(ctx, repoRoot, imagesDir)
+	Expect(err).NotTo(HaveOccurred())
 
 	By("starting the control plane and, where this machine can run one, a node")
-	start := time.Now()
-	cluster, err = localcluster.Start(ctx, filepath.Join(workDir, "cluster"), localcluster.Options{
-		BinDir: k8sBinDir, Timeout: 5 * time.Minute, Progress: GinkgoWriter, Node: true, Images: tarballs,
-	})
-	Expect(err).NotTo(HaveOccurred())
-	if cluster.HasNode {
-		GinkgoWriter.Printf("Cluster and node Ready after %s\n", time.Since(start).Round(100*time.Millisecond))
-	} else {
-		fmt.Fprintf(os.Stderr, "e2e: node cases skipped: %s\n", cluster.NodeSkipped)
+	hostCluster = startCluster(ctx, "cluster")
+	if !hostCluster.HasNode {
+		fmt.Fprintf(os.Stderr, "e2e: node cases skipped: %s\n", hostCluster.NodeSkipped)
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", cluster.Kubeconfig)
+	// The second cluster, with the manager's image, boots while the first
+	// gets its bundle and operator.
+	second := make(chan *localcluster.Cluster, 1)
+	if hostCluster.HasNode {
+		inClusterDir = filepath.Join(workDir, "cluster-incluster") // for the end to stop, whatever happens
+	}
+	go func() {
+		defer GinkgoRecover()
+		defer close(second)
+		if hostCluster.HasNode && Expect(managerBuilt()).To(Succeed()) {
+			second <- startCluster(ctx, filepath.Base(inClusterDir), managerImageTarball)
+		}
+	}()
+	defer func() {
+		for range second { // started or failed, before the end stops it
+		}
+	}()
+	cluster, k8sClient = hostCluster, newClient(hostCluster)
+	hostOperator = installHostOperator(ctx, managerBuilt, cliBuilt)
+	c := <-second
+	Expect(c != nil).To(Equal(hostCluster.HasNode), "the second cluster started")
+
+	s := shared{
+		WorkDir: workDir, ManagerBin: managerBin, CLIBin: cliBin,
+		NodeImages: nodeImages, ManagerImage: managerImageTarball,
+		ClusterDir: hostCluster.Dir, NodeSkipped: hostCluster.NodeSkipped, Operator: hostOperator,
+	}
+	if c != nil {
+		s.InClusterDir = c.Dir
+	}
+	suiteStarted = true
+	data, err := json.Marshal(s)
 	Expect(err).NotTo(HaveOccurred())
-	scheme := clientgoscheme.Scheme
-	Expect(lightningv1alpha1.AddToScheme(scheme)).To(Succeed())
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	return data
+}
+
+// joinSuite, on every process, takes what process 1 started.
+func joinSuite(_ SpecContext, data []byte) {
+	var s shared
+	Expect(json.Unmarshal(data, &s)).To(Succeed())
+	workDir, managerBin, cliBin = s.WorkDir, s.ManagerBin, s.CLIBin
+	nodeImages, managerImageTarball = s.NodeImages, s.ManagerImage
+	kubectlBin = filepath.Join(k8sBinDir, "kubectl")
+	inClusterDir, hostOperator = s.InClusterDir, s.Operator
+	if hostCluster == nil { // not process 1
+		var err error
+		hostCluster, err = localcluster.Attach(s.ClusterDir)
+		Expect(err).NotTo(HaveOccurred())
+		hostCluster.NodeSkipped = s.NodeSkipped
+	}
+	cluster, k8sClient, operator = hostCluster, newClient(hostCluster), hostOperator
+}
+
+// inBackground runs f in a goroutine; wait, from any goroutine, returns
+// its error once it is done.
+func inBackground(f func() error) (wait func() error) {
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		err = f()
+	}()
+	return func() error {
+		<-done
+		return err
+	}
+}
+
+// goCommand runs the go command in the repository.
+func goCommand(ctx context.Context, args ...string) error {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// installHostOperator applies the install bundle and config/local to the
+// cluster and runs the operator on the host, as `make demo` does, once the
+// binaries are built (each of built waits for one). The operator's files
+// live in the cluster's directory.
+func installHostOperator(ctx context.Context, built ...func() error) localcluster.Operator {
+	GinkgoHelper()
+	webhookPort, err := localcluster.FreePort()
 	Expect(err).NotTo(HaveOccurred())
+	probePort, err := localcluster.FreePort()
+	Expect(err).NotTo(HaveOccurred())
+	operator = localcluster.Operator{
+		Kubeconfig:  filepath.Join(cluster.Dir, "operator.kubeconfig"),
+		WebhookPort: webhookPort,
+		ProbePort:   probePort,
+		CertDir:     filepath.Join(cluster.Dir, "webhook-certs"),
+		PresetsFile: filepath.Join(cluster.Dir, "compute-presets.yaml"),
+	}
 
 	By("applying the install bundle (config/default) for real, with a release image")
 	applyBundle(ctx, releaseImage)
 
 	By("applying config/local over it: the webhook by URL, since the operator runs on this host")
-	webhookPort, err = localcluster.FreePort()
-	Expect(err).NotTo(HaveOccurred())
-	probePort, err = localcluster.FreePort()
-	Expect(err).NotTo(HaveOccurred())
 	applyLocalWebhook(ctx)
 	kubectl(ctx, "", "wait", "--for=condition=Established", "--timeout=60s",
 		"crd/lightningsecrets.lightning.ai", "crd/lightningapps.lightning.ai")
 
 	By("starting the operator as its ServiceAccount")
-	operator = localcluster.Operator{
-		Kubeconfig:  filepath.Join(workDir, "operator.kubeconfig"),
-		WebhookPort: webhookPort,
-		ProbePort:   probePort,
-		CertDir:     filepath.Join(workDir, "webhook-certs"),
-		PresetsFile: filepath.Join(workDir, "compute-presets.yaml"),
+	for _, wait := range built {
+		Expect(wait()).To(Succeed())
 	}
 	Expect(cluster.WriteOperatorKubeconfig(operator.Kubeconfig)).To(Succeed())
 	Expect(localcluster.WriteLocalPresets(operator.PresetsFile)).To(Succeed())
 	startOperator(ctx)
-}, NodeTimeout(20*time.Minute))
+	return operator
+}
+
+// ownCluster gives the running container a cluster, a node (where one can
+// run) and an operator on the host of its own until its specs end, for
+// specs that stop the operator: every pod of a cluster goes through its
+// webhook.
+func ownCluster(ctx context.Context, name string) {
+	GinkgoHelper()
+	c := startCluster(ctx, name)
+	DeferCleanup(stopCluster, c.Dir)
+	DeferCleanup(useCluster(c))
+	installHostOperator(ctx)
+}
+
+// newClient is a live client of c, whose scheme knows our kinds.
+func newClient(c *localcluster.Cluster) client.Client {
+	GinkgoHelper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
+	Expect(err).NotTo(HaveOccurred())
+	cl, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
+	Expect(err).NotTo(HaveOccurred())
+	return cl
+}
+
+// useCluster makes c the cluster of the running container, with no
+// operator on the host until one is installed, until the returned func
+// puts the shared ones back. A Ginkgo process runs one container at a
+// time, so the globals are that container's meanwhile.
+func useCluster(c *localcluster.Cluster) (restore func()) {
+	cluster, k8sClient, operator = c, newClient(c), localcluster.Operator{}
+	return func() { cluster, k8sClient, operator = hostCluster, newClient(hostCluster), hostOperator }
+}
+
+// startCluster starts, in the work directory, a control plane and, where
+// this machine can run one, a node with the pause and demo-app images and
+// extraImages.
+func startCluster(ctx context.Context, name string, extraImages ...string) *localcluster.Cluster {
+	GinkgoHelper()
+	start := time.Now()
+	c, err := localcluster.Start(ctx, filepath.Join(workDir, name), localcluster.Options{
+		BinDir: k8sBinDir, Timeout: 5 * time.Minute, Progress: GinkgoWriter, Node: true,
+		Images: append(slices.Clip(nodeImages), extraImages...),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	if c.HasNode {
+		GinkgoWriter.Printf("Cluster %s and its node Ready after %s\n", name, time.Since(start).Round(100*time.Millisecond))
+	}
+	return c
+}
+
+// stopCluster stops the cluster in dir, if one was started there, and
+// checks that its node left nothing on the machine.
+func stopCluster(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	c, err := localcluster.Attach(dir)
+	if err != nil {
+		return err
+	}
+	c.SetProgress(GinkgoWriter)
+	start := time.Now()
+	defer func() {
+		GinkgoWriter.Printf("Stopped %s after %s\n", filepath.Base(dir), time.Since(start).Round(100*time.Millisecond))
+	}()
+	if err := c.Stop(); err != nil {
+		return err
+	}
+	if left := localcluster.NodeLeftovers(c.Dir); len(left) > 0 {
+		return fmt.Errorf("the stopped node of %s left on the machine: %s", dir, strings.Join(left, ", "))
+	}
+	return nil
+}
+
+// failedMarker, in the work directory, says a spec of some process failed:
+// process 1 then keeps the directory for the logs.
+func failedMarker() string { return filepath.Join(workDir, "failed") }
 
 var _ = AfterEach(func() {
 	if CurrentSpecReport().Failed() {
-		suiteFailed = true
+		_ = os.WriteFile(failedMarker(), nil, 0o644)
 		dumpLog("manager", 80)
 	}
 })
 
-var _ = AfterSuite(func() {
-	if cluster != nil {
-		Expect(cluster.Stop()).To(Succeed())
-		Expect(localcluster.NodeLeftovers(cluster.Dir)).To(BeEmpty(), "what the stopped node left on the machine")
+var _ = SynchronizedAfterSuite(func() {}, func() {
+	// Both clusters stop side by side.
+	dirs := []string{inClusterDir}
+	if hostCluster != nil {
+		dirs = append(dirs, hostCluster.Dir)
+	}
+	var stopped []func() error
+	for _, dir := range dirs {
+		stopped = append(stopped, inBackground(func() error { return stopCluster(dir) }))
+	}
+	for _, wait := range stopped {
+		Expect(wait()).To(Succeed())
 	}
 	if workDir == "" {
 		return
 	}
-	if suiteFailed {
+	if _, err := os.Stat(failedMarker()); err == nil || !suiteStarted {
 		GinkgoWriter.Printf("Kept %s for the logs of the failed run\n", workDir)
 		return
 	}
 	_ = os.RemoveAll(workDir)
 })
 
-// startOperator runs bin/manager as the demo does and waits until it is
-// ready, its webhook's caBundle is set and its public key is published.
+// startOperator runs the manager on the host as the demo does and waits
+// until it is ready, its webhook's caBundle is set and its public key is
+// published.
 func startOperator(ctx context.Context) {
 	GinkgoHelper()
 	_, err := cluster.Spawn("manager", managerBin, append(operator.Args(), "--min-rollout-interval=1s"), nil)
@@ -270,8 +460,9 @@ func waitAdmission(ctx context.Context) {
 }
 
 // applyBundle applies config/default with the manager image set to image,
-// as `make build-installer IMG=image` writes dist/install.yaml.
-func applyBundle(ctx context.Context, image string) {
+// as `make build-installer IMG=image` writes dist/install.yaml, and args
+// added to the manager's.
+func applyBundle(ctx context.Context, image string, args ...string) {
 	GinkgoHelper()
 	dir, err := os.MkdirTemp(workDir, "installer-")
 	Expect(err).NotTo(HaveOccurred())
@@ -281,19 +472,25 @@ func applyBundle(ctx context.Context, image string) {
 	colon := strings.LastIndexByte(image, ':') // both images have a tag
 	kustomization := fmt.Sprintf("resources:\n- %s\nimages:\n- name: controller\n  newName: %s\n  newTag: %q\n",
 		base, image[:colon], image[colon+1:])
+	if len(args) > 0 {
+		kustomization += "patches:\n- target:\n    kind: Deployment\n    labelSelector: control-plane=controller-manager\n  patch: |-\n"
+		for _, arg := range args {
+			kustomization += fmt.Sprintf("    - op: add\n      path: /spec/template/spec/containers/0/args/-\n      value: %q\n", arg)
+		}
+	}
 	Expect(os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(kustomization), 0o644)).To(Succeed())
 	bundle := kubectl(ctx, "", "kustomize", dir)
 	Expect(bundle).To(ContainSubstring("image: " + image + "\n"))
 	kubectl(ctx, bundle, "apply", "--server-side", "--force-conflicts", "--field-manager="+fieldManager, "-f", "-")
 }
 
-// applyLocalWebhook applies config/local: the webhook by URL, on
-// webhookPort, for the operator on this host.
+// applyLocalWebhook applies config/local: the webhook by URL, on the
+// operator's webhook port, for the operator on this host.
 func applyLocalWebhook(ctx context.Context) {
 	GinkgoHelper()
 	manifests := kubectl(ctx, "", "kustomize", filepath.Join(repoRoot, "config", "local"))
 	Expect(manifests).To(ContainSubstring("https://127.0.0.1:9443/mutate--v1-pod"))
-	manifests = strings.ReplaceAll(manifests, "https://127.0.0.1:9443/", fmt.Sprintf("https://127.0.0.1:%d/", webhookPort))
+	manifests = strings.ReplaceAll(manifests, "https://127.0.0.1:9443/", fmt.Sprintf("https://127.0.0.1:%d/", operator.WebhookPort))
 	kubectl(ctx, manifests, "apply", "--server-side", "--force-conflicts", "--field-manager="+fieldManager, "-f", "-")
 }
 

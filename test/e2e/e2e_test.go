@@ -48,7 +48,8 @@ func canary(prefix string) string {
 }
 
 // The specs run in order: they walk one user's path, and the later ones
-// stop and restart the operator.
+// stop and restart the operator, so they run on a cluster, node and
+// operator of their own.
 var _ = Describe("A user's path", Ordered, func() {
 	const (
 		ns      = "alice"
@@ -64,6 +65,8 @@ var _ = Describe("A user's path", Ordered, func() {
 	)
 
 	BeforeAll(func(ctx SpecContext) {
+		By("starting a cluster, node and operator of its own: the later specs stop the operator")
+		ownCluster(ctx, "cluster-user-path")
 		createNamespace(ctx, ns)
 		value1, value2 = canary("first"), canary("second")
 		appFile = filepath.Join(workDir, "app.py")
@@ -99,7 +102,7 @@ var _ = Describe("A user's path", Ordered, func() {
 
 		By("keeping config/local's webhook URL over the bundle's Service")
 		wh := kubectl(ctx, "", "get", "mutatingwebhookconfiguration", webhookConfigName, "-o", "jsonpath={.webhooks[0].clientConfig}")
-		Expect(wh).To(ContainSubstring(fmt.Sprintf(`"url":"https://127.0.0.1:%d/mutate--v1-pod"`, webhookPort)))
+		Expect(wh).To(ContainSubstring(fmt.Sprintf(`"url":"https://127.0.0.1:%d/mutate--v1-pod"`, operator.WebhookPort)))
 		Expect(wh).NotTo(ContainSubstring(`"service"`))
 	})
 

@@ -46,8 +46,9 @@ import (
 
 // Apps as their users run them, on the node: identity, Works launched at run
 // time, another app's ServiceAccount refused, and what the status says when
-// a component cannot run.
-var _ = Describe("On the node, apps as users run them", Ordered, func() {
+// a component cannot run. The longest after the in-cluster container, so
+// it starts early.
+var _ = Describe("On the node, apps as users run them", Ordered, SpecPriority(1), func() {
 	const (
 		ns      = "dave"
 		secName = "token"

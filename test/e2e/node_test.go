@@ -38,7 +38,8 @@ import (
 // prints the sha256 of each one, and the specs compare it with the sealed
 // value's. They run in order: one app, its value rotated, the same value
 // sealed again, a pod deleted, the operator stopped and started again, then
-// the secret deleted and restored.
+// the secret deleted and restored. A spec stops the operator, so they run
+// on a cluster and node of their own.
 var _ = Describe("On the node", Ordered, func() {
 	const (
 		ns      = "bob"
@@ -53,6 +54,8 @@ var _ = Describe("On the node", Ordered, func() {
 		if !cluster.HasNode {
 			Skip("node skipped: " + cluster.NodeSkipped)
 		}
+		By("starting a cluster, node and operator of its own: a spec stops the operator")
+		ownCluster(ctx, "cluster-on-the-node")
 		createNamespace(ctx, ns)
 	})
 

@@ -105,7 +105,18 @@ var _ = Describe("Pods created while the value changes", Ordered, func() {
 			Eventually(func() string { return getApp(ctx, ns, appName).Status.SecretName }).
 				WithContext(ctx).ShouldNot(Equal(before), "change %d", i)
 		}
-		time.Sleep(2 * time.Second) // pods of the last templates
+		By("seeing a pod of the last templates")
+		last := getApp(ctx, ns, appName).Status.SecretName
+		Eventually(func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, p := range seen {
+				if p.fromTemplate && p.templateHash != "" && app.SecretName(appName, p.templateHash) == last {
+					return true
+				}
+			}
+			return false
+		}).WithContext(ctx).Should(BeTrue(), "a pod from a template naming %s", last)
 		stopChurn()
 		churn.Wait()
 
