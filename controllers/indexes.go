@@ -36,7 +36,8 @@ const (
 	// IndexPodInjectedSecret indexes app pods by the Secret their env points at.
 	IndexPodInjectedSecret = "metadata.injectedSecret"
 	// IndexAppStarting holds the LightningApps that await their first
-	// pass (app.Starting), under indexedTrue.
+	// pass (app.Starting), under the second they were made
+	// (startingIndexKey).
 	IndexAppStarting = "status.starting"
 	// IndexSecretAwaitsFirstStatus holds the LightningSecrets whose status
 	// was never written, under indexedTrue.
@@ -71,7 +72,10 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 		return err
 	}
 	if err := idx.IndexField(ctx, &lightningv1alpha1.LightningApp{}, IndexAppStarting, func(o client.Object) []string {
-		return yes(app.Starting(o.(*lightningv1alpha1.LightningApp)))
+		if a := o.(*lightningv1alpha1.LightningApp); app.Starting(a) {
+			return []string{startingIndexKey(a.CreationTimestamp.Time)}
+		}
+		return nil
 	}); err != nil {
 		return err
 	}

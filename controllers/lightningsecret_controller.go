@@ -99,11 +99,11 @@ func (r *LightningSecretReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, nil
 	}
 	if awaitsFirstStatus(lsec) {
-		starting, err := r.appsStarting(ctx)
+		until, err := r.appsStartingUntil(ctx)
 		if err != nil {
 			return ctrl.Result{}, err
 		}
-		if wait := firstStatusHold(lsec, startingUntil(starting), r.now()); wait > 0 {
+		if wait := firstStatusHold(lsec, until, r.now()); wait > 0 {
 			// Apps are starting: their Secrets go first. The end of the last
 			// start queues this again; wait is the longest.
 			return ctrl.Result{RequeueAfter: wait}, nil
@@ -184,19 +184,31 @@ var startDone = predicate.Funcs{
 	GenericFunc: func(event.GenericEvent) bool { return false },
 }
 
-// appsStarting lists the apps that await their first pass, read only.
-func (r *LightningSecretReconciler) appsStarting(ctx context.Context) ([]lightningv1alpha1.LightningApp, error) {
-	apps := &lightningv1alpha1.LightningAppList{}
-	if err := r.client.List(ctx, apps, client.MatchingFields{IndexAppStarting: indexedTrue}, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("looking up starting apps: %w", err)
+// appsStartingUntil is when the apps that await their first pass stop
+// holding first statuses: firstStatusHoldMax after the youngest was made;
+// zero for none. The index holds such apps by the second they were made, so
+// this asks at most one index key per second of the hold (plus a few for
+// clock skew), never the list of every starting app (at 2,000 new apps and
+// LightningSecrets that list, copied per LightningSecret, cost the harness
+// seconds of manager CPU).
+func (r *LightningSecretReconciler) appsStartingUntil(ctx context.Context) (time.Time, error) {
+	now := r.now()
+	for _, second := range startingIndexKeys(now) {
+		apps := &lightningv1alpha1.LightningAppList{}
+		if err := r.client.List(ctx, apps, client.MatchingFields{IndexAppStarting: second}, client.Limit(1), client.UnsafeDisableDeepCopy); err != nil {
+			return time.Time{}, fmt.Errorf("looking up starting apps: %w", err)
+		}
+		if len(apps.Items) > 0 {
+			return apps.Items[0].CreationTimestamp.Add(firstStatusHoldMax), nil
+		}
 	}
-	return apps.Items, nil
+	return time.Time{}, nil
 }
 
 // heldWhenNoAppStarts maps the end of the last app's start to the
 // LightningSecrets whose first status was held back.
 func (r *LightningSecretReconciler) heldWhenNoAppStarts(ctx context.Context, _ client.Object) []reconcile.Request {
-	if starting, err := r.appsStarting(ctx); startingUntil(starting).After(r.now()) || err != nil {
+	if until, err := r.appsStartingUntil(ctx); until.After(r.now()) || err != nil {
 		return nil // the next one, or the hold's end, brings them
 	}
 	held := &lightningv1alpha1.LightningSecretList{}

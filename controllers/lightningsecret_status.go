@@ -127,14 +127,21 @@ func firstStatusHold(lsec *lightningv1alpha1.LightningSecret, startingUntil, now
 	return max(0, until.Sub(now))
 }
 
-// startingUntil is when the apps that await their first pass stop holding
-// first statuses: firstStatusHoldMax after the youngest was made; zero for none.
-func startingUntil(starting []lightningv1alpha1.LightningApp) time.Time {
-	var until time.Time
-	for i := range starting {
-		if t := starting[i].CreationTimestamp.Add(firstStatusHoldMax); t.After(until) {
-			until = t
-		}
+// startingIndexKey is the IndexAppStarting key of an app made at created.
+func startingIndexKey(created time.Time) string {
+	return created.UTC().Format(time.RFC3339)
+}
+
+// startingSkew allows for apps whose creation time (the apiserver's clock)
+// is ahead of the operator's.
+const startingSkew = 5 * time.Second
+
+// startingIndexKeys are the IndexAppStarting keys of apps that still hold
+// first statuses at now, the youngest first.
+func startingIndexKeys(now time.Time) []string {
+	var keys []string
+	for t := now.Add(startingSkew); t.After(now.Add(-firstStatusHoldMax)); t = t.Add(-time.Second) {
+		keys = append(keys, startingIndexKey(t))
 	}
-	return until
+	return keys
 }

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,19 +130,17 @@ func TestFirstStatusHold(t *testing.T) {
 	withStatus.Status.ObservedGeneration = 1
 	resealAsked := newSecret.DeepCopy()
 	resealAsked.Annotations = map[string]string{lightningv1alpha1.AnnotationResealRequest: "r1"}
-	appMade := func(at time.Time) lightningv1alpha1.LightningApp {
-		return lightningv1alpha1.LightningApp{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(at)}}
-	}
-	starting := []lightningv1alpha1.LightningApp{appMade(made.Add(-5 * time.Second)), appMade(made)}
-	stuck := []lightningv1alpha1.LightningApp{appMade(made.Add(-25 * time.Second))}
+	// When the youngest starting app stops holding.
+	starting := made.Add(firstStatusHoldMax)
+	stuck := made.Add(-25 * time.Second).Add(firstStatusHoldMax)
 	tests := []struct {
 		name     string
 		lsec     *lightningv1alpha1.LightningSecret
-		starting []lightningv1alpha1.LightningApp
+		starting time.Time
 		now      time.Time
 		want     time.Duration
 	}{
-		{"no app is starting", newSecret, nil, made, 0},
+		{"no app is starting", newSecret, time.Time{}, made, 0},
 		{"apps are starting", newSecret, starting, made.Add(10 * time.Second), 20 * time.Second},
 		{"held long enough", newSecret, starting, made.Add(firstStatusHoldMax + time.Second), 0},
 		{"an app that never got its status holds 30 s after it was made", newSecret, stuck, made, 5 * time.Second},
@@ -151,9 +150,31 @@ func TestFirstStatusHold(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := firstStatusHold(tt.lsec, startingUntil(tt.starting), tt.now); got != tt.want {
+			if got := firstStatusHold(tt.lsec, tt.starting, tt.now); got != tt.want {
 				t.Fatalf("firstStatusHold = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestStartingIndexKeys(t *testing.T) {
+	now := time.Date(2026, 12, 7, 21, 0, 30, 500_000_000, time.UTC)
+	keys := startingIndexKeys(now)
+	for _, tt := range []struct {
+		created time.Time
+		want    bool
+	}{
+		{now, true},
+		{now.Add(-29 * time.Second), true},
+		{now.Add(4 * time.Second), true}, // the apiserver's clock a little ahead
+		{now.Add(-31 * time.Second), false},
+		{now.Add(10 * time.Second), false},
+	} {
+		if got := slices.Contains(keys, startingIndexKey(tt.created)); got != tt.want {
+			t.Errorf("an app made at %s is looked up: %v, want %v", tt.created.Format(time.RFC3339), got, tt.want)
+		}
+	}
+	if keys[0] != startingIndexKey(now.Add(startingSkew)) {
+		t.Errorf("the youngest key comes first: got %s", keys[0])
 	}
 }
