@@ -202,10 +202,3 @@ func (s *Store) Forget(owner types.NamespacedName) {
 	defer s.mu.Unlock()
 	delete(s.owners, owner)
 }
-
-// Len is the number of owners with pending writes.
-func (s *Store) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.owners)
-}

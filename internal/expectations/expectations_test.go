@@ -147,7 +147,7 @@ func TestForget(t *testing.T) {
 	s := New(time.Minute, nil)
 	s.Expect(app, Write{Kind: "Secret", Key: app, After: "3"})
 	s.Forget(app)
-	if ok, _ := s.Satisfied(app); !ok || s.Len() != 0 {
-		t.Fatalf("after Forget: satisfied %v, len %d", ok, s.Len())
+	if ok, _ := s.Satisfied(app); !ok {
+		t.Fatal("after Forget: not satisfied")
 	}
 }
