@@ -27,6 +27,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
+	"github.com/lightning-operator/lightning-operator/internal/keyring"
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/limits"
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
@@ -57,6 +58,9 @@ func openCondition(res openResult, ns, name string) (reason, message string) {
 	}
 	switch reason := sealing.Reason(res.err); reason {
 	case "":
+		if errors.Is(res.err, keyring.ErrKMS) || errors.Is(res.err, keysecret.ErrNoKMS) {
+			return lightningv1alpha1.ReasonKMSUnavailable, fmt.Sprintf("The operator's keyring cannot be opened now, so sealing key %s is unavailable; it opens once the KMS plugin answers: %v", res.keyID, res.err)
+		}
 		if errors.Is(res.err, keysecret.ErrMissing) {
 			return lightningv1alpha1.ReasonKeyNotFound, fmt.Sprintf("The operator's keyring is missing, so sealing key %s cannot be found; restore the keyring from backup (see docs/operations.md). Nothing was regenerated", res.keyID)
 		}
@@ -92,8 +96,9 @@ func desiredSecretStatus(prev lightningv1alpha1.LightningSecretStatus, generatio
 		Type: lightningv1alpha1.ConditionReady, Status: status, Reason: reason, Message: message, ObservedGeneration: generation,
 	})
 	// kstatus (Flux, Argo CD through our Lua check) reads Stalled=True as
-	// Failed: a value that does not open will not open by waiting.
-	if res.err != nil {
+	// Failed: a value that does not open will not open by waiting. One that
+	// waits for the KMS plugin will.
+	if res.err != nil && reason != lightningv1alpha1.ReasonKMSUnavailable {
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
 			Type: lightningv1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: reason, Message: message, ObservedGeneration: generation,
 		})

@@ -68,6 +68,12 @@ func TestOpenCondition(t *testing.T) {
 		{"tampered", openErr(oneKey{key}, sealing.Scope{Namespace: "ns", Name: "other"}, env), lightningv1alpha1.ReasonTampered, "sealed for another name or namespace"},
 		{"keyring missing", fmt.Errorf("%w: x", keysecret.ErrMissing), lightningv1alpha1.ReasonKeyNotFound, "keyring is missing"},
 		{"keyring corrupt", keyring.ErrCorrupt, lightningv1alpha1.ReasonKeyNotFound, "keyring cannot be read"},
+		// keysecret.Source's error while the plugin is down (TestKMSPluginDown
+		// checks it wraps keyring.ErrKMS).
+		{"the KMS plugin down", fmt.Errorf("keyring Secret lightning-system/lightning-operator-keyring is wrapped by a KMS, and the KMS plugin cannot open it now: %w", keyring.ErrKMS),
+			lightningv1alpha1.ReasonKMSUnavailable, "The operator's keyring cannot be opened now, so sealing key " + key.ID() + " is unavailable; it opens once the KMS plugin answers: keyring Secret lightning-system/lightning-operator-keyring is wrapped by a KMS"},
+		{"a wrapped keyring and no KMS plugin configured", fmt.Errorf("keyring Secret x/y: %w", keysecret.ErrNoKMS),
+			lightningv1alpha1.ReasonKMSUnavailable, "no KMS plugin is configured (--kms-endpoint)"},
 		{"a NUL byte", limits.CheckValue([]byte("canary\x00")), lightningv1alpha1.ReasonValueHasNUL,
 			"The value opens with sealing key " + key.ID() + ", but the 7-byte value holds a NUL byte, which an environment variable cannot carry: " +
 				"each NAME=value string ends at its first NUL; seal one an environment variable can carry"},
@@ -98,6 +104,7 @@ func TestDesiredSecretStatusVersion(t *testing.T) {
 		{"a value that no longer opens shows none", openResult{keyID: "k", err: keyring.ErrCorrupt}, "", "False"},
 		{"a keyring without version key yet shows none, and still opens", openResult{keyID: "k"}, "", "True"},
 		{"a value env cannot carry opens, shows its version, and is not Ready", openResult{keyID: "k", version: "fedcba9876543210", err: limits.CheckValue([]byte{0})}, "fedcba9876543210", "False"},
+		{"a value waiting for the KMS plugin is not Ready, and not Stalled", openResult{keyID: "k", err: fmt.Errorf("down: %w", keyring.ErrKMS)}, "", "False"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,10 +116,12 @@ func TestDesiredSecretStatusVersion(t *testing.T) {
 			if ready == nil || string(ready.Status) != tt.wantReady {
 				t.Fatalf("Conditions = %+v, want Ready=%s", st.Conditions, tt.wantReady)
 			}
-			// Stalled (kstatus: Failed) exactly while the value does not open,
-			// with Ready's reason; it goes when the value opens again.
+			// Stalled (kstatus: Failed) exactly while the value does not open
+			// and waiting cannot help, with Ready's reason; it goes when the
+			// value opens again.
 			stalled := meta.FindStatusCondition(st.Conditions, lightningv1alpha1.ConditionStalled)
-			if (stalled != nil) != (tt.wantReady == "False") || (stalled != nil && (stalled.Reason != ready.Reason || stalled.Status != "True")) {
+			wantStalled := tt.wantReady == "False" && ready.Reason != lightningv1alpha1.ReasonKMSUnavailable
+			if (stalled != nil) != wantStalled || (stalled != nil && (stalled.Reason != ready.Reason || stalled.Status != "True")) {
 				t.Errorf("Stalled = %+v with Ready %+v", stalled, ready)
 			}
 			healed := desiredSecretStatus(st, 3, "ns", "name", openResult{keyID: "k", version: "v"}, nil)

@@ -92,6 +92,10 @@ const (
 	ReasonUnknownVersion = "UnknownVersion"
 	ReasonKeyNotFound    = "KeyNotFound"
 	ReasonTampered       = "Tampered"
+	// ReasonKMSUnavailable: the keyring is wrapped by a KMS, and its plugin
+	// cannot open it now (down, refusing, or not configured). Not Stalled:
+	// the value opens once the plugin answers.
+	ReasonKMSUnavailable = "KMSUnavailable"
 	// ReasonValueHasNUL: the value (a LightningSecret's, or an app's env
 	// value) holds a NUL byte, which no environment variable can carry.
 	// The message names the rule and the size, never the value.

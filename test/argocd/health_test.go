@@ -225,6 +225,7 @@ func TestHealth(t *testing.T) {
 		{file: "secret-progressing-new-generation.yaml", lua: "Progressing", msg: "Waiting for the controller to observe generation 2 (the status is of generation 1)", kstatus: status.InProgressStatus},
 		{file: "secret-degraded-tampered.yaml", lua: "Degraded", msgOf: "Stalled", contains: "it was altered, or sealed for another name or namespace", kstatus: status.FailedStatus},
 		{file: "secret-degraded-key-not-found.yaml", lua: "Degraded", msgOf: "Stalled", contains: "is not in the operator's keyring", kstatus: status.FailedStatus},
+		{file: "secret-progressing-kms-unavailable.yaml", lua: "Progressing", msgOf: "Ready", contains: "it opens once the KMS plugin answers", kstatus: status.InProgressStatus},
 	}
 
 	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
