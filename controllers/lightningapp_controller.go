@@ -357,7 +357,11 @@ func (r *LightningAppReconciler) resolve(ctx context.Context, a *lightningv1alph
 
 	ring, err := r.keys.Keyring(ctx)
 	if err != nil {
-		return res, app.Resolution{Reason: lightningv1alpha1.ReasonSecretNotReady,
+		reason := lightningv1alpha1.ReasonSecretNotReady
+		if kmsUnavailable(err) {
+			reason = lightningv1alpha1.ReasonKMSUnavailable
+		}
+		return res, app.Resolution{Reason: reason,
 			Message: fmt.Sprintf("The operator's keyring is unavailable, so no secret can be opened: %v", err)}, nil
 	}
 	vk := ring.VersionKey()

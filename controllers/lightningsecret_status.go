@@ -42,6 +42,12 @@ type openResult struct {
 	err     error
 }
 
+// kmsUnavailable says err is the keyring's KMS plugin failing or missing:
+// waiting, or configuring it, helps; the values are fine.
+func kmsUnavailable(err error) bool {
+	return errors.Is(err, keyring.ErrKMS) || errors.Is(err, keysecret.ErrNoKMS)
+}
+
 // openCondition gives the Ready condition's reason and a deterministic
 // message; neither ever holds the value. Reasons come from limits.Reason (a
 // value env cannot carry) and sealing.Reason, the one table of open errors;
@@ -58,7 +64,7 @@ func openCondition(res openResult, ns, name string) (reason, message string) {
 	}
 	switch reason := sealing.Reason(res.err); reason {
 	case "":
-		if errors.Is(res.err, keyring.ErrKMS) || errors.Is(res.err, keysecret.ErrNoKMS) {
+		if kmsUnavailable(res.err) {
 			return lightningv1alpha1.ReasonKMSUnavailable, fmt.Sprintf("The operator's keyring cannot be opened now, so sealing key %s is unavailable; it opens once the KMS plugin answers: %v", res.keyID, res.err)
 		}
 		if errors.Is(res.err, keysecret.ErrMissing) {

@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -241,6 +242,8 @@ func TestDesiredStatus(t *testing.T) {
 			cond{"False", "Progressing"}, cond{"True", "Resolved"}, false, true},
 		{"secret not there yet: waited for, not stalled", Observed{Resolution: Resolution{Reason: "SecretNotFound", Message: "Secret with name 'x' not found"}, Components: none}, "Pending",
 			cond{"False", "SecretNotFound"}, cond{"False", "SecretNotFound"}, false, true},
+		{"keyring the KMS plugin cannot open now: waited for, not stalled", Observed{Resolution: Resolution{Reason: "KMSUnavailable", Message: "The operator's keyring is unavailable"}, Components: none}, "Pending",
+			cond{"False", "KMSUnavailable"}, cond{"False", "KMSUnavailable"}, false, true},
 		{"secret that does not open", Observed{Resolution: Resolution{Reason: "SecretNotReady", Message: "Secret with name 'x' is not ready: Tampered"}, Components: none}, "Failed",
 			cond{"False", "SecretNotReady"}, cond{"False", "SecretNotReady"}, true, false},
 		{"unknown compute", Observed{Resolution: resolved, ComputeError: errors.New("bad"), Components: none}, "Failed",
@@ -288,6 +291,27 @@ func TestDesiredStatus(t *testing.T) {
 				t.Errorf("status is not stable (-first +second):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A new leader whose KMS plugin is down cannot open the keyring: the app
+// keeps running on its Secret, waiting, neither Failed nor Stalled.
+func TestDesiredStatusWaitsForTheKMSPlugin(t *testing.T) {
+	prev := DesiredStatus(lightningv1alpha1.LightningAppStatus{}, Observed{Generation: 3, Resolution: Resolution{Resolved: true},
+		SecretName: "app-env-old", SecretsHash: "old", SecretCount: 1, Components: []lightningv1alpha1.ComponentStatus{{Name: "root", Deployment: "a-root", Ready: true}}})
+	if prev.Phase != lightningv1alpha1.PhaseRunning {
+		t.Fatalf("phase %s before, want Running", prev.Phase)
+	}
+	st := DesiredStatus(prev, Observed{Generation: 3, Resolution: Resolution{Reason: lightningv1alpha1.ReasonKMSUnavailable, Message: "The operator's keyring is unavailable"},
+		Components: []lightningv1alpha1.ComponentStatus{{Name: "root", Deployment: "a-root", Ready: true}}})
+	ready := meta.FindStatusCondition(st.Conditions, lightningv1alpha1.ConditionReady)
+	if st.Phase != lightningv1alpha1.PhaseRunning || st.SecretName != "app-env-old" || ready == nil || ready.Reason != lightningv1alpha1.ReasonKMSUnavailable ||
+		ready.Message != "The operator's keyring is unavailable; waiting for the KMS plugin, the app keeps running on its Secret app-env-old" {
+		t.Fatalf("phase %s, secretName %q, Ready %+v", st.Phase, st.SecretName, ready)
+	}
+	if meta.FindStatusCondition(st.Conditions, lightningv1alpha1.ConditionStalled) != nil ||
+		meta.FindStatusCondition(st.Conditions, lightningv1alpha1.ConditionReconciling) == nil {
+		t.Errorf("conditions %+v, want Reconciling and no Stalled", st.Conditions)
 	}
 }
 

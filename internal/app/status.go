@@ -110,8 +110,11 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 	// applies an app and its LightningSecret together, and the watch brings
 	// the app back the moment the secret appears (kstatus: InProgress).
 	waitingForSecret := !obs.Resolution.Resolved && st.SecretName == "" && obs.Resolution.Reason == lightningv1alpha1.ReasonSecretNotFound
+	// Nor is a keyring the KMS plugin cannot open now: it opens once the
+	// plugin answers, and the keyring controller's recovery brings the app back.
+	waitingForKMS := !obs.Resolution.Resolved && obs.Resolution.Reason == lightningv1alpha1.ReasonKMSUnavailable
 	switch {
-	case waitingForSecret:
+	case waitingForSecret, waitingForKMS: // not failures
 	case !obs.Resolution.Resolved && st.SecretName != "" && obs.Resolution.Reason != lightningv1alpha1.ReasonNamespaceExcluded:
 		stalledReason = lightningv1alpha1.ReasonLastGoodSecrets
 		stalledMessage = fmt.Sprintf("%s; the app keeps running on its last good Secret %s, and re-created pods get it: fix or restore the secret, or remove its reference",
@@ -128,6 +131,16 @@ func DesiredStatus(prev lightningv1alpha1.LightningAppStatus, obs Observed) ligh
 		set(lightningv1alpha1.ConditionReconciling, metav1.ConditionTrue, obs.Resolution.Reason, obs.Resolution.Message+"; waiting for it")
 		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionStalled)
 		st.Phase = lightningv1alpha1.PhasePending
+	case waitingForKMS:
+		msg := obs.Resolution.Message + "; waiting for the KMS plugin"
+		if st.SecretName != "" {
+			msg += fmt.Sprintf(", the app keeps running on its Secret %s", st.SecretName)
+		} else {
+			st.Phase = lightningv1alpha1.PhasePending
+		}
+		set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse, obs.Resolution.Reason, msg)
+		set(lightningv1alpha1.ConditionReconciling, metav1.ConditionTrue, obs.Resolution.Reason, msg)
+		meta.RemoveStatusCondition(&st.Conditions, lightningv1alpha1.ConditionStalled)
 	case stalledReason != "":
 		set(lightningv1alpha1.ConditionReady, metav1.ConditionFalse, stalledReason, stalledMessage)
 		set(lightningv1alpha1.ConditionStalled, metav1.ConditionTrue, stalledReason, stalledMessage)
