@@ -194,3 +194,35 @@ func TestMain(m *testing.M) {
 	kmstest.Cleanup()
 	os.Exit(code)
 }
+
+// A token provisioned with --make-key, as an admin provisions one before
+// mounting it read-only beside the manager, serves the key it printed;
+// --make-key again keeps it, and with --rotate makes a newer current one.
+func TestSoftHSMPluginMakeKey(t *testing.T) {
+	module, ok := kmstest.SoftHSMModule()
+	if !ok {
+		t.Skip(kmstest.SkipMessage)
+	}
+	token, err := kmstest.InitToken(kmstest.TempDir(t), module)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := kmstest.PluginBinary(t)
+	first, err := token.MakeKey(t.Context(), bin, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hex.DecodeString(first); err != nil || len(first) != 16 {
+		t.Fatalf("--make-key printed %q, want a 16-hex key ID", first)
+	}
+	if again, err := token.MakeKey(t.Context(), bin, false); err != nil || again != first {
+		t.Fatalf("--make-key on a token with a key = %q, %v; want the same key %s", again, err, first)
+	}
+	rotated, err := token.MakeKey(t.Context(), bin, true)
+	if err != nil || rotated == first || rotated < first {
+		t.Fatalf("--make-key --rotate = %q, %v; want a newer key than %s", rotated, err, first)
+	}
+	if served := kmstest.StartSoftHSMOn(t, token).KeyID(); served != rotated {
+		t.Fatalf("the plugin serves key %s, want %s, the newest --make-key made", served, rotated)
+	}
+}

@@ -178,6 +178,27 @@ func TestNamespacedOverlayAgrees(t *testing.T) {
 }
 
 // eventually polls f until it returns nil, or fails the test with its last error.
+// startAPIServer starts envtest's apiserver with our CRDs and makes the
+// namespaces; it returns its config, a scheme of our kinds and an admin
+// client.
+func startAPIServer(ctx context.Context, t *testing.T, namespaces ...string) (*rest.Config, *runtime.Scheme, client.Client) {
+	t.Helper()
+	cfg := testenv.Start(t)
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = lightningv1alpha1.AddToScheme(scheme)
+	admin, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range namespaces {
+		if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cfg, scheme, admin
+}
+
 func eventually(t *testing.T, what string, f func() error) {
 	t.Helper()
 	var err error
@@ -208,22 +229,9 @@ func TestNamespaceScopedMode(t *testing.T) {
 	serviceName := flagValue(args, "webhook-service-name")
 	watched, unwatched := watch[0], "elsewhere"
 
-	cfg := testenv.Start(t)
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = lightningv1alpha1.AddToScheme(scheme)
-	admin, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-
-	for _, ns := range append(slices.Clone(watch), unwatched) {
-		if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cfg, scheme, admin := startAPIServer(ctx, t, append(slices.Clone(watch), unwatched)...)
 	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int {
 		return slices.Index(overlayKinds, a.GetKind()) - slices.Index(overlayKinds, b.GetKind())
 	})

@@ -97,6 +97,11 @@ var (
 	// demo-app images. managerImageTarball is the manager's image.
 	nodeImages          []string
 	managerImageTarball string
+	// kmsPluginBin is test/kmsplugin, built for the host and put in the
+	// image the second cluster's node imports; "" when it could not be
+	// built, and kmsPluginSkipped says why.
+	kmsPluginBin     string
+	kmsPluginSkipped string
 
 	// cluster, k8sClient and operator are the cluster the running
 	// container uses and how its operator runs on the host: the shared
@@ -130,6 +135,9 @@ type shared struct {
 	CLIBin       string   `json:"cliBin"`
 	NodeImages   []string `json:"nodeImages"`
 	ManagerImage string   `json:"managerImage"`
+	// KMSPluginBin is "" when KMSPluginSkipped says why.
+	KMSPluginBin     string `json:"kmsPluginBin,omitempty"`
+	KMSPluginSkipped string `json:"kmsPluginSkipped,omitempty"`
 }
 
 func TestE2E(t *testing.T) {
@@ -141,6 +149,9 @@ func TestE2E(t *testing.T) {
 	}
 	RegisterFailHandler(Fail)
 	SetDefaultEventuallyTimeout(3 * time.Minute)
+	// An Eventually given the spec's context would otherwise wait on it
+	// alone: a failing one held its process until the suite's timeout.
+	EnforceDefaultTimeoutsWhenUsingContexts()
 	// Most waits are for the apiserver or a pod; a short poll ends each
 	// soon after it is met, and costs the apiserver little.
 	SetDefaultEventuallyPollingInterval(500 * time.Millisecond)
@@ -195,6 +206,17 @@ func startSuite(ctx SpecContext) []byte {
 	cliBuilt := inBackground(func() error { return goCommand(ctx, "build", "-o", cliBin, "./cmd/kubectl-lightning") })
 	nodeImages, err = images.Build(ctx, repoRoot, imagesDir)
 	Expect(err).NotTo(HaveOccurred())
+	// The KMS plugin's image, for the second cluster's node only. Where
+	// softhsm2 or cgo is missing, its spec skips saying so.
+	var kmsPluginImage string
+	kmsPluginBuilt := inBackground(func() error {
+		var err error
+		kmsPluginImage, kmsPluginBin, err = images.BuildKMSPlugin(ctx, filepath.Join(imagesDir, "kmsplugin"))
+		if err != nil {
+			kmsPluginSkipped = "KMS plugin skipped: " + err.Error()
+		}
+		return nil
+	})
 
 	By("starting the control plane and, where this machine can run one, a node")
 	hostCluster = startCluster(ctx, "cluster")
@@ -210,8 +232,12 @@ func startSuite(ctx SpecContext) []byte {
 	go func() {
 		defer GinkgoRecover()
 		defer close(second)
-		if hostCluster.HasNode && Expect(managerBuilt()).To(Succeed()) {
-			second <- startCluster(ctx, filepath.Base(inClusterDir), managerImageTarball)
+		if hostCluster.HasNode && Expect(managerBuilt()).To(Succeed()) && Expect(kmsPluginBuilt()).To(Succeed()) {
+			extra := []string{managerImageTarball}
+			if kmsPluginImage != "" {
+				extra = append(extra, kmsPluginImage)
+			}
+			second <- startCluster(ctx, filepath.Base(inClusterDir), extra...)
 		}
 	}()
 	defer func() {
@@ -226,6 +252,7 @@ func startSuite(ctx SpecContext) []byte {
 	s := shared{
 		WorkDir: workDir, ManagerBin: managerBin, CLIBin: cliBin,
 		NodeImages: nodeImages, ManagerImage: managerImageTarball,
+		KMSPluginBin: kmsPluginBin, KMSPluginSkipped: kmsPluginSkipped,
 		ClusterDir: hostCluster.Dir, NodeSkipped: hostCluster.NodeSkipped, Operator: hostOperator,
 	}
 	if c != nil {
@@ -243,6 +270,7 @@ func joinSuite(_ SpecContext, data []byte) {
 	Expect(json.Unmarshal(data, &s)).To(Succeed())
 	workDir, managerBin, cliBin = s.WorkDir, s.ManagerBin, s.CLIBin
 	nodeImages, managerImageTarball = s.NodeImages, s.ManagerImage
+	kmsPluginBin, kmsPluginSkipped = s.KMSPluginBin, s.KMSPluginSkipped
 	kubectlBin = filepath.Join(k8sBinDir, "kubectl")
 	inClusterDir, hostOperator = s.InClusterDir, s.Operator
 	if hostCluster == nil { // not process 1

@@ -23,9 +23,11 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +46,8 @@ import (
 
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/certs"
+	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/test/builders"
 	"github.com/lightning-operator/lightning-operator/test/chart"
 	"github.com/lightning-operator/lightning-operator/test/images"
@@ -92,7 +96,7 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, SpecPriority(2
 	AfterEach(func(ctx SpecContext) {
 		if CurrentSpecReport().Failed() {
 			out, _ := kubectlErr(ctx, "", "logs", "-n", operatorNamespace, "-l", "control-plane=controller-manager",
-				"--prefix", "--tail=60")
+				"--all-containers", "--prefix", "--tail=60")
 			GinkgoWriter.Printf("--- the manager pods' logs\n%s\n---\n", out)
 		}
 	})
@@ -260,15 +264,7 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, SpecPriority(2
 		deleteWebhookTLS(ctx)
 
 		By("applying the chart as `helm template` renders it, with the image set to the imported one")
-		colon := strings.LastIndexByte(managerImage, ':')
-		manifests, err := chart.Render(filepath.Join(repoRoot, "dist", "chart"), operatorNamespace,
-			map[string]any{"image": map[string]any{"repository": managerImage[:colon], "tag": managerImage[colon+1:]}})
-		Expect(err).NotTo(HaveOccurred())
-		var docs []string
-		for _, m := range manifests {
-			docs = append(docs, m.YAML)
-		}
-		kubectl(ctx, strings.Join(docs, "\n---\n"), "apply", "--server-side", "--force-conflicts", "--field-manager="+fieldManager, "-f", "-")
+		applyChart(ctx, nil)
 		start := time.Now()
 		pods, leader := waitManagers(ctx)
 		d := &appsv1.Deployment{}
@@ -284,17 +280,7 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, SpecPriority(2
 		createNamespace(ctx, other)
 
 		By("applying the chart with watchNamespaces, and deleting the cluster-wide binding apply does not prune")
-		colon := strings.LastIndexByte(managerImage, ':')
-		manifests, err := chart.Render(filepath.Join(repoRoot, "dist", "chart"), operatorNamespace, map[string]any{
-			"image":           map[string]any{"repository": managerImage[:colon], "tag": managerImage[colon+1:]},
-			"watchNamespaces": []any{ns},
-		})
-		Expect(err).NotTo(HaveOccurred())
-		var docs []string
-		for _, m := range manifests {
-			docs = append(docs, m.YAML)
-		}
-		kubectl(ctx, strings.Join(docs, "\n---\n"), "apply", "--server-side", "--force-conflicts", "--field-manager="+fieldManager, "-f", "-")
+		applyChart(ctx, map[string]any{"watchNamespaces": []any{ns}})
 		kubectl(ctx, "", "delete", "clusterrolebinding", "lightning-operator-manager-rolebinding", "--ignore-not-found")
 		Eventually(func(g Gomega) {
 			pods := managerPods(ctx)
@@ -346,7 +332,91 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, SpecPriority(2
 		}).WithContext(ctx).WithTimeout(10*time.Second).Should(Succeed(), "an unwatched app untouched")
 		report("namespace-scoped: manager replicas Ready", fmt.Sprintf("2, leader %s, --watch-namespaces=%s; Secrets listable in %s and %s only", leader, ns, ns, operatorNamespace))
 	})
+
+	It("wraps the keyring with a KMS v2 plugin beside each replica (SoftHSM), and the app reads its value through it", func(ctx SpecContext) {
+		if kmsPluginBin == "" {
+			Skip(kmsPluginSkipped)
+		}
+		By("provisioning a SoftHSM token on the host with the plugin's key, as an admin provisions an HSM, and handing it to the plugin in a Secret")
+		kmsKeyID := createKMSTokenSecret(ctx)
+
+		By("backing the plain keyring up with the CLI, as docs/operations.md says to before wrapping it")
+		before := keyringSecret(ctx)
+		Expect(keyring.IsWrapped(before.Data)).To(BeFalse(), "the keyring before")
+		backup := filepath.Join(workDir, "keyring-backup-plain.yaml")
+		cli(ctx, "", "keyring", "backup", "-f", backup)
+		Expect(backup).To(BeAnExistingFile())
+		report("keyring before: entries", strings.Join(slices.Sorted(maps.Keys(before.Data)), ", "))
+
+		By("applying the chart with kms.enabled and kms.migrate: the plugin a native sidecar of each replica")
+		applyChart(ctx, map[string]any{"watchNamespaces": []any{ns}, "kms": kmsChartValues()})
+		Eventually(func(g Gomega) {
+			pods := managerPods(ctx)
+			g.Expect(pods).To(HaveLen(2))
+			for _, p := range pods {
+				g.Expect(p.Spec.InitContainers).To(ContainElement(HaveField("Name", "kms-plugin")), "pod %s", p.Name)
+				g.Expect(p.Spec.Containers[0].Args).To(ContainElement("--kms-endpoint=unix:///var/run/kmsplugin/socket.sock"), "pod %s", p.Name)
+			}
+		}).WithContext(ctx).WithTimeout(3*time.Minute).Should(Succeed(), "both replicas rolled onto the plugin")
+		_, leader := waitManagers(ctx)
+
+		By("the leader wraps the keyring once, with the same keys, under the plugin's key")
+		var after *corev1.Secret
+		Eventually(func(g Gomega) {
+			after = keyringSecret(ctx)
+			g.Expect(keyring.IsWrapped(after.Data)).To(BeTrue(), "the keyring wrapped")
+		}).WithContext(ctx).Should(Succeed())
+		wrapped, err := keyring.ReadWrapped(after.Data)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(wrapped.KMSKeyID).To(Equal(kmsKeyID))
+		Expect(after.Annotations).To(HaveKeyWithValue(lightningv1alpha1.AnnotationKMSKeyID, kmsKeyID))
+		for _, id := range wrapped.KeyIDs {
+			Expect(before.Data).To(HaveKey(keyring.EntryPrefix+id), "a sealing key of the wrapped keyring")
+		}
+		Expect(slices.Collect(maps.Keys(after.Data))).To(ConsistOf(append(slices.Collect(maps.Keys(before.Data)), keyring.DataKeyEntry)),
+			"the same entries, and kms-data-key")
+		Eventually(func() []string { return eventReasons(ctx, operatorNamespace, keysecret.DefaultSecretName) }).
+			WithContext(ctx).Should(ContainElement("KeyringWrapped"), "Events about the keyring Secret")
+		report("keyring after: entries", strings.Join(slices.Sorted(maps.Keys(after.Data)), ", "))
+		report("keyring after: KMS key ID", fmt.Sprintf("%s (sealing keys %v, version key %s)", wrapped.KMSKeyID, wrapped.KeyIDs, wrapped.VersionKeyID))
+
+		By("the other replica's plugin opens it: the leader's pod deleted, a rotated value reaches the app's processes")
+		kubectl(ctx, "", "delete", "pod", "-n", operatorNamespace, leader, "--wait=false")
+		Eventually(func(g Gomega) {
+			holder := leaseHolder(ctx)
+			g.Expect(holder).NotTo(BeEmpty())
+			g.Expect(holder).NotTo(Equal(leader))
+		}).WithContext(ctx).Should(Succeed(), "another replica holding the Lease")
+		secret := getApp(ctx, ns, appName).Status.SecretName
+		value = canary("incluster-kms")
+		cli(ctx, value, "secret", "create", secName, "-n", ns, "--overwrite", "--apply")
+		Eventually(func() string { return getApp(ctx, ns, appName).Status.SecretName }).
+			WithContext(ctx).ShouldNot(Equal(secret), "the app's Secret after the rotation")
+		expectAppRead(ctx, ns, appName, envName, value, 2)
+		_, leader = waitManagers(ctx)
+		Expect(keyringSecret(ctx).Data).To(Equal(after.Data), "the wrapped keyring, untouched by the new leader")
+		report("KMS: the new leader opened the wrapped keyring", leader)
+	})
 })
+
+// applyChart applies the chart as `helm template` renders it with values,
+// the image set to the imported one.
+func applyChart(ctx context.Context, values map[string]any) {
+	GinkgoHelper()
+	colon := strings.LastIndexByte(managerImage, ':')
+	values = maps.Clone(values)
+	if values == nil {
+		values = map[string]any{}
+	}
+	values["image"] = map[string]any{"repository": managerImage[:colon], "tag": managerImage[colon+1:]}
+	manifests, err := chart.Render(filepath.Join(repoRoot, "dist", "chart"), operatorNamespace, values)
+	Expect(err).NotTo(HaveOccurred())
+	var docs []string
+	for _, m := range manifests {
+		docs = append(docs, m.YAML)
+	}
+	kubectl(ctx, strings.Join(docs, "\n---\n"), "apply", "--server-side", "--force-conflicts", "--field-manager="+fieldManager, "-f", "-")
+}
 
 // managerPodCount counts the manager's pods, those being deleted too.
 func managerPodCount(ctx context.Context) int {

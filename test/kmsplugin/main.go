@@ -23,7 +23,9 @@ limitations under the License.
 // has a CKA_ID of 8 bytes, the time it was made in Unix nanoseconds; the key
 // ID the plugin reports is that CKA_ID in hex, and the newest key is the
 // current one. With none on the token, it makes one. --rotate, or SIGHUP
-// while it runs, makes a new one; older keys still decrypt.
+// while it runs, makes a new one; older keys still decrypt. --make-key
+// does that much, prints the current key ID and exits without serving, to
+// provision a token that is then mounted read-only.
 package main
 
 import (
@@ -65,20 +67,24 @@ func main() {
 		pinFile  = flag.String("pin-file", "", "file holding the token's user PIN")
 		keyLabel = flag.String("key-label", "lightning-kms", "label of the plugin's AES keys on the token")
 		rotate   = flag.Bool("rotate", false, "make a new current key at start; older keys still decrypt")
+		makeKey  = flag.Bool("make-key", false, "make a key if the token has none (a new one with --rotate), print the current key ID and exit without serving")
 		timeout  = flag.Duration("timeout", 5*time.Second, "the gRPC connection timeout")
 	)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(log, *listen, *module, *token, *pinFile, *keyLabel, *rotate, *timeout); err != nil {
+	if err := run(log, *listen, *module, *token, *pinFile, *keyLabel, *rotate, *makeKey, *timeout); err != nil {
 		log.Error("KMS plugin stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(log *slog.Logger, listen, module, token, pinFile, keyLabel string, rotate bool, timeout time.Duration) error {
-	socket, err := socketPath(listen)
-	if err != nil {
-		return err
+func run(log *slog.Logger, listen, module, token, pinFile, keyLabel string, rotate, makeKey bool, timeout time.Duration) error {
+	var socket string
+	var err error
+	if !makeKey {
+		if socket, err = socketPath(listen); err != nil {
+			return err
+		}
 	}
 	if module == "" {
 		if module, err = findSoftHSM(); err != nil {
@@ -107,6 +113,10 @@ func run(log *slog.Logger, listen, module, token, pinFile, keyLabel string, rota
 		if err := p.rotate(); err != nil {
 			return err
 		}
+	}
+	if makeKey {
+		fmt.Println(p.keyID())
+		return nil
 	}
 	log.Info("Serving KMS v2", "endpoint", listen, "token", token, "keyLabel", keyLabel, "keyID", p.keyID())
 

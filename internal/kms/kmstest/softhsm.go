@@ -59,45 +59,111 @@ type SoftHSM struct {
 	probe    *kms.Client
 }
 
+// SoftHSMModule is the path of SoftHSM's PKCS#11 module and true, or ""
+// and false where softhsm2 (the module or softhsm2-util) is missing.
+func SoftHSMModule() (string, bool) {
+	if _, err := exec.LookPath("softhsm2-util"); err != nil {
+		return "", false
+	}
+	for _, m := range softHSMLibraries {
+		if _, err := os.Stat(m); err == nil {
+			return m, true
+		}
+	}
+	return "", false
+}
+
+// Token is a SoftHSM token of its own: its configuration, its directory
+// and its user PIN's file, in one directory.
+type Token struct {
+	Label   string
+	Module  string
+	Conf    string
+	Dir     string // the token directory SoftHSM writes
+	PINFile string
+	// Env is the environment that points softhsm2-util and the plugin at
+	// Conf.
+	Env []string
+}
+
+// TokenLabel and TokenPIN are the test token's.
+const (
+	TokenLabel = "lightning-test"
+	TokenPIN   = "4321"
+)
+
+// InitToken makes a SoftHSM configuration in dir and initializes a token
+// TokenLabel with the user PIN TokenPIN. module is SoftHSMModule's.
+func InitToken(dir, module string) (*Token, error) {
+	t := &Token{
+		Label: TokenLabel, Module: module,
+		Conf: filepath.Join(dir, "softhsm2.conf"), Dir: filepath.Join(dir, "tokens"), PINFile: filepath.Join(dir, "pin"),
+	}
+	if err := os.Mkdir(t.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(t.Conf, fmt.Appendf(nil, "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", t.Dir), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(t.PINFile, []byte(TokenPIN+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	// The token's settings go to softhsm2-util and the plugin only, so tests
+	// with tokens of their own may run side by side.
+	t.Env = append(os.Environ(), "SOFTHSM2_CONF="+t.Conf)
+	initToken := exec.Command("softhsm2-util", "--init-token", "--free", "--label", t.Label, "--pin", TokenPIN, "--so-pin", "8765")
+	initToken.Env = t.Env
+	if out, err := initToken.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("softhsm2-util --init-token: %v: %s", err, bytes.TrimSpace(out))
+	}
+	return t, nil
+}
+
+// MakeKey runs the plugin binary with --make-key on the token: it makes the
+// token's first key, or a new one with rotate, and returns the current key
+// ID, as an admin provisions a token before the plugin serves from it.
+func (t *Token) MakeKey(ctx context.Context, plugin string, rotate bool) (string, error) {
+	args := append(t.PluginArgs(), "--make-key")
+	if rotate {
+		args = append(args, "--rotate")
+	}
+	cmd := exec.CommandContext(ctx, plugin, args...)
+	cmd.Env = t.Env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("kmsplugin --make-key: %v: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return string(bytes.TrimSpace(out)), nil
+}
+
+// PluginArgs are test/kmsplugin's arguments for the token, but --listen.
+func (t *Token) PluginArgs() []string {
+	return []string{"--module", t.Module, "--token-label", t.Label, "--pin-file", t.PINFile}
+}
+
 // StartSoftHSM initializes a token, builds and starts the plugin, and waits
 // until it serves; it skips the test with SkipMessage where softhsm2 is
 // missing. The plugin is killed when the test ends.
 func StartSoftHSM(tb testing.TB) *SoftHSM {
 	tb.Helper()
-	module := ""
-	for _, m := range softHSMLibraries {
-		if _, err := os.Stat(m); err == nil {
-			module = m
-			break
-		}
-	}
-	if _, err := exec.LookPath("softhsm2-util"); module == "" || err != nil {
+	module, ok := SoftHSMModule()
+	if !ok {
 		tb.Skip(SkipMessage)
 	}
-	dir := TempDir(tb)
-	conf := filepath.Join(dir, "softhsm2.conf")
-	tokens := filepath.Join(dir, "tokens")
-	if err := os.Mkdir(tokens, 0o700); err != nil {
+	token, err := InitToken(TempDir(tb), module)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := os.WriteFile(conf, fmt.Appendf(nil, "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", tokens), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	pinFile := filepath.Join(dir, "pin")
-	if err := os.WriteFile(pinFile, []byte("4321\n"), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	// The token's settings go to softhsm2-util and the plugin only, so tests
-	// with tokens of their own may run side by side.
-	env := append(os.Environ(), "SOFTHSM2_CONF="+conf)
-	const token = "lightning-test"
-	initToken := exec.Command("softhsm2-util", "--init-token", "--free", "--label", token, "--pin", "4321", "--so-pin", "8765")
-	initToken.Env = env
-	if out, err := initToken.CombinedOutput(); err != nil {
-		tb.Fatalf("softhsm2-util --init-token: %v\n%s", err, out)
-	}
+	return StartSoftHSMOn(tb, token)
+}
 
-	endpoint := "unix://" + filepath.Join(dir, "kms.sock")
+// StartSoftHSMOn builds and starts the plugin on token, with a socket in
+// the token's directory, and waits until it serves.
+func StartSoftHSMOn(tb testing.TB, token *Token) *SoftHSM {
+	tb.Helper()
+	endpoint := "unix://" + filepath.Join(filepath.Dir(token.Dir), "kms.sock")
 	probe, err := kms.New(endpoint, 20*time.Second)
 	if err != nil {
 		tb.Fatal(err)
@@ -105,9 +171,9 @@ func StartSoftHSM(tb testing.TB) *SoftHSM {
 	tb.Cleanup(func() { _ = probe.Close() })
 	p := &SoftHSM{
 		tb:       tb,
-		bin:      buildPlugin(tb),
-		args:     []string{"--listen", endpoint, "--module", module, "--token-label", token, "--pin-file", pinFile},
-		env:      env,
+		bin:      PluginBinary(tb),
+		args:     append([]string{"--listen", endpoint}, token.PluginArgs()...),
+		env:      token.Env,
 		endpoint: endpoint,
 		log:      &Buffer{},
 		probe:    probe,
@@ -136,9 +202,9 @@ var built struct {
 	bin string
 }
 
-// buildPlugin builds test/kmsplugin, its own module with cgo, the first
-// time a test asks for it.
-func buildPlugin(tb testing.TB) string {
+// PluginBinary is test/kmsplugin, built (its own module, with cgo) the
+// first time a test of this process asks for it.
+func PluginBinary(tb testing.TB) string {
 	tb.Helper()
 	built.mu.Lock()
 	defer built.mu.Unlock()
@@ -149,17 +215,25 @@ func buildPlugin(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	_, file, _, _ := runtime.Caller(0)
 	bin := filepath.Join(dir, "kmsplugin")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "test", "kmsplugin")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if err := BuildPlugin(context.Background(), bin); err != nil {
 		_ = os.RemoveAll(dir)
-		tb.Fatalf("building test/kmsplugin: %v\n%s", err, out)
+		tb.Fatal(err)
 	}
 	built.dir, built.bin = dir, bin
 	return bin
+}
+
+// BuildPlugin builds test/kmsplugin, its own module with cgo, into bin.
+func BuildPlugin(ctx context.Context, bin string) error {
+	_, file, _, _ := runtime.Caller(0)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "test", "kmsplugin")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building test/kmsplugin: %v\n%s", err, out)
+	}
+	return nil
 }
 
 // Cleanup removes the plugin built for this test process; call it from
