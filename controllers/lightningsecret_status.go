@@ -42,10 +42,11 @@ type openResult struct {
 	err     error
 }
 
-// kmsUnavailable says err is the keyring's KMS plugin failing or missing:
-// waiting, or configuring it, helps; the values are fine.
+// kmsUnavailable says err is the keyring's KMS plugin failing: waiting
+// helps, the values are fine. A wrapped keyring and no plugin configured
+// (keysecret.ErrNoKMS) is not: waiting cannot fix the operator's flags.
 func kmsUnavailable(err error) bool {
-	return errors.Is(err, keyring.ErrKMS) || errors.Is(err, keysecret.ErrNoKMS)
+	return errors.Is(err, keyring.ErrKMS)
 }
 
 // openCondition gives the Ready condition's reason and a deterministic

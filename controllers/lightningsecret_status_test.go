@@ -72,8 +72,8 @@ func TestOpenCondition(t *testing.T) {
 		// checks it wraps keyring.ErrKMS).
 		{"the KMS plugin down", fmt.Errorf("keyring Secret lightning-system/lightning-operator-keyring is wrapped by a KMS, and the KMS plugin cannot open it now: %w", keyring.ErrKMS),
 			lightningv1alpha1.ReasonKMSUnavailable, "The operator's keyring cannot be opened now, so sealing key " + key.ID() + " is unavailable; it opens once the KMS plugin answers: keyring Secret lightning-system/lightning-operator-keyring is wrapped by a KMS"},
-		{"a wrapped keyring and no KMS plugin configured", fmt.Errorf("keyring Secret x/y: %w", keysecret.ErrNoKMS),
-			lightningv1alpha1.ReasonKMSUnavailable, "no KMS plugin is configured (--kms-endpoint)"},
+		{"a wrapped keyring and no KMS plugin configured: not waiting", fmt.Errorf("keyring Secret x/y: %w", keysecret.ErrNoKMS),
+			lightningv1alpha1.ReasonKeyNotFound, "The operator's keyring cannot be read, so sealing key " + key.ID() + " is unavailable: keyring Secret x/y: it is wrapped by a KMS, and no KMS plugin is configured (--kms-endpoint)"},
 		{"a NUL byte", limits.CheckValue([]byte("canary\x00")), lightningv1alpha1.ReasonValueHasNUL,
 			"The value opens with sealing key " + key.ID() + ", but the 7-byte value holds a NUL byte, which an environment variable cannot carry: " +
 				"each NAME=value string ends at its first NUL; seal one an environment variable can carry"},

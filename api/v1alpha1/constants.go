@@ -93,7 +93,7 @@ const (
 	ReasonKeyNotFound    = "KeyNotFound"
 	ReasonTampered       = "Tampered"
 	// ReasonKMSUnavailable: the keyring is wrapped by a KMS, and its plugin
-	// cannot open it now (down, refusing, or not configured). Not Stalled:
+	// cannot open it now (down or refusing). Not Stalled:
 	// the value opens once the plugin answers.
 	ReasonKMSUnavailable = "KMSUnavailable"
 	// ReasonValueHasNUL: the value (a LightningSecret's, or an app's env

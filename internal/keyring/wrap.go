@@ -352,7 +352,8 @@ func parseDataKey(data map[string][]byte) (dataKeyEntry, error) {
 	}
 	switch {
 	case dk.Format != WrapFormat:
-		return dataKeyEntry{}, corrupt(DataKeyEntry, "format %q is not supported (want %q)", dk.Format, WrapFormat)
+		// Not quoted: a hand-edited entry may hold anything there, a seed too.
+		return dataKeyEntry{}, corrupt(DataKeyEntry, "format is not supported (want %q)", WrapFormat)
 	case dk.KeyID == "":
 		return dataKeyEntry{}, corrupt(DataKeyEntry, "keyID is empty")
 	case len(dk.Ciphertext) == 0:

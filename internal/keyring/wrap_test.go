@@ -23,6 +23,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -262,6 +263,7 @@ func TestUnwrapRefuses(t *testing.T) {
 		isKMS  bool   // else ErrCorrupt
 		entry  string // the entry the error names
 		want   string
+		leak   string // a stored text the error must not quote
 	}{{
 		name:  "a sealing key's entry tampered",
 		edit:  func(d map[string][]byte, _ *fakeKMS) map[string][]byte { return flipSealed(d, newest) },
@@ -350,9 +352,11 @@ func TestUnwrapRefuses(t *testing.T) {
 	}, {
 		name: "another format",
 		edit: func(d map[string][]byte, _ *fakeKMS) map[string][]byte {
-			return editJSON(d, DataKeyEntry, func(m map[string]any) { m["format"] = "lightning-operator/keyring-kms/v9" })
+			return editJSON(d, DataKeyEntry, func(m map[string]any) {
+				m["format"] = "lightning-operator/keyring-kms/v9 " + hex.EncodeToString(secretsOf(kr)[0])
+			})
 		},
-		entry: DataKeyEntry, want: "is not supported",
+		entry: DataKeyEntry, want: "format is not supported (want \"" + WrapFormat + "\")", leak: "keyring-kms/v9",
 	}, {
 		name:  "the plugin down",
 		setup: func(f *fakeKMS) { f.down = true },
@@ -388,6 +392,9 @@ func TestUnwrapRefuses(t *testing.T) {
 				if !errors.As(err, &ce) || ce.Entry != tt.entry || errors.Is(err, ErrKMS) {
 					t.Errorf("error %q: want a CorruptError naming %s", err, tt.entry)
 				}
+			}
+			if tt.leak != "" && strings.Contains(err.Error(), tt.leak) {
+				t.Errorf("error %q quotes the stored %q", err, tt.leak)
 			}
 			// Never a value: no entry's bytes, no key material.
 			for name, value := range data {

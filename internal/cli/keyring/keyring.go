@@ -156,13 +156,10 @@ func ringProblem(err error) string {
 	switch {
 	case errors.As(err, &ce):
 		problem := ce.Problem
-		// The problems that quote a field of the entry: a hand-edited entry
+		// The problem that quotes a field of the entry: a hand-edited entry
 		// may hold anything there, a seed too.
-		switch {
-		case strings.HasPrefix(problem, "unknown suite "):
+		if strings.HasPrefix(problem, "unknown suite ") {
 			problem = fmt.Sprintf("unknown suite (want %q)", sealing.Suite)
-		case strings.HasPrefix(problem, "format "):
-			problem = fmt.Sprintf("format is not supported (want %q)", keyring.WrapFormat)
 		}
 		return fmt.Sprintf("corrupt: entry '%s': %s", cmdutil.Show(ce.Entry), problem)
 	case errors.Is(err, keyring.ErrEmpty):
