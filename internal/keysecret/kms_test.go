@@ -588,6 +588,74 @@ func TestKMSFakePluginDown(t *testing.T) {
 	})
 }
 
+// TestKMSReopenedWriteFailsIsNoOutage: when the annotation that brings
+// back what waited for the plugin cannot be written, the keyring is still
+// fine: KMSAvailable is told, no KeyringUnavailable Event,
+// and the annotation is written once it can be.
+func TestKMSReopenedWriteFailsIsNoOutage(t *testing.T) {
+	ctx, _ := logContext(t)
+	ns := newNamespace(t)
+	fake := kmstest.NewFake()
+	var refuse atomic.Bool
+	refuse.Store(true)
+	live, err := client.NewWithWatch(restConfig, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := func(client.Client) client.Client {
+		return interceptor.NewClient(live, interceptor.Funcs{Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			if refuse.Load() && obj.GetAnnotations()[lightningv1alpha1.AnnotationKMSReopened] != "" {
+				return apierrors.NewConflict(corev1.Resource("secrets"), obj.GetName(), errors.New("refused by the test"))
+			}
+			return c.Update(ctx, obj, opts...)
+		}})
+	}
+	opts := keysecret.Options{Namespace: ns, KMS: fake}
+	waiting := runRotatorWriting(t, opts, 300*time.Millisecond, noLightningSecrets, true, writes)
+	eventually(t, "the keyring created wrapped", func() string {
+		s := &corev1.Secret{}
+		if err := k8sClient.Get(ctx, keyringKey(ns), s); err != nil {
+			return err.Error()
+		}
+		if !keyring.IsWrapped(s.Data) {
+			return "not wrapped"
+		}
+		return ""
+	})
+
+	fake.SetDown(true)
+	if _, err := waiting.Keyring(ctx); !errors.Is(err, keyring.ErrKMS) {
+		t.Fatalf("an open with the plugin down: %v, want ErrKMS", err)
+	}
+	eventually(t, "a KMSUnavailable Event", func() string {
+		if eventOf(t, ns, keysecret.ReasonKMSUnavailable) == nil {
+			return "none"
+		}
+		return ""
+	})
+	fake.SetDown(false)
+	eventually(t, "a KMSAvailable Event though the annotation is refused", func() string {
+		if eventOf(t, ns, keysecret.ReasonKMSAvailable) == nil {
+			return "none"
+		}
+		return ""
+	})
+	time.Sleep(time.Second) // a few refused annotations, retried
+	if ev := eventOf(t, ns, keysecret.ReasonKeyringUnavailable); ev != nil {
+		t.Errorf("a refused annotation was reported as an outage: %s %s", ev.Reason, ev.Note)
+	}
+	if s := getSecret(t, keyringKey(ns)); s.Annotations[lightningv1alpha1.AnnotationKMSReopened] != "" {
+		t.Fatal("the annotation was written while the test refused it")
+	}
+	refuse.Store(false)
+	eventually(t, "the annotation written once it may be", func() string {
+		if getSecret(t, keyringKey(ns)).Annotations[lightningv1alpha1.AnnotationKMSReopened] == "" {
+			return "not yet"
+		}
+		return ""
+	})
+}
+
 // TestKMSRotatorWarnsOfAPlainKeyring: a KMS without MigrateToKMS leaves a
 // plain keyring plain, loudly: a Warning Event, and the wrapped metric at 0.
 func TestKMSRotatorWarnsOfAPlainKeyring(t *testing.T) {

@@ -191,14 +191,6 @@ func (r *Rotator) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile
 func (r *Rotator) sync(ctx context.Context) (*keyring.Keyring, error) {
 	log := logf.FromContext(ctx).WithName("keyring")
 	rep, err := r.writer.SyncReport(ctx, r.secretsExist)
-	if err == nil && r.source != nil && r.source.waiting.Swap(false) {
-		if err = r.writer.markReopened(ctx); err != nil {
-			r.source.waiting.Store(true)
-		} else {
-			log.Info("The keyring opens again: annotated its Secret, so the LightningSecrets and apps that waited for the KMS plugin are checked again",
-				"annotation", lightningv1alpha1.AnnotationKMSReopened, "kmsKeyID", rep.KMSKeyID)
-		}
-	}
 	if err != nil && ctx.Err() != nil {
 		return nil, ctx.Err() // stopping: not a keyring problem
 	}
@@ -226,6 +218,16 @@ func (r *Rotator) sync(ctx context.Context) (*keyring.Keyring, error) {
 	}
 	r.failing = ""
 	r.report(log, regarding, rep)
+	if r.source != nil && r.source.waiting.Swap(false) {
+		// The keyring is fine: a failed annotation is retried, not reported
+		// as an outage. What waited still says KMSUnavailable meanwhile.
+		if err := r.writer.markReopened(ctx); err != nil {
+			r.source.waiting.Store(true)
+			return nil, fmt.Errorf("bringing back the LightningSecrets and apps that waited for the KMS plugin: %w", err)
+		}
+		log.Info("The keyring opens again: annotated its Secret, so the LightningSecrets and apps that waited for the KMS plugin are checked again",
+			"annotation", lightningv1alpha1.AnnotationKMSReopened, "kmsKeyID", rep.KMSKeyID)
+	}
 	return rep.Ring, nil
 }
 

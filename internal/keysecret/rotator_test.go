@@ -58,6 +58,14 @@ func startRotator(t *testing.T, opts keysecret.Options, interval time.Duration, 
 // does), and returns it.
 func runRotator(t *testing.T, opts keysecret.Options, interval time.Duration, secretsExist keysecret.SecretsExist, withSource bool) *keysecret.Source {
 	t.Helper()
+	return runRotatorWriting(t, opts, interval, secretsExist, withSource, nil)
+}
+
+// runRotatorWriting is runRotator whose Writer writes through
+// writes(the manager's client), to make a write fail; nil: as it is.
+func runRotatorWriting(t *testing.T, opts keysecret.Options, interval time.Duration, secretsExist keysecret.SecretsExist, withSource bool,
+	writes func(client.Client) client.Client) *keysecret.Source {
+	t.Helper()
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -69,7 +77,11 @@ func runRotator(t *testing.T, opts keysecret.Options, interval time.Duration, se
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := keysecret.NewWriter(mgr.GetClient(), mgr.GetAPIReader(), opts, nil)
+	c := mgr.GetClient()
+	if writes != nil {
+		c = writes(c)
+	}
+	w := keysecret.NewWriter(c, mgr.GetAPIReader(), opts, nil)
 	rotator := keysecret.NewRotator(w, secretsExist, interval, mgr.GetEventRecorder("lightning-keyring"))
 	var source *keysecret.Source
 	if withSource {
