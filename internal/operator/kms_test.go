@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -41,6 +42,13 @@ import (
 	"github.com/lightning-operator/lightning-operator/internal/sealing"
 	"github.com/lightning-operator/lightning-operator/test/builders"
 )
+
+// TestMain removes the SoftHSM plugin kmstest built for this package.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	kmstest.Cleanup()
+	os.Exit(code)
+}
 
 // The whole operator with its keyring wrapped by the SoftHSM plugin: a
 // LightningSecret and an app resolve; a new leader started while the

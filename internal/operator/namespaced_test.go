@@ -177,7 +177,6 @@ func TestNamespacedOverlayAgrees(t *testing.T) {
 	}
 }
 
-// eventually polls f until it returns nil, or fails the test with its last error.
 // startAPIServer starts envtest's apiserver with our CRDs and makes the
 // namespaces; it returns its config, a scheme of our kinds and an admin
 // client.
@@ -199,6 +198,7 @@ func startAPIServer(ctx context.Context, t *testing.T, namespaces ...string) (*r
 	return cfg, scheme, admin
 }
 
+// eventually polls f until it returns nil, or fails the test with its last error.
 func eventually(t *testing.T, what string, f func() error) {
 	t.Helper()
 	var err error

@@ -338,7 +338,7 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, SpecPriority(2
 			Skip(kmsPluginSkipped)
 		}
 		By("provisioning a SoftHSM token on the host with the plugin's key, as an admin provisions an HSM, and handing it to the plugin in a Secret")
-		kmsKeyID := createKMSTokenSecret(ctx)
+		kmsKeyID, tokenItems := createKMSTokenSecret(ctx)
 
 		By("backing the plain keyring up with the CLI, as docs/operations.md says to before wrapping it")
 		before := keyringSecret(ctx)
@@ -349,7 +349,7 @@ var _ = Describe("On the node, the operator in-cluster", Ordered, SpecPriority(2
 		report("keyring before: entries", strings.Join(slices.Sorted(maps.Keys(before.Data)), ", "))
 
 		By("applying the chart with kms.enabled and kms.migrate: the plugin a native sidecar of each replica")
-		applyChart(ctx, map[string]any{"watchNamespaces": []any{ns}, "kms": kmsChartValues()})
+		applyChart(ctx, map[string]any{"watchNamespaces": []any{ns}, "kms": kmsChartValues(tokenItems)})
 		Eventually(func(g Gomega) {
 			pods := managerPods(ctx)
 			g.Expect(pods).To(HaveLen(2))
@@ -411,6 +411,8 @@ func applyChart(ctx context.Context, values map[string]any) {
 		values = map[string]any{}
 	}
 	values["image"] = map[string]any{"repository": managerImage[:colon], "tag": managerImage[colon+1:]}
+	// As the bundle's manager has (BeforeAll): a rotated value rolls the app at once.
+	values["extraArgs"] = []any{"--min-rollout-interval=1s"}
 	manifests, err := chart.Render(filepath.Join(repoRoot, "dist", "chart"), operatorNamespace, values)
 	Expect(err).NotTo(HaveOccurred())
 	var docs []string

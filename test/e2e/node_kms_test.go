@@ -33,24 +33,26 @@ import (
 
 	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 	"github.com/lightning-operator/lightning-operator/internal/kms/kmstest"
-	"github.com/lightning-operator/lightning-operator/test/images"
+	"github.com/lightning-operator/lightning-operator/test/images/kmsimage"
 )
 
 // The SoftHSM token the in-cluster plugin reads: provisioned on the host,
 // handed to each replica's plugin in a Secret mounted read-only at
-// kmsTokenMount, so both replicas' plugins hold the same key, as two
-// clients of one cloud KMS key do.
+// kmsTokenMount (the image's token directory is its tokens/), so both
+// replicas' plugins hold the same key, as two clients of one cloud KMS key do.
 const (
 	kmsTokenSecret = "kms-plugin-softhsm-token"
-	kmsTokenMount  = "/var/lib/softhsm"
 	kmsTokenPIN    = "pin"
 )
+
+var kmsTokenMount = path.Dir(kmsimage.TokenDir)
 
 // createKMSTokenSecret initializes a SoftHSM token on the host, has the
 // plugin make its key there (--make-key), and stores the token's files
 // and PIN in the Secret kmsTokenSecret of the operator's namespace. It
-// returns the plugin's key ID.
-func createKMSTokenSecret(ctx context.Context) string {
+// returns the plugin's key ID and the Secret volume's items, which put
+// each file back at its path under kmsTokenMount.
+func createKMSTokenSecret(ctx context.Context) (string, []any) {
 	GinkgoHelper()
 	module, ok := kmstest.SoftHSMModule()
 	Expect(ok).To(BeTrue(), "softhsm2 on the host")
@@ -66,6 +68,7 @@ func createKMSTokenSecret(ctx context.Context) string {
 		ObjectMeta: metav1.ObjectMeta{Namespace: operatorNamespace, Name: kmsTokenSecret},
 		Data:       map[string][]byte{kmsTokenPIN: []byte(kmstest.TokenPIN + "\n")},
 	}
+	items := []any{map[string]any{"key": kmsTokenPIN, "path": kmsTokenPIN}}
 	Expect(filepath.WalkDir(token.Dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -75,34 +78,24 @@ func createKMSTokenSecret(ctx context.Context) string {
 			return err
 		}
 		data, err := os.ReadFile(p)
-		s.Data[secretKeyOf(filepath.ToSlash(rel))] = data
+		// A Secret's key holds no "/".
+		key := strings.ReplaceAll(filepath.ToSlash(rel), "/", "_")
+		s.Data[key] = data
+		items = append(items, map[string]any{"key": key, "path": path.Join(path.Base(kmsimage.TokenDir), filepath.ToSlash(rel))})
 		return err
 	})).To(Succeed())
 	Expect(len(s.Data)).To(BeNumerically(">", 3), "the token's files and the PIN")
 	Expect(k8sClient.Create(ctx, s)).To(Succeed())
-	return keyID
+	return keyID, items
 }
 
-// secretKeyOf is the Secret key of a token file: a key holds no "/".
-func secretKeyOf(rel string) string { return strings.ReplaceAll(rel, "/", "_") }
-
 // kmsChartValues are the chart's kms values that run the SoftHSM plugin's
-// image on the token in kmsTokenSecret, and wrap a plain keyring.
-func kmsChartValues() map[string]any {
-	GinkgoHelper()
-	s := &corev1.Secret{}
-	Expect(k8sClient.Get(context.Background(), types.NamespacedName{Namespace: operatorNamespace, Name: kmsTokenSecret}, s)).To(Succeed())
-	var items []any
-	for key := range s.Data {
-		p := key
-		if key != kmsTokenPIN {
-			p = path.Join(path.Base(images.KMSPluginTokenDir), strings.Replace(key, "_", "/", 1))
-		}
-		items = append(items, map[string]any{"key": key, "path": p})
-	}
+// image on the token in kmsTokenSecret (items from createKMSTokenSecret),
+// and wrap a plain keyring.
+func kmsChartValues(items []any) map[string]any {
 	return map[string]any{
 		"enabled":         true,
-		"image":           images.KMSPlugin,
+		"image":           kmsimage.Name,
 		"imagePullPolicy": "Never",
 		"args": []any{
 			"--listen=unix:///var/run/kmsplugin/socket.sock",

@@ -62,7 +62,7 @@ const aadPrefix = "lightning-operator/kmsplugin/v1\x00"
 func main() {
 	var (
 		listen   = flag.String("listen", "", "endpoint to serve on: unix:///<absolute socket path>")
-		module   = flag.String("module", "", "PKCS#11 module (default: SoftHSM's libsofthsm2.so)")
+		module   = flag.String("module", "", "PKCS#11 module, e.g. SoftHSM's libsofthsm2.so")
 		token    = flag.String("token-label", "", "label of the token holding the keys")
 		pinFile  = flag.String("pin-file", "", "file holding the token's user PIN")
 		keyLabel = flag.String("key-label", "lightning-kms", "label of the plugin's AES keys on the token")
@@ -86,13 +86,8 @@ func run(log *slog.Logger, listen, module, token, pinFile, keyLabel string, rota
 			return err
 		}
 	}
-	if module == "" {
-		if module, err = findSoftHSM(); err != nil {
-			return err
-		}
-	}
-	if token == "" || pinFile == "" {
-		return errors.New("--token-label and --pin-file are required")
+	if module == "" || token == "" || pinFile == "" {
+		return errors.New("--module, --token-label and --pin-file are required")
 	}
 	pin, err := os.ReadFile(pinFile)
 	if err != nil {
@@ -161,15 +156,6 @@ func socketPath(endpoint string) (string, error) {
 		return "", fmt.Errorf("--listen %q: the socket path is %d bytes, over the %d a unix socket allows", endpoint, len(p), maxSocketPath)
 	}
 	return p, nil
-}
-
-func findSoftHSM() (string, error) {
-	for _, p := range []string{"/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so", "/usr/local/lib/softhsm/libsofthsm2.so"} {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("SoftHSM's libsofthsm2.so not found (install softhsm2, or pass --module)")
 }
 
 // plugin implements k8s.io/kms's service.Service over the token.

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/lightning-operator/lightning-operator/internal/kms"
+	"github.com/lightning-operator/lightning-operator/internal/testenv"
 )
 
 // SkipMessage is the one line a SoftHSM case skips with where softhsm2 is
@@ -54,7 +55,7 @@ type SoftHSM struct {
 	args     []string
 	env      []string
 	endpoint string
-	log      *Buffer
+	log      *testenv.SyncBuffer
 	cmd      *exec.Cmd
 	probe    *kms.Client
 }
@@ -102,7 +103,7 @@ func InitToken(dir, module string) (*Token, error) {
 	if err := os.Mkdir(t.Dir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(t.Conf, fmt.Appendf(nil, "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", t.Dir), 0o600); err != nil {
+	if err := os.WriteFile(t.Conf, SoftHSMConf(t.Dir), 0o600); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(t.PINFile, []byte(TokenPIN+"\n"), 0o600); err != nil {
@@ -136,6 +137,11 @@ func (t *Token) MakeKey(ctx context.Context, plugin string, rotate bool) (string
 		return "", fmt.Errorf("kmsplugin --make-key: %v: %s", err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	return string(bytes.TrimSpace(out)), nil
+}
+
+// SoftHSMConf is a SoftHSM configuration with its tokens in tokenDir.
+func SoftHSMConf(tokenDir string) []byte {
+	return fmt.Appendf(nil, "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", tokenDir)
 }
 
 // PluginArgs are test/kmsplugin's arguments for the token, but --listen.
@@ -175,7 +181,7 @@ func StartSoftHSMOn(tb testing.TB, token *Token) *SoftHSM {
 		args:     append([]string{"--listen", endpoint}, token.PluginArgs()...),
 		env:      token.Env,
 		endpoint: endpoint,
-		log:      &Buffer{},
+		log:      &testenv.SyncBuffer{},
 		probe:    probe,
 	}
 	p.Start()
@@ -284,9 +290,6 @@ func (p *SoftHSM) Stop() {
 	_ = p.cmd.Wait()
 }
 
-// Process is the running plugin, for signals of a test's own.
-func (p *SoftHSM) Process() *os.Process { return p.cmd.Process }
-
 // KeyID waits until the plugin serves, and returns its current key ID.
 func (p *SoftHSM) KeyID() string {
 	p.tb.Helper()
@@ -333,22 +336,4 @@ func (p *SoftHSM) Client() *kms.Client {
 	}
 	p.tb.Cleanup(func() { _ = c.Close() })
 	return c
-}
-
-// Buffer collects a process's output while it runs.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *Buffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *Buffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

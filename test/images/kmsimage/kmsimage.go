@@ -14,7 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package images
+// Package kmsimage builds the image of the KMS v2 test plugin
+// (test/kmsplugin) for the e2e suite's node. It is apart from package
+// images, which make demo's tools link, since it needs kmstest (testing).
+package kmsimage
 
 import (
 	"bufio"
@@ -34,22 +37,24 @@ import (
 	"github.com/lightning-operator/lightning-operator/internal/kms/kmstest"
 )
 
-// The KMS plugin's image: test/kmsplugin (cgo) with SoftHSM's module, the
-// shared libraries both load, and a SoftHSM configuration whose token
-// directory, KMSPluginTokenDir, a pod mounts.
+// The image: test/kmsplugin (cgo) with SoftHSM's module, the shared
+// libraries both load, and a SoftHSM configuration whose token directory,
+// TokenDir, a pod mounts.
 const (
-	KMSPlugin         = "lightning.local/kmsplugin:dev"
-	KMSPluginCommand  = "/kmsplugin"
-	KMSPluginTokenDir = "/var/lib/softhsm/tokens"
-	kmsPluginConf     = "/etc/softhsm2.conf"
+	Name     = "lightning.local/kmsplugin:dev"
+	TokenDir = "/var/lib/softhsm/tokens"
+	command  = "/kmsplugin"
+	conf     = "/etc/softhsm2.conf"
+	// nonRoot is the user it runs as, the manager's (distroless' nonroot).
+	nonRoot = "65532:65532"
 )
 
-// BuildKMSPlugin builds test/kmsplugin into outDir and writes its image
+// Build builds test/kmsplugin into outDir and writes its image
 // there as kmsplugin.tar, for a node to import; it returns the tarball and
 // the binary, which runs on this host too. It needs softhsm2 and cgo: the
 // image holds this host's SoftHSM module and the libraries that ldd finds
 // for it and the plugin, at the paths ldd prints.
-func BuildKMSPlugin(ctx context.Context, outDir string) (tarball, binary string, err error) {
+func Build(ctx context.Context, outDir string) (tarball, binary string, err error) {
 	module, ok := kmstest.SoftHSMModule()
 	if !ok {
 		return "", "", errors.New(kmstest.SkipMessage)
@@ -61,10 +66,9 @@ func BuildKMSPlugin(ctx context.Context, outDir string) (tarball, binary string,
 	if err := kmstest.BuildPlugin(ctx, binary); err != nil {
 		return "", "", err
 	}
-	files := []imagelayout.File{{Path: kmsPluginConf, Mode: 0o644, Data: fmt.Appendf(nil,
-		"directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", KMSPluginTokenDir)}}
+	files := []imagelayout.File{{Path: conf, Mode: 0o644, Data: kmstest.SoftHSMConf(TokenDir)}}
 	seen := map[string]bool{}
-	for _, f := range []struct{ host, image string }{{binary, KMSPluginCommand}, {module, module}} {
+	for _, f := range []struct{ host, image string }{{binary, command}, {module, module}} {
 		data, err := os.ReadFile(f.host)
 		if err != nil {
 			return "", "", err
@@ -88,8 +92,8 @@ func BuildKMSPlugin(ctx context.Context, outDir string) (tarball, binary string,
 		}
 	}
 	img, err := imagelayout.Image(runtime.GOARCH, v1.Config{
-		Entrypoint: []string{KMSPluginCommand, "--module=" + module},
-		Env:        []string{"SOFTHSM2_CONF=" + kmsPluginConf},
+		Entrypoint: []string{command, "--module=" + module},
+		Env:        []string{"SOFTHSM2_CONF=" + conf},
 		User:       nonRoot,
 	}, files...)
 	if err != nil {
@@ -100,7 +104,7 @@ func BuildKMSPlugin(ctx context.Context, outDir string) (tarball, binary string,
 	if err != nil {
 		return "", "", err
 	}
-	if err := imagelayout.Write(f, KMSPlugin, img); err != nil {
+	if err := imagelayout.Write(f, Name, img); err != nil {
 		f.Close()
 		return "", "", fmt.Errorf("writing %s: %w", tarball, err)
 	}
