@@ -232,31 +232,6 @@ func NeedsRewrap(ctx context.Context, w KeyWrapper, data map[string][]byte) (boo
 	return current != stored, current, nil
 }
 
-// Wrap turns a plain keyring's Secret data into wrapped data for the Secret
-// named by secret. The plain data must be sound; the result is checked to
-// open before it is returned.
-func Wrap(ctx context.Context, w KeyWrapper, secret SecretRef, plain map[string][]byte) (map[string][]byte, error) {
-	if IsWrapped(plain) {
-		return nil, fmt.Errorf("keyring Secret %s is already wrapped (it has a %s entry)", secret, DataKeyEntry)
-	}
-	kr, err := Unmarshal(plain)
-	if err != nil {
-		return nil, err
-	}
-	return kr.MarshalWrapped(ctx, w, secret)
-}
-
-// Rewrap seals a wrapped keyring again under a new data key wrapped by the
-// plugin's current key, after its key was rotated. The plugin must still
-// open the old wrap; the result is checked to open before it is returned.
-func Rewrap(ctx context.Context, w KeyWrapper, secret SecretRef, data map[string][]byte) (map[string][]byte, error) {
-	kr, err := UnmarshalWrapped(ctx, w, secret, data)
-	if err != nil {
-		return nil, err
-	}
-	return kr.MarshalWrapped(ctx, w, secret)
-}
-
 // MarshalWrapped is Marshal with every private entry sealed under a new data
 // key that w wraps, for the Secret named by secret. It unwraps the result
 // and compares it before returning, so a plugin that cannot open its own

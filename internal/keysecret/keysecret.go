@@ -399,7 +399,7 @@ func (w *Writer) SyncReport(ctx context.Context, secretsExist SecretsExist) (Rep
 		updated.Labels = map[string]string{}
 	}
 	updated.Labels[lightningv1alpha1.LabelManagedBy] = lightningv1alpha1.ManagedByValue
-	setKMSKeyID(updated, rep.KMSKeyID)
+	SetKMSKeyID(updated, rep.KMSKeyID)
 	// Update carries the resourceVersion we read: a concurrent change fails
 	// the write instead of being lost.
 	if err := w.client.Update(ctx, updated); err != nil {
@@ -454,7 +454,7 @@ func (w *Writer) create(ctx context.Context, key types.NamespacedName, secretsEx
 		Type: corev1.SecretTypeOpaque,
 		Data: data,
 	}
-	setKMSKeyID(secret, kmsKeyID)
+	SetKMSKeyID(secret, kmsKeyID)
 	if err := w.client.Create(ctx, secret); err != nil {
 		// Create, never overwrite: another writer may have won the race.
 		return Report{}, writeError("creating", key, err)
@@ -482,9 +482,10 @@ func (w *Writer) marshal(ctx context.Context, ring *keyring.Keyring, wrap bool) 
 	return data, id, err
 }
 
-// setKMSKeyID keeps the key ID annotation, for people, on a wrapped
-// keyring's Secret; a plain one has none.
-func setKMSKeyID(s *corev1.Secret, kmsKeyID string) {
+// SetKMSKeyID keeps the key ID annotation, for people, on a wrapped
+// keyring's Secret (kmsKeyID, as the operator and a restore write it); a
+// plain one ("") has none.
+func SetKMSKeyID(s *corev1.Secret, kmsKeyID string) {
 	if kmsKeyID == "" {
 		delete(s.Annotations, lightningv1alpha1.AnnotationKMSKeyID)
 		return

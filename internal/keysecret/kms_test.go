@@ -367,16 +367,22 @@ func TestKMSCopiedKeyringOpensNothing(t *testing.T) {
 // kmsGauge is lightning_keyring_kms_available for endpoint; -1 when absent.
 func kmsGauge(t *testing.T, endpoint string) float64 {
 	t.Helper()
+	return gauge(t, "lightning_keyring_kms_available", "endpoint", endpoint)
+}
+
+// gauge is the value of the gauge name (with label=value, when given), or -1.
+func gauge(t *testing.T, name string, labelValue ...string) float64 {
+	t.Helper()
 	families, err := metrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range families {
-		if f.GetName() != "lightning_keyring_kms_available" {
+		if f.GetName() != name {
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			if hasLabel(m, "endpoint", endpoint) {
+			if len(labelValue) < 2 || hasLabel(m, labelValue[0], labelValue[1]) {
 				return m.GetGauge().GetValue()
 			}
 		}
@@ -676,6 +682,9 @@ func TestKMSRotatorWarnsOfAPlainKeyring(t *testing.T) {
 	t.Logf("Event %s %s: %s", ev.Type, ev.Reason, ev.Note)
 	if ev.Type != corev1.EventTypeWarning || !strings.Contains(ev.Note, "--kms-migrate") {
 		t.Errorf("Event %s %q, want a Warning that names --kms-migrate", ev.Type, ev.Note)
+	}
+	if got := gauge(t, "lightning_keyring_kms_wrapped"); got != 0 {
+		t.Errorf("lightning_keyring_kms_wrapped = %v for a plain keyring, want 0", got)
 	}
 	if after := getSecret(t, keyringKey(ns)); after.ResourceVersion != before.ResourceVersion || !bytes.Equal(after.Data[keyring.VersionKeyEntry], before.Data[keyring.VersionKeyEntry]) {
 		t.Error("the plain keyring was written without --kms-migrate")

@@ -102,11 +102,16 @@ func TestSoftHSMPlugin(t *testing.T) {
 	if err != nil || !needs {
 		t.Fatalf("NeedsRewrap after the plugin's rotation = %v, %v; want true", needs, err)
 	}
-	if ringData, err = keyring.Rewrap(ctx, c, ref, ringData); err != nil {
+	// As the keyring controller does: open with the old wrap, wrap again.
+	opened, err := keyring.UnmarshalWrapped(ctx, c, ref, ringData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ringData, err = opened.MarshalWrapped(ctx, c, ref); err != nil {
 		t.Fatal(err)
 	}
 	if id, _ := keyring.WrappedKeyID(ringData); id != rotatedID {
-		t.Errorf("the keyring is wrapped under %s after Rewrap, want %s", id, rotatedID)
+		t.Errorf("the keyring is wrapped under %s after wrapping it again, want %s", id, rotatedID)
 	}
 
 	// Killed: Unavailable at once, and its socket is left behind.

@@ -33,6 +33,7 @@ import (
 	lightningv1alpha1 "github.com/lightning-operator/lightning-operator/api/v1alpha1"
 	"github.com/lightning-operator/lightning-operator/internal/cli/cmdutil"
 	"github.com/lightning-operator/lightning-operator/internal/keyring"
+	"github.com/lightning-operator/lightning-operator/internal/keysecret"
 )
 
 // maxBackupFileSize bounds a restore file: a Secret holds at most 1 MiB, and
@@ -218,7 +219,7 @@ func (o *restoreOptions) replace(ctx context.Context, c client.Client, live *cor
 	updated.StringData = nil
 	updated.Labels = mergeLabels(live.Labels, o.backup.Labels)
 	delete(updated.Annotations, corev1.LastAppliedConfigAnnotation)
-	o.setKMSKeyID(updated)
+	keysecret.SetKMSKeyID(updated, o.kmsKeyID())
 	if err := c.Update(ctx, updated); err != nil {
 		return writeError("updating", o.key, err)
 	}
@@ -249,22 +250,16 @@ func (o *restoreOptions) secret() *corev1.Secret {
 		Type:       o.backup.Type,
 		Data:       o.backup.Data,
 	}
-	o.setKMSKeyID(s)
+	keysecret.SetKMSKeyID(s, o.kmsKeyID())
 	return s
 }
 
-// setKMSKeyID keeps the annotation that names, for people, the KMS key a
-// wrapped keyring is wrapped under, as the operator writes it; a plain
-// keyring has none.
-func (o *restoreOptions) setKMSKeyID(s *corev1.Secret) {
+// kmsKeyID is the KMS key the backup is wrapped under; "" for a plain one.
+func (o *restoreOptions) kmsKeyID() string {
 	if o.backup.Wrapped == nil {
-		delete(s.Annotations, lightningv1alpha1.AnnotationKMSKeyID)
-		return
+		return ""
 	}
-	if s.Annotations == nil {
-		s.Annotations = map[string]string{}
-	}
-	s.Annotations[lightningv1alpha1.AnnotationKMSKeyID] = o.backup.Wrapped.KMSKeyID
+	return o.backup.Wrapped.KMSKeyID
 }
 
 // same says live already is the backup: its data, type and our label.
