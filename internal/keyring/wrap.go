@@ -166,14 +166,12 @@ func ReadWrapped(data map[string][]byte) (WrappedSummary, error) {
 		if name == DataKeyEntry {
 			continue
 		}
-		var e wrappedEntry
-		if err := decodeStrict(name, data[name], &e, "version, id, created, publicKey, sealed"); err != nil {
+		e, err := parseWrappedEntry(name, data[name])
+		if err != nil {
 			return WrappedSummary{}, err
 		}
 		created, err := time.Parse(time.RFC3339, e.Created)
 		switch {
-		case e.Version != wrappedEntryVersion:
-			return WrappedSummary{}, corrupt(name, "wrapped entry version %d is not supported (want %d)", e.Version, wrappedEntryVersion)
 		case err != nil:
 			return WrappedSummary{}, corrupt(name, "created is not an RFC 3339 time")
 		case e.Sealed == "":
@@ -340,7 +338,7 @@ func parseDataKey(data map[string][]byte) (dataKeyEntry, error) {
 // unwrapEntries has the plugin unwrap the data key and opens every entry. It
 // returns the plain entries and the readable part of each, with Sealed
 // emptied.
-func unwrapEntries(ctx context.Context, w KeyWrapper, secret SecretRef, data map[string][]byte) (map[string][]byte, map[string]wrappedEntry, error) {
+func unwrapEntries(ctx context.Context, w KeyWrapper, secret SecretRef, data map[string][]byte) (_ map[string][]byte, _ map[string]wrappedEntry, err error) {
 	dk, err := parseDataKey(data)
 	if err != nil {
 		return nil, nil, err
@@ -360,28 +358,26 @@ func unwrapEntries(ctx context.Context, w KeyWrapper, secret SecretRef, data map
 	names := slices.Sorted(maps.Keys(data)) // report the same bad entry every time
 	plain := make(map[string][]byte, len(data))
 	readable := make(map[string]wrappedEntry, len(data))
+	defer func() {
+		if err != nil {
+			clearEntries(plain) // what opened before the failure
+		}
+	}()
 	for _, name := range names {
 		if name == DataKeyEntry {
 			continue
 		}
-		var e wrappedEntry
-		if err := decodeStrict(name, data[name], &e, "version, id, created, publicKey, sealed"); err != nil {
-			clearEntries(plain)
+		e, err := parseWrappedEntry(name, data[name])
+		if err != nil {
 			return nil, nil, err
-		}
-		if e.Version != wrappedEntryVersion {
-			clearEntries(plain)
-			return nil, nil, corrupt(name, "wrapped entry version %d is not supported (want %d)", e.Version, wrappedEntryVersion)
 		}
 		sealed, err := base64.StdEncoding.Strict().DecodeString(e.Sealed)
 		if err != nil || len(sealed) < aead.NonceSize()+aead.Overhead() {
-			clearEntries(plain)
 			return nil, nil, corrupt(name, "sealed is not a base64 nonce, ciphertext and tag")
 		}
 		nonce, ciphertext := sealed[:aead.NonceSize()], sealed[aead.NonceSize():]
 		opened, err := aead.Open(nil, nonce, ciphertext, entryAAD(secret, name, dk.KeyID))
 		if err != nil {
-			clearEntries(plain)
 			return nil, nil, corrupt(name, "does not open under the keyring's data key for Secret %s: tampered, moved from another entry or Secret, or its KMS key ID was changed", secret)
 		}
 		plain[name] = opened
@@ -389,6 +385,18 @@ func unwrapEntries(ctx context.Context, w KeyWrapper, secret SecretRef, data map
 		readable[name] = e
 	}
 	return plain, readable, nil
+}
+
+// parseWrappedEntry reads one wrapped entry of a version this operator reads.
+func parseWrappedEntry(name string, value []byte) (wrappedEntry, error) {
+	var e wrappedEntry
+	if err := decodeStrict(name, value, &e, "version, id, created, publicKey, sealed"); err != nil {
+		return wrappedEntry{}, err
+	}
+	if e.Version != wrappedEntryVersion {
+		return wrappedEntry{}, corrupt(name, "wrapped entry version %d is not supported (want %d)", e.Version, wrappedEntryVersion)
+	}
+	return e, nil
 }
 
 // readableEntries are the readable parts of kr's wrapped entries, by name.

@@ -127,18 +127,11 @@ func (o *backupOptions) Run(ctx context.Context) error {
 // holds. A wrapped keyring is checked without its KMS plugin, which the
 // CLI does not have, and backed up still wrapped.
 func checkForBackup(data map[string][]byte) (string, error) {
-	if keyring.IsWrapped(data) {
-		sum, err := keyring.ReadWrapped(data)
-		if err != nil {
-			return "", err
-		}
-		return describeWrapped(sum) + ": restoring it needs that KMS plugin's key (never disable or destroy it)", nil
+	what, err := describeData(data)
+	if err == nil && keyring.IsWrapped(data) {
+		what += ": restoring it needs that KMS plugin's key (never disable or destroy it)"
 	}
-	ring, err := keyring.Unmarshal(data)
-	if err != nil {
-		return "", err
-	}
-	return describeRing(ring), nil
+	return what, err
 }
 
 // writeBackup writes live to file as the manifest 'keyring restore'

@@ -132,21 +132,35 @@ func describeBackup(b *keyring.Backup) string {
 	return describeRing(b.Ring)
 }
 
-// describeStored says what a stored keyring is, plain or wrapped, without
-// its content.
-func describeStored(data map[string][]byte) string {
+// describeData says what a stored keyring holds, plain or wrapped, by ID
+// only. A wrapped one is read without its KMS plugin, which the CLI does
+// not have.
+func describeData(data map[string][]byte) (string, error) {
 	if keyring.IsWrapped(data) {
 		sum, err := keyring.ReadWrapped(data)
 		if err != nil {
-			return "wrapped by a KMS, " + ringProblem(err)
+			return "", err
 		}
-		return describeWrapped(sum)
+		return describeWrapped(sum), nil
 	}
 	ring, err := keyring.Unmarshal(data)
 	if err != nil {
-		return ringProblem(err)
+		return "", err
 	}
-	return describeRing(ring)
+	return describeRing(ring), nil
+}
+
+// describeStored is describeData, or what is wrong with the data, without
+// its content.
+func describeStored(data map[string][]byte) string {
+	what, err := describeData(data)
+	switch {
+	case err == nil:
+		return what
+	case keyring.IsWrapped(data):
+		return "wrapped by a KMS, " + ringProblem(err)
+	}
+	return ringProblem(err)
 }
 
 // ringProblem is why keyring.Unmarshal refused data: the entry's name and
